@@ -1,0 +1,266 @@
+"""CreateMemoryRequest checks and serialisation; reply parsing."""
+
+import json
+import math
+import uuid
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from synap_sync import (
+    BatchCreateResponse,
+    CreateMemoryRequest,
+    CreateMemoryResponse,
+    DocumentType,
+    IngestMode,
+    IngestStatus,
+    MemoryStatusResponse,
+    SynapError,
+    SynapProtocolError,
+    SynapValidationError,
+)
+
+
+def refused_field(**fields: object) -> str:
+    fields.setdefault("document", "hello")
+    with pytest.raises(SynapValidationError) as caught:
+        CreateMemoryRequest(**fields)  # type: ignore[arg-type]
+    assert caught.value.field is not None
+    assert str(caught.value).startswith(caught.value.field)
+    return caught.value.field
+
+
+def test_defaults_are_the_contracts() -> None:
+    request = CreateMemoryRequest(document="hi")
+    assert request.document_type is DocumentType.AI_CHAT_CONVERSATION
+    assert request.mode is IngestMode.LONG_RANGE
+    assert request.metadata == {}
+    assert (request.document_id, request.document_created_at, request.user_id) == (None, None, None)
+    assert (request.customer_id, request.scope) == (None, None)
+
+
+def test_field_order_and_names_are_the_contracts() -> None:
+    assert list(CreateMemoryRequest(document="x").to_dict()) == [
+        "document",
+        "document_type",
+        "document_id",
+        "document_created_at",
+        "user_id",
+        "customer_id",
+        "scope",
+        "mode",
+        "metadata",
+    ]
+
+
+def test_every_field_serialises_to_the_official_json() -> None:
+    request = CreateMemoryRequest(
+        document={"subject": "Invoice", "body": "Hi Dana"},
+        document_type="email",
+        document_id="mail-1",
+        document_created_at=datetime(2024, 1, 2, 3, 4, 5, 123456, tzinfo=timezone.utc),
+        user_id="user_789",
+        customer_id="cust_456",
+        scope={"customer": "acme", "team": "payments", "user": "dana"},
+        mode=IngestMode.FAST,
+        metadata={"source": "imap", "size": 2, "ratio": 0.5, "tags": ["a", "b"], "seen": True, "x": None},
+    )
+    expected = (
+        '{"document": {"subject": "Invoice", "body": "Hi Dana"}, "document_type": "email", '
+        '"document_id": "mail-1", "document_created_at": "2024-01-02T03:04:05.123456Z", '
+        '"user_id": "user_789", "customer_id": "cust_456", '
+        '"scope": {"customer": "acme", "team": "payments", "user": "dana"}, "mode": "fast", '
+        '"metadata": {"source": "imap", "size": 2, "ratio": 0.5, "tags": ["a", "b"], "seen": true, "x": null}}'
+    )
+    assert json.dumps(request.to_dict()) == expected
+
+
+def test_unset_fields_serialise_as_null_and_metadata_as_empty_object() -> None:
+    expected = (
+        '{"document": "User: hi", "document_type": "ai-chat-conversation", "document_id": null, '
+        '"document_created_at": null, "user_id": null, "customer_id": null, "scope": null, '
+        '"mode": "long-range", "metadata": {}}'
+    )
+    assert json.dumps(CreateMemoryRequest(document="User: hi", metadata=None).to_dict()) == expected
+
+
+@pytest.mark.parametrize(
+    "value, encoded",
+    [
+        (datetime(2024, 1, 2, 3, 4, 5, tzinfo=timezone.utc), "2024-01-02T03:04:05Z"),
+        (datetime(2024, 1, 2, 3, 4, 5, 120000, tzinfo=timezone.utc), "2024-01-02T03:04:05.120000Z"),
+        (datetime(2024, 1, 2, 3, 4, 5, tzinfo=timezone(timedelta(hours=2))), "2024-01-02T03:04:05+02:00"),
+        (datetime(2024, 1, 2, 3, 4, 5), "2024-01-02T03:04:05"),
+        ("2024-01-02T03:04:05Z", "2024-01-02T03:04:05Z"),
+        ("2024-01-02T03:04:05.5+02:00", "2024-01-02T03:04:05.500000+02:00"),
+    ],
+)
+def test_document_created_at_encoding(value: object, encoded: str) -> None:
+    request = CreateMemoryRequest(document="x", document_created_at=value)  # type: ignore[arg-type]
+    assert request.to_dict()["document_created_at"] == encoded
+
+
+def test_enum_members_and_values_are_both_accepted() -> None:
+    by_value = CreateMemoryRequest(document="x", document_type="meeting-transcript", mode="fast")
+    by_member = CreateMemoryRequest(document="x", document_type=DocumentType.MEETING_TRANSCRIPT, mode=IngestMode.FAST)
+    assert by_value == by_member
+    assert by_value.document_type is DocumentType.MEETING_TRANSCRIPT
+
+
+def test_unknown_document_type_lists_the_allowed_values() -> None:
+    with pytest.raises(SynapValidationError) as caught:
+        CreateMemoryRequest(document="x", document_type="support-ticket")
+    message = str(caught.value)
+    assert message.startswith("document_type:")
+    for allowed in ("ai-chat-conversation", "document", "email", "pdf", "image", "audio", "meeting-transcript"):
+        assert allowed in message
+
+
+def test_unknown_mode_lists_the_allowed_values() -> None:
+    with pytest.raises(SynapValidationError, match="mode: must be one of fast, long-range"):
+        CreateMemoryRequest(document="x", mode="slow")
+
+
+@pytest.mark.parametrize("document", ["", "   ", {}, None, 42, ["a"], b"bytes"])
+def test_empty_or_wrong_document_is_refused(document: object) -> None:
+    assert refused_field(document=document) == "document"
+
+
+@pytest.mark.parametrize("field", ["document_id", "user_id", "customer_id"])
+@pytest.mark.parametrize("value", ["", " ", 7, uuid.UUID(int=1), ["id"]])
+def test_ids_must_be_non_empty_strings(field: str, value: object) -> None:
+    assert refused_field(**{field: value}) == field
+
+
+@pytest.mark.parametrize("scope", ["acme", {"team": 1}, {1: "x"}, ["customer"]])
+def test_scope_must_map_strings_to_strings(scope: object) -> None:
+    assert refused_field(scope=scope) == "scope"
+
+
+@pytest.mark.parametrize(
+    "metadata",
+    [
+        "not a dict",
+        [("a", 1)],
+        {"x": math.nan},
+        {"x": [1.0, math.inf]},
+        {"nested": {"when": datetime(2024, 1, 1)}},
+        {1: "int key"},
+        {"x": {1, 2}},
+    ],
+)
+def test_metadata_must_be_a_json_object(metadata: object) -> None:
+    assert refused_field(metadata=metadata) == "metadata"
+
+
+def test_nan_in_an_object_document_is_refused() -> None:
+    assert refused_field(document={"score": math.nan}) == "document"
+
+
+@pytest.mark.parametrize("value", ["yesterday", "2024-13-45", 1700000000, datetime(2024, 1, 1).date()])
+def test_document_created_at_must_be_a_datetime_or_iso_string(value: object) -> None:
+    assert refused_field(document_created_at=value) == "document_created_at"
+
+
+def test_validation_error_is_also_a_value_error() -> None:
+    with pytest.raises(ValueError):
+        CreateMemoryRequest(document="")
+
+
+def test_from_dict_refuses_unknown_keys_by_name() -> None:
+    with pytest.raises(SynapValidationError) as caught:
+        CreateMemoryRequest.from_dict({"document": "x", "documnet_type": "email"})
+    assert caught.value.field == "documnet_type"
+
+
+def test_from_dict_requires_document() -> None:
+    with pytest.raises(SynapValidationError, match="document: is required"):
+        CreateMemoryRequest.from_dict({"user_id": "u"})
+
+
+def test_requests_are_frozen() -> None:
+    request = CreateMemoryRequest(document="x")
+    with pytest.raises(AttributeError):
+        request.document = "y"  # type: ignore[misc]
+
+
+RESULT = {
+    "ingestion_id": "0f8fad5b-d9cb-469f-a165-70867728950e",
+    "document_id": "d-1",
+    "status": "queued",
+    "queued_at": "2026-01-01T00:00:00+00:00",
+    "error_message": None,
+}
+
+
+def test_result_parses_uuid_and_aware_datetime() -> None:
+    result = CreateMemoryResponse.from_dict(RESULT, "cid")
+    assert result.ingestion_id == uuid.UUID("0f8fad5b-d9cb-469f-a165-70867728950e")
+    assert result.queued_at == datetime(2026, 1, 1, tzinfo=timezone.utc)
+    assert result.status is IngestStatus.QUEUED
+    assert result.ok and result.correlation_id == "cid"
+
+
+def test_unknown_fields_and_status_are_kept_raw() -> None:
+    result = CreateMemoryResponse.from_dict(dict(RESULT, status="deferred", priority=3))
+    assert result.status == "deferred" and not isinstance(result.status, IngestStatus)
+    assert result.extra == {"priority": 3}
+
+
+def test_naive_timestamps_from_the_service_are_read_as_utc() -> None:
+    result = CreateMemoryResponse.from_dict(dict(RESULT, queued_at="2026-01-01T00:00:00.123"))
+    assert result.queued_at == datetime(2026, 1, 1, 0, 0, 0, 123000, tzinfo=timezone.utc)
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        [],
+        "ok",
+        {"batch_id": None, "total": 1, "succeeded": 1, "failed": 0},
+        {"batch_id": None, "total": "1", "succeeded": 1, "failed": 0, "results": []},
+        {"batch_id": "nope", "total": 1, "succeeded": 1, "failed": 0, "results": []},
+        {"batch_id": None, "total": 1, "succeeded": 1, "failed": 0, "results": [{"status": 3}]},
+        {"batch_id": None, "total": 1, "succeeded": 1, "failed": 0, "results": [dict(RESULT, queued_at="soon")]},
+        {"batch_id": None, "total": 1, "succeeded": 1, "failed": 0, "results": [{"ingestion_id": None}]},
+    ],
+)
+def test_wrong_reply_shape_is_a_protocol_error(reply: object) -> None:
+    with pytest.raises(SynapProtocolError) as caught:
+        BatchCreateResponse.from_dict(reply, "cid-9")
+    assert isinstance(caught.value, SynapError)
+
+
+def test_status_reply_parses_every_field() -> None:
+    status = MemoryStatusResponse.from_dict(
+        {
+            "ingestion_id": RESULT["ingestion_id"],
+            "document_id": "d-1",
+            "status": "completed",
+            "queued_at": "2026-01-01T00:00:00Z",
+            "started_at": "2026-01-01T00:00:01Z",
+            "completed_at": "2026-01-01T00:00:02Z",
+            "memories_created": 3,
+            "memory_ids": ["m1", "m2", "m3"],
+            "error_message": None,
+            "shard": "eu-1",
+        }
+    )
+    assert status.is_terminal and status.memories_created == 3
+    assert status.completed_at == datetime(2026, 1, 1, 0, 0, 2, tzinfo=timezone.utc)
+    assert status.extra == {"shard": "eu-1"}
+
+
+def test_status_defaults_when_optional_fields_are_absent() -> None:
+    status = MemoryStatusResponse.from_dict({"ingestion_id": RESULT["ingestion_id"], "status": "processing"})
+    assert (status.memories_created, status.memory_ids, status.completed_at) == (0, [], None)
+    assert not status.is_terminal
+
+
+def test_unknown_status_is_not_terminal() -> None:
+    assert not MemoryStatusResponse.from_dict({"status": "archived"}).is_terminal
+
+
+@pytest.mark.parametrize("status", ["completed", "failed", "partial_success"])
+def test_terminal_statuses(status: str) -> None:
+    assert MemoryStatusResponse.from_dict({"status": status}).is_terminal
