@@ -17,7 +17,8 @@ from .models import (
     DocumentType,
     IngestMode,
     MemoryStatusResponse,
-    as_request,
+    WireDocument,
+    wire_document,
 )
 
 if TYPE_CHECKING:
@@ -38,17 +39,17 @@ def _item_document_id(item: Any) -> Optional[str]:
     return document_id if isinstance(document_id, str) else None
 
 
-def check_batch(items: List[DocumentInput]) -> Tuple[List[Optional[CreateMemoryRequest]], List[SynapValidationError]]:
-    """Check every item; returns the requests (None where refused) and each refusal, indexed."""
-    requests: List[Optional[CreateMemoryRequest]] = []
+def check_batch(items: List[DocumentInput]) -> Tuple[List[Optional[WireDocument]], List[SynapValidationError]]:
+    """Check every item; returns each one's JSON object (None where refused) and each refusal, indexed."""
+    wires: List[Optional[WireDocument]] = []
     refusals: List[SynapValidationError] = []
     for index, item in enumerate(items):
         try:
-            requests.append(as_request(item))
+            wires.append(wire_document(item))
         except SynapValidationError as error:
-            requests.append(None)
+            wires.append(None)
             refusals.append(at_index(error, index))
-    return requests, refusals
+    return wires, refusals
 
 
 def at_index(error: SynapValidationError, index: int) -> SynapValidationError:
@@ -85,7 +86,7 @@ class Memories:
                 errors=[(None, "documents", f"must hold 1 to {MAX_BATCH_SIZE} documents")],
                 correlation_id=correlation_id,
             )
-        requests, refusals = check_batch(items)
+        wires, refusals = check_batch(items)
         if refusals and fail_fast:
             raise SynapValidationError(
                 f"{len(refusals)} of {len(items)} documents are invalid: "
@@ -93,39 +94,36 @@ class Memories:
                 errors=[entry for refusal in refusals for entry in refusal.errors],
                 correlation_id=correlation_id,
             )
-        valid = [request for request in requests if request is not None]
+        valid = [wire for wire in wires if wire is not None]
         if not valid:
-            return _merge(items, requests, refusals, None, correlation_id)
+            return _merge(items, wires, refusals, None, correlation_id)
         reply = self.send_batch(valid, fail_fast, correlation_id)
-        return _merge(items, requests, refusals, reply, correlation_id)
+        return _merge(items, wires, refusals, reply, correlation_id)
 
     def send_batch(
         self,
-        requests: List[CreateMemoryRequest],
+        wires: List[WireDocument],
         fail_fast: bool,
         correlation_id: Optional[str] = None,
         max_retries: Optional[int] = None,
-        body: Optional[Dict[str, Any]] = None,
     ) -> BatchCreateResponse:
-        """POST checked requests as one batch and parse the reply (no local checks).
+        """POST already-checked documents as one batch and parse the reply.
 
         A request whose outcome is unknown is repeated only when every document has a document_id.
         """
         correlation_id = correlation_id or self._transport.new_correlation_id()
-        if body is None:
-            body = {"documents": [request.to_dict() for request in requests], "fail_fast": fail_fast}
         reply = self._transport.request(
             "POST",
             BATCH_PATH,
-            body,
+            {"documents": wires, "fail_fast": fail_fast},
             correlation_id=correlation_id,
-            repeat_is_harmless=all(request.document_id for request in requests),
+            repeat_is_harmless=all(wire["document_id"] for wire in wires),
             max_retries=max_retries,
         )
         parsed = BatchCreateResponse.from_dict(reply, correlation_id)
-        if len(parsed.results) != len(requests):
+        if len(parsed.results) != len(wires):
             raise SynapProtocolError(
-                f"batch reply has {len(parsed.results)} results for {len(requests)} documents",
+                f"batch reply has {len(parsed.results)} results for {len(wires)} documents",
                 correlation_id=correlation_id,
             )
         return parsed
@@ -225,7 +223,7 @@ class Memories:
 
 def _merge(
     items: List[DocumentInput],
-    requests: List[Optional[CreateMemoryRequest]],
+    wires: List[Optional[WireDocument]],
     refusals: List[SynapValidationError],
     reply: Optional[BatchCreateResponse],
     correlation_id: str,
@@ -236,8 +234,8 @@ def _merge(
     reasons = {refusal.errors[0][0]: refusal.message for refusal in refusals}
     sent = iter(reply.results if reply is not None else ())
     results: List[CreateMemoryResponse] = []
-    for index, request in enumerate(requests):
-        if request is None:
+    for index, wire in enumerate(wires):
+        if wire is None:
             results.append(CreateMemoryResponse.refused(_item_document_id(items[index]), reasons[index]))
         else:
             results.append(next(sent))

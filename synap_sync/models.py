@@ -103,10 +103,16 @@ def _enum_converter(enum_cls: Type[E], field: str) -> Callable[[Any], E]:
 
 
 _FRACTION = re.compile(r"\.(\d+)")
+#: A UTC timestamp already in the wire's form; it is sent as given once it parses.
+_CANONICAL_UTC = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{6})?Z")
 
 
 def parse_datetime(text: str) -> datetime:
     """Parse ISO-8601 on every supported Python: ``Z`` suffix and any number of fraction digits."""
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        pass  # before 3.11, fromisoformat refuses "Z" and fractions of other than 3 or 6 digits
     value = text.strip()
     if value[-1:] in ("Z", "z"):
         value = value[:-1] + "+00:00"
@@ -119,11 +125,12 @@ def parse_datetime(text: str) -> datetime:
 
 def format_datetime(value: datetime) -> str:
     """Encode as the official SDK does: UTC as ``...Z``, other offsets kept, naive left as is."""
-    offset = value.utcoffset()
-    if offset is None or offset:
-        return value.isoformat()
-    return value.replace(tzinfo=None).isoformat() + "Z"
+    text = value.isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
 
+
+#: Enum member to its JSON string, without the cost of ``.value`` on the hot path.
+_WIRE_VALUES: Dict[enum.Enum, str] = {member: member.value for member in (*DocumentType, *IngestMode)}
 
 _document_type = _enum_converter(DocumentType, "document_type")
 _mode = _enum_converter(IngestMode, "mode")
@@ -152,23 +159,29 @@ def _to_metadata(value: Any) -> Any:
     return {} if value is None else value
 
 
+_JSON_SCALARS = frozenset({str, int, bool, type(None)})
+
+
 def _check_json(value: Any, field: str, path: str) -> None:
     """Refuse what json.dumps would refuse or silently change: NaN, infinity, non-string keys."""
-    if value is None or isinstance(value, (str, bool, int)):
+    if type(value) in _JSON_SCALARS:
+        return
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if type(key) is not str and not isinstance(key, str):
+                raise refuse(field, f"{path} has a non-string key {key!r}")
+            if type(item) not in _JSON_SCALARS:
+                _check_json(item, field, f"{path}[{key!r}]")
+        return
+    if isinstance(value, (list, tuple)):
+        for position, item in enumerate(value):
+            _check_json(item, field, f"{path}[{position}]")
         return
     if isinstance(value, float):
         if not math.isfinite(value):
             raise refuse(field, f"{path} is {value!r}; NaN and infinity are not valid JSON")
         return
-    if isinstance(value, dict):
-        for key, item in value.items():
-            if not isinstance(key, str):
-                raise refuse(field, f"{path} has a non-string key {key!r}")
-            _check_json(item, field, f"{path}[{key!r}]")
-        return
-    if isinstance(value, (list, tuple)):
-        for position, item in enumerate(value):
-            _check_json(item, field, f"{path}[{position}]")
+    if isinstance(value, (str, int)):
         return
     raise refuse(field, f"{path} is a {type(value).__name__}, which is not JSON-serialisable")
 
@@ -222,9 +235,7 @@ class CreateMemoryRequest:
     """
 
     document: Union[str, Dict[str, Any]]
-    document_type: DocumentType = attrs.field(
-        default=DocumentType.AI_CHAT_CONVERSATION, converter=_to_document_type
-    )
+    document_type: DocumentType = attrs.field(default=DocumentType.AI_CHAT_CONVERSATION, converter=_to_document_type)
     document_id: Optional[str] = None
     document_created_at: Optional[datetime] = attrs.field(default=None, converter=_to_created_at)
     user_id: Optional[str] = None
@@ -234,57 +245,113 @@ class CreateMemoryRequest:
     metadata: Dict[str, Any] = attrs.field(factory=dict, converter=_to_metadata)
 
     def __attrs_post_init__(self) -> None:
-        _check_document(self.document)
-        _check_optional_id(self.document_id, "document_id")
-        _check_optional_id(self.user_id, "user_id")
-        _check_optional_id(self.customer_id, "customer_id")
-        _check_scope(self.scope)
-        if type(self.metadata) is not dict:
-            raise refuse("metadata", f"must be a dict, not {type(self.metadata).__name__}")
-        if self.metadata:
-            _check_json(self.metadata, "metadata", "metadata")
+        _check_fields(self.document, self.document_id, self.user_id, self.customer_id, self.scope, self.metadata)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> "CreateMemoryRequest":
         """Build from a plain dict of the contract's fields; unknown keys are refused by name."""
-        if not isinstance(data, Mapping):
-            raise refuse("document", f"each item must be a CreateMemoryRequest or a dict, not {type(data).__name__}")
-        unknown = [key for key in data if key not in _REQUEST_FIELDS]
-        if unknown:
-            raise refuse(
-                str(unknown[0]), f"is not a field of CreateMemoryRequest; allowed: {', '.join(_REQUEST_FIELDS)}"
-            )
-        if "document" not in data:
-            raise refuse("document", "is required")
-        return cls(**data)
+        return cls(**_known_fields(data))
 
     def to_dict(self) -> Dict[str, Any]:
         """The exact JSON object the official SDK sends: every field, nulls included."""
-        created_at = self.document_created_at
-        return {
-            "document": self.document,
-            "document_type": self.document_type.value,
-            "document_id": self.document_id,
-            "document_created_at": None if created_at is None else format_datetime(created_at),
-            "user_id": self.user_id,
-            "customer_id": self.customer_id,
-            "scope": self.scope,
-            "mode": self.mode.value,
-            "metadata": self.metadata,
-        }
+        return _wire(
+            self.document,
+            self.document_type,
+            self.document_id,
+            self.document_created_at,
+            self.user_id,
+            self.customer_id,
+            self.scope,
+            self.mode,
+            self.metadata,
+        )
+
+
+def _check_fields(document: Any, document_id: Any, user_id: Any, customer_id: Any, scope: Any, metadata: Any) -> None:
+    """The checks no converter makes, shared by `CreateMemoryRequest` and `wire_document`."""
+    _check_document(document)
+    _check_optional_id(document_id, "document_id")
+    _check_optional_id(user_id, "user_id")
+    _check_optional_id(customer_id, "customer_id")
+    _check_scope(scope)
+    if type(metadata) is not dict:
+        raise refuse("metadata", f"must be a dict, not {type(metadata).__name__}")
+    if metadata:
+        _check_json(metadata, "metadata", "metadata")
+
+
+def _known_fields(data: Any) -> Mapping[str, Any]:
+    """``data`` itself, once it is known to be a mapping of the contract's fields with a document."""
+    if type(data) is not dict and not isinstance(data, Mapping):
+        raise refuse("document", f"each item must be a CreateMemoryRequest or a dict, not {type(data).__name__}")
+    if not _REQUEST_FIELD_SET.issuperset(data):
+        unknown = [key for key in data if key not in _REQUEST_FIELD_SET]
+        raise refuse(str(unknown[0]), f"is not a field of CreateMemoryRequest; allowed: {', '.join(_REQUEST_FIELDS)}")
+    if "document" not in data:
+        raise refuse("document", "is required")
+    return data
+
+
+def _wire(
+    document: Any,
+    document_type: DocumentType,
+    document_id: Optional[str],
+    created_at: Optional[datetime],
+    user_id: Optional[str],
+    customer_id: Optional[str],
+    scope: Optional[Dict[str, str]],
+    mode: IngestMode,
+    metadata: Dict[str, Any],
+) -> Dict[str, Any]:
+    return {
+        "document": document,
+        "document_type": _WIRE_VALUES[document_type],
+        "document_id": document_id,
+        "document_created_at": None if created_at is None else format_datetime(created_at),
+        "user_id": user_id,
+        "customer_id": customer_id,
+        "scope": scope,
+        "mode": _WIRE_VALUES[mode],
+        "metadata": metadata,
+    }
 
 
 _REQUEST_FIELDS = tuple(field.name for field in attrs.fields(CreateMemoryRequest))
+_REQUEST_FIELD_SET = frozenset(_REQUEST_FIELDS)
 
 #: What ``batch_create`` and ``ingest`` take per item.
 DocumentInput = Union[CreateMemoryRequest, Mapping[str, Any]]
+#: One document as it goes on the wire: the JSON object of `CreateMemoryRequest.to_dict`.
+WireDocument = Dict[str, Any]
 
 
-def as_request(item: DocumentInput) -> CreateMemoryRequest:
-    """Turn one user item into a checked request (a request passes through untouched)."""
-    if type(item) is CreateMemoryRequest:
-        return item
-    return CreateMemoryRequest.from_dict(item)  # type: ignore[arg-type]
+def wire_document(item: DocumentInput) -> Dict[str, Any]:
+    """One item's JSON object, checked exactly as `CreateMemoryRequest` checks it.
+
+    The hot path of ``batch_create`` and ``ingest``: a dict is checked and encoded in one pass,
+    without building the request object (the benchmark showed that costing more than the call).
+    """
+    if isinstance(item, CreateMemoryRequest):
+        return item.to_dict()
+    get = _known_fields(item).get
+    document_type = _document_type(get("document_type", DocumentType.AI_CHAT_CONVERSATION))
+    created_at = get("document_created_at")
+    wire_created_at = created_at if type(created_at) is str and _CANONICAL_UTC.fullmatch(created_at) else None
+    created_at = _to_created_at(created_at)
+    mode = _mode(get("mode", IngestMode.LONG_RANGE))
+    metadata = _to_metadata(get("metadata"))
+    document, document_id, user_id, customer_id, scope = (
+        item["document"],
+        get("document_id"),
+        get("user_id"),
+        get("customer_id"),
+        get("scope"),
+    )
+    _check_fields(document, document_id, user_id, customer_id, scope, metadata)
+    wire = _wire(document, document_type, document_id, None, user_id, customer_id, scope, mode, metadata)
+    if created_at is not None:
+        wire["document_created_at"] = wire_created_at or format_datetime(created_at)
+    return wire
 
 
 # --- responses -----------------------------------------------------------------------------------
@@ -339,10 +406,9 @@ class _Reader:
         if value is None:
             return None
         try:
-            parsed = parse_datetime(value)
+            return _aware(parse_datetime(value))
         except (TypeError, ValueError, AttributeError, IndexError):
             raise self.fail(key, f"is not an ISO-8601 timestamp: {value!r}") from None
-        return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=timezone.utc)
 
     def status(self, key: str = "status") -> Status:
         value = self.require(key)
@@ -355,9 +421,15 @@ class _Reader:
 
 
 _RESULT_FIELDS = ("ingestion_id", "document_id", "status", "queued_at", "error_message")
+_RESULT_FIELD_SET = frozenset(_RESULT_FIELDS)
 
 
-@attrs.frozen
+def _aware(moment: datetime) -> datetime:
+    """The service's timestamps are UTC; one without an offset is read as UTC."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
+
+
+@attrs.define
 class CreateMemoryResponse:
     """The service's answer for one document: queued (with an ingestion id) or refused."""
 
@@ -378,6 +450,9 @@ class CreateMemoryResponse:
     @classmethod
     def from_dict(cls, data: Any, correlation_id: Optional[str] = None) -> "CreateMemoryResponse":
         """Parse one result object; raises SynapProtocolError if its shape is wrong."""
+        parsed = _read_result_quickly(data, correlation_id)
+        if parsed is not None:
+            return parsed
         reader = _Reader(data, "memory result")
         return cls(
             ingestion_id=reader.uuid("ingestion_id"),
@@ -395,10 +470,38 @@ class CreateMemoryResponse:
         return cls(ingestion_id=None, document_id=document_id, status=IngestStatus.FAILED, error_message=error_message)
 
 
+def _read_result_quickly(data: Any, correlation_id: Optional[str]) -> Optional[CreateMemoryResponse]:
+    """The hot path for the common, well-formed result; None sends it to the careful `_Reader`."""
+    if type(data) is not dict:
+        return None
+    get = data.get
+    ingestion_id, document_id, status = get("ingestion_id"), get("document_id"), get("status")
+    queued_at, error_message = get("queued_at"), get("error_message")
+    if type(status) is not str or (
+        (ingestion_id is not None and type(ingestion_id) is not str)
+        or (document_id is not None and type(document_id) is not str)
+        or (queued_at is not None and type(queued_at) is not str)
+        or (error_message is not None and type(error_message) is not str)
+    ):
+        return None
+    try:
+        return CreateMemoryResponse(
+            None if ingestion_id is None else uuid.UUID(ingestion_id),
+            document_id,
+            _STATUS_BY_VALUE.get(status, status),
+            None if queued_at is None else _aware(parse_datetime(queued_at)),
+            error_message,
+            {} if _RESULT_FIELD_SET.issuperset(data) else {k: v for k, v in data.items() if k not in _RESULT_FIELD_SET},
+            correlation_id,
+        )
+    except ValueError:
+        return None
+
+
 _BATCH_FIELDS = ("batch_id", "total", "succeeded", "failed", "results")
 
 
-@attrs.frozen
+@attrs.define
 class BatchCreateResponse:
     """Counts and per-document results of one ``batch_create``; ``results`` are in input order."""
 
@@ -446,7 +549,7 @@ _STATUS_FIELDS = (
 )
 
 
-@attrs.frozen
+@attrs.define
 class MemoryStatusResponse:
     """Where one ingestion stands; ``is_terminal`` says whether it can still change."""
 
@@ -489,7 +592,7 @@ class MemoryStatusResponse:
         )
 
 
-@attrs.frozen
+@attrs.define
 class InstanceIdentity:
     """What ``GET /auth/whoami`` says about the key: its client, its instance, its user isolation."""
 

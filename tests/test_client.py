@@ -261,3 +261,27 @@ def test_official_error_names_are_aliases() -> None:
     assert synap_sync.AuthenticationError is synap_sync.SynapAuthError
     assert synap_sync.InvalidInputError is synap_sync.SynapValidationError
     assert synap_sync.RateLimitError is synap_sync.SynapRateLimitError
+
+
+def test_proxy_settings_are_read_from_the_environment_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.internal:3128")
+    monkeypatch.setenv("NO_PROXY", "")
+    client = SynapClient(api_key=API_KEY, base_url=BASE_URL)
+    assert client._transport._proxies.get("https") == "http://proxy.internal:3128"
+
+
+def test_no_proxy_is_honoured(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.internal:3128")
+    monkeypatch.setenv("NO_PROXY", "synap.test")
+    assert SynapClient(api_key=API_KEY, base_url=BASE_URL)._transport._proxies == {}
+
+
+@responses.activate
+def test_a_netrc_entry_cannot_replace_the_api_key(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    netrc = tmp_path / ".netrc"
+    netrc.write_text("machine synap.test login someone password other-secret\n")
+    netrc.chmod(0o600)
+    monkeypatch.setenv("NETRC", str(netrc))
+    responses.add(responses.GET, STATUS_URL, json=status_body("queued"))
+    SynapClient(api_key=API_KEY, base_url=BASE_URL).memories.status(INGESTION_ID)
+    assert responses.calls[0].request.headers["Authorization"] == f"Bearer {API_KEY}"

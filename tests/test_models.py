@@ -264,3 +264,46 @@ def test_unknown_status_is_not_terminal() -> None:
 @pytest.mark.parametrize("status", ["completed", "failed", "partial_success"])
 def test_terminal_statuses(status: str) -> None:
     assert MemoryStatusResponse.from_dict({"status": status}).is_terminal
+
+
+VALID_DICTS = [
+    {"document": "x"},
+    {"document": {"a": [1, 2.5, None]}, "document_type": "pdf", "mode": "fast"},
+    {"document": "x", "document_created_at": "2024-01-02T03:04:05Z", "metadata": None},
+    {"document": "x", "document_created_at": "2024-01-02T03:04:05.1+00:00", "user_id": "u", "customer_id": "c"},
+    {"document": "x", "document_created_at": datetime(2024, 1, 2, tzinfo=timezone(timedelta(hours=-5)))},
+    {"document": "x", "scope": {"team": "a"}, "metadata": {"k": {"n": [True]}}, "document_id": "d"},
+    {"document": "x", "document_type": DocumentType.EMAIL, "mode": IngestMode.LONG_RANGE},
+]
+
+
+@pytest.mark.parametrize("item", VALID_DICTS)
+def test_batch_hot_path_encodes_like_the_model(item: dict) -> None:
+    from synap_sync.models import wire_document
+
+    assert json.dumps(wire_document(item)) == json.dumps(CreateMemoryRequest.from_dict(item).to_dict())
+
+
+INVALID_DICTS = [
+    {"document": ""},
+    {"document": "x", "document_type": "fax"},
+    {"document": "x", "mode": None},
+    {"document": "x", "document_created_at": "2024-02-30T00:00:00Z"},
+    {"document": "x", "user_id": ""},
+    {"document": "x", "scope": {"a": 1}},
+    {"document": "x", "metadata": {"x": math.inf}},
+    {"document": "x", "extra": 1},
+    {"user_id": "u"},
+    "not a dict",
+]
+
+
+@pytest.mark.parametrize("item", INVALID_DICTS)
+def test_batch_hot_path_refuses_the_same_field_as_the_model(item: object) -> None:
+    from synap_sync.models import wire_document
+
+    with pytest.raises(SynapValidationError) as by_model:
+        CreateMemoryRequest.from_dict(item)  # type: ignore[arg-type]
+    with pytest.raises(SynapValidationError) as by_hot_path:
+        wire_document(item)  # type: ignore[arg-type]
+    assert by_hot_path.value.errors == by_model.value.errors

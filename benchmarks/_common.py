@@ -1,0 +1,63 @@
+"""Shared by the benchmarks: an emulator in its own process, and realistic ~1 KB documents."""
+
+from __future__ import annotations
+
+import random
+import subprocess
+import sys
+from typing import Any, Dict, Iterator, List, Sequence
+
+WORDS = (
+    "invoice renewal meeting customer deploy staging budget offsite training schedule billing password "
+    "export audit onboarding release webhook pipeline review quarter migration contract support ticket"
+).split()
+
+
+class EmulatorProcess:
+    """``synap-sync serve`` in a child process, so its CPU time is not the client's."""
+
+    def __init__(self, *arguments: str) -> None:
+        self.arguments = arguments
+
+    def __enter__(self) -> str:
+        command = [sys.executable, "-m", "synap_sync", "serve", "--port", "0", *self.arguments]
+        self.process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+        assert self.process.stdout is not None
+        line = self.process.stdout.readline().strip()
+        if not line.startswith("Synap emulator listening on "):
+            self.process.kill()
+            raise RuntimeError(f"emulator did not start: {line!r}")
+        return line.rsplit(" ", 1)[1]
+
+    def __exit__(self, *exc: Any) -> None:
+        self.process.terminate()
+        self.process.wait(10)
+
+
+def document(index: int, prefix: str, rng: random.Random) -> Dict[str, Any]:
+    """A ~1 KB chat transcript with every field a backfill would set."""
+    turns = []
+    while sum(len(turn) for turn in turns) < 800:
+        speaker = "User" if len(turns) % 2 == 0 else "Assistant"
+        turns.append(f"{speaker}: " + " ".join(rng.choice(WORDS) for _ in range(14)) + ".")
+    return {
+        "document": "\n".join(turns),
+        "document_type": "ai-chat-conversation",
+        "document_id": f"{prefix}-{index}",
+        "document_created_at": "2025-06-01T12:00:00Z",
+        "user_id": f"user_{index % 97}",
+        "customer_id": f"cust_{index % 13}",
+        "scope": None,
+        "mode": "long-range",
+        "metadata": {"source": "benchmark", "n": index},
+    }
+
+
+def documents(count: int, prefix: str, seed: int = 1) -> List[Dict[str, Any]]:
+    rng = random.Random(seed)
+    return [document(index, prefix, rng) for index in range(count)]
+
+
+def chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]

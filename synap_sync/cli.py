@@ -1,0 +1,345 @@
+"""``synap-sync``: run the emulator, ingest a JSON Lines file, follow an ingestion, or try the demo.
+
+Exit codes: 0 all good; 1 some documents failed; 2 usage or invalid input; 3 authentication refused;
+4 service unreachable; 5 any other service error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import sys
+from typing import IO, Any, Dict, Iterator, List, Optional, Sequence, Tuple
+
+from . import __version__
+from .client import SynapClient
+from .errors import SynapAuthError, SynapError, SynapNetworkError, SynapValidationError
+from .memories import MAX_BATCH_SIZE
+from .models import CreateMemoryRequest
+
+EXIT_OK = 0
+EXIT_PARTIAL = 1
+EXIT_USAGE = 2
+EXIT_AUTH = 3
+EXIT_UNREACHABLE = 4
+EXIT_SERVICE = 5
+
+EXIT_CODES_HELP = """exit codes:
+  0  every document acknowledged (or, with --dry-run, every line valid)
+  1  some documents failed; they are in the failures file
+  2  usage error, unreadable input, or invalid lines with --dry-run
+  3  the API key was refused
+  4  the service could not be reached
+  5  any other service error
+"""
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """Console entry point; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "run"):
+        parser.print_help()
+        return EXIT_USAGE
+    try:
+        return int(args.run(args))
+    except KeyboardInterrupt:
+        return 130
+    except SynapError as error:
+        print(f"synap-sync: {error}", file=sys.stderr)
+        return exit_code_for(error)
+
+
+def exit_code_for(error: SynapError) -> int:
+    if isinstance(error, SynapAuthError):
+        return EXIT_AUTH
+    if isinstance(error, SynapValidationError):
+        return EXIT_USAGE
+    if isinstance(error, SynapNetworkError):
+        return EXIT_UNREACHABLE
+    return EXIT_SERVICE
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="synap-sync",
+        description="Load data into Synap from the shell, or run a local Synap emulator.",
+        epilog=EXIT_CODES_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"synap-sync {__version__}")
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND")
+
+    serve = commands.add_parser(
+        "serve",
+        help="run the Synap emulator in the foreground",
+        epilog=EXIT_CODES_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="interface to bind (default: 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=0, help="port; 0 picks a free one (default: 0)")
+    serve.add_argument(
+        "--api-key",
+        action="append",
+        dest="api_keys",
+        metavar="KEY",
+        help="accept only this bearer key (repeatable; default: any non-empty key)",
+    )
+    serve.add_argument("--rate-limit", type=float, metavar="N", help="requests per second per key (default: none)")
+    serve.add_argument("--burst", type=int, metavar="N", help="requests allowed at once (default: one second's worth)")
+    serve.add_argument("--latency-ms", type=float, default=0.0, metavar="N", help="added to every answer")
+    serve.add_argument(
+        "--fault-rate",
+        type=float,
+        default=0.0,
+        metavar="F",
+        help="share of requests answered 503 or dropped, 0 to 1 (default: 0)",
+    )
+    serve.add_argument("--seed", type=int, default=0, help="seed for the faults (default: 0)")
+    serve.add_argument(
+        "--completion-seconds",
+        type=float,
+        default=1.5,
+        metavar="S",
+        help="time from queued to completed (default: 1.5)",
+    )
+    serve.add_argument("--isolation", choices=("b2b", "b2c"), default="b2b", help="what whoami reports")
+    serve.set_defaults(run=run_serve)
+
+    ingest = commands.add_parser(
+        "ingest",
+        help="send a JSON Lines file (or - for stdin) to Synap",
+        epilog=EXIT_CODES_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Each line is one CreateMemoryRequest object. Blank lines and lines starting with # are skipped.",
+    )
+    ingest.add_argument("path", metavar="PATH", help="JSON Lines file, or - for standard input")
+    add_connection_arguments(ingest)
+    ingest.add_argument("--dry-run", action="store_true", help="check every line locally and send nothing")
+    ingest.add_argument(
+        "--failures",
+        metavar="FILE",
+        help="where failed lines go, each after a '# line N: reason' comment (default: PATH.failed.jsonl)",
+    )
+    ingest.set_defaults(run=run_ingest)
+
+    status = commands.add_parser(
+        "status",
+        help="show where an ingestion stands",
+        epilog=EXIT_CODES_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    status.add_argument("ingestion_id", metavar="INGESTION_ID")
+    status.add_argument("--wait", action="store_true", help="poll until it is completed, failed or partial")
+    status.add_argument("--timeout", type=float, default=300.0, help="seconds to wait with --wait (default: 300)")
+    add_connection_arguments(status)
+    status.set_defaults(run=run_status)
+
+    demo = commands.add_parser(
+        "demo",
+        help="ingest sample conversations into an in-process emulator",
+        epilog=EXIT_CODES_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    demo.set_defaults(run=run_demo)
+    return parser
+
+
+def add_connection_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--api-key", help="API key (default: $SYNAP_API_KEY)")
+    parser.add_argument("--base-url", help="service URL (default: $SYNAP_BASE_URL, then Synap's)")
+
+
+def connect(args: argparse.Namespace) -> SynapClient:
+    return SynapClient(api_key=args.api_key, base_url=args.base_url)
+
+
+# --- serve ---------------------------------------------------------------------------------------
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    from .emulator import Emulator
+
+    emulator = Emulator(
+        args.host,
+        args.port,
+        api_keys=args.api_keys,
+        rate_limit=args.rate_limit,
+        burst=args.burst,
+        latency_ms=args.latency_ms,
+        fault_rate=args.fault_rate,
+        seed=args.seed,
+        completion_seconds=args.completion_seconds,
+        isolation=args.isolation,
+    )
+    emulator.start()
+    print(f"Synap emulator listening on {emulator.base_url}", flush=True)
+    try:
+        if emulator._thread is not None:
+            while emulator._thread.is_alive():
+                emulator._thread.join(0.5)
+    except KeyboardInterrupt:
+        print("stopping", file=sys.stderr)
+    finally:
+        emulator.stop()
+    return EXIT_OK
+
+
+# --- ingest --------------------------------------------------------------------------------------
+
+#: A line that could not become a request: (line number, reason, the line as read).
+Failure = Tuple[int, str, str]
+
+
+def read_lines(stream: IO[str]) -> Iterator[Tuple[int, str]]:
+    """Numbered lines worth reading: blanks and ``#`` comments are skipped."""
+    for number, line in enumerate(stream, start=1):
+        text = line.strip()
+        if text and not text.startswith("#"):
+            yield number, text
+
+
+def parse_line(number: int, text: str) -> CreateMemoryRequest:
+    """One line to a checked request; raises SynapValidationError naming the line and field."""
+    try:
+        data = json.loads(text)
+    except ValueError as error:
+        raise SynapValidationError(f"line {number}: not valid JSON ({error})") from None
+    try:
+        return CreateMemoryRequest.from_dict(data)
+    except SynapValidationError as error:
+        raise SynapValidationError(f"line {number}: {error.message}", errors=error.errors) from None
+
+
+@contextlib.contextmanager
+def open_input(path: str) -> Iterator[IO[str]]:
+    if path == "-":
+        yield sys.stdin
+        return
+    with open(path, encoding="utf-8") as stream:
+        yield stream
+
+
+def failures_path(args: argparse.Namespace) -> str:
+    if args.failures:
+        return str(args.failures)
+    return "synap-sync-stdin.failed.jsonl" if args.path == "-" else f"{args.path}.failed.jsonl"
+
+
+def write_failures(path: str, failures: List[Failure]) -> None:
+    """Failed lines verbatim, each after a comment with its number and reason: fix, then re-run."""
+    with open(path, "w", encoding="utf-8") as stream:
+        stream.write("# synap-sync failures: fix the lines below and run `synap-sync ingest` on this file\n")
+        for number, reason, text in failures:
+            stream.write(f"# line {number}: {reason}\n{text}\n")
+
+
+def run_ingest(args: argparse.Namespace) -> int:
+    try:
+        with open_input(args.path) as stream:
+            if args.dry_run:
+                return dry_run(stream)
+            client = connect(args)
+            with client:
+                total, failures = ingest_stream(client, stream)
+    except OSError as error:
+        print(f"synap-sync: cannot read {args.path}: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    return summarise(args, total, failures)
+
+
+def dry_run(stream: IO[str]) -> int:
+    total = bad = 0
+    for number, text in read_lines(stream):
+        total += 1
+        try:
+            parse_line(number, text)
+        except SynapValidationError as error:
+            bad += 1
+            print(error.message, file=sys.stderr)
+    print(f"dry run: {total} lines checked, {total - bad} valid, {bad} invalid; nothing sent")
+    return EXIT_USAGE if bad else EXIT_OK
+
+
+def ingest_stream(client: SynapClient, stream: IO[str]) -> Tuple[int, List[Failure]]:
+    """Send valid lines in batches of up to 100; returns the count read and every failure."""
+    failures: List[Failure] = []
+    batch: List[Tuple[int, str, CreateMemoryRequest]] = []
+    total = 0
+    for number, text in read_lines(stream):
+        total += 1
+        try:
+            batch.append((number, text, parse_line(number, text)))
+        except SynapValidationError as error:
+            failures.append((number, error.message.split(": ", 1)[1], text))
+        if len(batch) == MAX_BATCH_SIZE:
+            failures += send(client, batch)
+            batch = []
+            print(f"sent {total} lines", file=sys.stderr)
+    if batch:
+        failures += send(client, batch)
+    return total, failures
+
+
+def send(client: SynapClient, batch: List[Tuple[int, str, CreateMemoryRequest]]) -> List[Failure]:
+    reply = client.memories.batch_create([request for _, _, request in batch])
+    return [
+        (batch[index][0], result.error_message or str(result.status), batch[index][1])
+        for index, result in reply.failures
+    ]
+
+
+def summarise(args: argparse.Namespace, total: int, failures: List[Failure]) -> int:
+    failures.sort()
+    print(f"total {total}, succeeded {total - len(failures)}, failed {len(failures)}")
+    target = failures_path(args)
+    if not failures:
+        return EXIT_OK
+    for number, reason, _ in failures[:20]:
+        print(f"  line {number}: {reason}", file=sys.stderr)
+    write_failures(target, failures)
+    print(f"failed lines written to {target}", file=sys.stderr)
+    return EXIT_PARTIAL
+
+
+# --- status --------------------------------------------------------------------------------------
+
+
+def run_status(args: argparse.Namespace) -> int:
+    with connect(args) as client:
+        if args.wait:
+            current = client.memories.wait_for_completion(args.ingestion_id, timeout_seconds=args.timeout)
+        else:
+            current = client.memories.status(args.ingestion_id)
+    fields: Dict[str, Any] = {
+        "ingestion_id": str(current.ingestion_id),
+        "document_id": current.document_id,
+        "status": str(current.status),
+        "memories_created": current.memories_created,
+        "error_message": current.error_message,
+    }
+    print(json.dumps(fields))
+    return EXIT_OK
+
+
+# --- demo ----------------------------------------------------------------------------------------
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    from .emulator import Emulator
+
+    sample = os.path.join(os.path.dirname(__file__), "data", "sample_conversations.jsonl")
+    with Emulator(completion_seconds=1.0) as emulator:
+        print(f"started a local Synap emulator at {emulator.base_url} (nothing leaves this machine)")
+        with SynapClient(api_key="synap_demo_key", base_url=emulator.base_url) as client, open(sample) as stream:
+            total, failures = ingest_stream(client, stream)
+            print(f"ingested {total} sample conversations: {total - len(failures)} queued, {len(failures)} failed")
+            ingestion_ids = emulator.ingestion_ids()
+            print(f"the emulator holds {len(ingestion_ids)} documents; waiting for the first three ingestions:")
+            for ingestion_id in ingestion_ids[:3]:
+                status = client.memories.wait_for_completion(ingestion_id, poll_interval_seconds=0.2)
+                print(f"  {status.ingestion_id}  {status.status}  memories_created={status.memories_created}")
+    print(f"total {total}, succeeded {total - len(failures)}, failed {len(failures)}")
+    return EXIT_OK if not failures else EXIT_PARTIAL

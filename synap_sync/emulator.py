@@ -1,0 +1,487 @@
+"""A local stand-in for the Synap service: the contract's endpoints, in memory, stdlib only.
+
+It checks the raw JSON on its own terms, without the client's models (it is the server's view: sharing
+the client's checks would hide the client's bugs). Knobs reproduce what production does to a client:
+accepted keys, a per-key rate limit (429 with ``Retry-After``), added latency, and seeded faults.
+
+    with Emulator(rate_limit=20, burst=5) as emulator:
+        client = SynapClient(api_key="synap_test", base_url=emulator.base_url)
+"""
+
+from __future__ import annotations
+
+import collections
+import json
+import math
+import random
+import socket
+import threading
+import time
+import uuid
+from datetime import datetime, timezone
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any, Collection, Counter, Dict, List, Optional, Tuple, Type
+
+__all__ = ["Emulator", "FAULT_KINDS"]
+
+#: ``503``: answered 503 without acting; ``drop``: connection closed before acting;
+#: ``lost-reply``: the request is acted on, then the connection closes with no answer.
+FAULT_KINDS = ("503", "drop", "lost-reply")
+
+MAX_BATCH = 100
+ACCEPTED_TYPES = (
+    "ai-chat-conversation",
+    "document",
+    "email",
+    "pdf",
+    "image",
+    "audio",
+    "meeting-transcript",
+)
+ACCEPTED_MODES = ("fast", "long-range")
+
+Reply = Tuple[int, Any, Dict[str, str]]
+
+
+class _Drop(Exception):
+    """Raised inside a handler to close the connection without answering."""
+
+
+class _TokenBucket:
+    """``rate`` requests a second with bursts of ``burst``; tells how long until the next token."""
+
+    def __init__(self, rate: float, burst: int) -> None:
+        self.rate = rate
+        self.capacity = float(burst)
+        self.tokens = float(burst)
+        self.stamp = time.monotonic()
+
+    def take(self) -> float:
+        """Take a token; returns 0 on success, else the seconds until one is available."""
+        now = time.monotonic()
+        self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.rate)
+        self.stamp = now
+        if self.tokens >= 1.0:
+            self.tokens -= 1.0
+            return 0.0
+        return (1.0 - self.tokens) / self.rate
+
+
+def _field_problem(item: Any, isolation: str) -> Optional[str]:
+    """The server's own reading of one document object: the first problem, named by field, or None."""
+    if not isinstance(item, dict):
+        return "document: each entry of documents must be a JSON object"
+    content = item.get("document")
+    if content is None:
+        return "document: field required"
+    if isinstance(content, str):
+        if not content.strip():
+            return "document: must not be empty"
+    elif isinstance(content, dict):
+        if not content:
+            return "document: must not be an empty object"
+    else:
+        return "document: must be a string or an object"
+    for name, accepted, default in (
+        ("document_type", ACCEPTED_TYPES, "ai-chat-conversation"),
+        ("mode", ACCEPTED_MODES, "long-range"),
+    ):
+        if item.get(name, default) not in accepted:
+            return f"{name}: unsupported value {item.get(name)!r}; expected one of {', '.join(accepted)}"
+    for name in ("document_id", "user_id", "customer_id"):
+        value = item.get(name)
+        if value is not None and (not isinstance(value, str) or not value.strip()):
+            return f"{name}: must be a non-empty string or null"
+    created = item.get("document_created_at")
+    if created is not None and not _is_timestamp(created):
+        return f"document_created_at: not an ISO-8601 datetime: {created!r}"
+    scope = item.get("scope")
+    if scope is not None and (not isinstance(scope, dict) or not all(isinstance(v, str) for v in scope.values())):
+        return "scope: must be an object of string values or null"
+    if item.get("metadata") is not None and not isinstance(item.get("metadata"), dict):
+        return "metadata: must be an object"
+    if isolation == "b2b" and item.get("user_id") and not item.get("customer_id"):
+        return "customer_id: required with user_id on a B2B instance"
+    return None
+
+
+def _is_timestamp(value: Any) -> bool:
+    if not isinstance(value, str):
+        return False
+    text = value[:-1] + "+00:00" if value.endswith("Z") else value
+    head, dot, tail = text.partition(".")
+    if dot:  # fromisoformat before 3.11 wants exactly 6 fraction digits
+        digits = "".join(ch for ch in tail if ch.isdigit())
+        text = head + "." + digits[:6].ljust(6, "0") + tail[len(digits) :]
+    try:
+        datetime.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _iso(moment: float) -> str:
+    return datetime.fromtimestamp(moment, timezone.utc).isoformat()
+
+
+def _error(status: int, message: str, code: str, **details: Any) -> Reply:
+    return status, {"error": message, "code": code, "details": details}, {}
+
+
+class Emulator:
+    """An in-memory Synap on a loopback port, served from a background thread.
+
+    :param host: interface to bind; loopback by default.
+    :param port: 0 picks a free port.
+    :param api_keys: bearer tokens accepted; None accepts any non-empty token.
+    :param rate_limit: requests per second allowed per key (None: unlimited).
+    :param burst: requests allowed at once before the rate applies (default: one second's worth).
+    :param latency_ms: added before every answer.
+    :param fault_rate: share of requests (0-1) that meet a fault, drawn from ``seed``.
+    :param fault_kinds: which faults to draw from, see `FAULT_KINDS`.
+    :param completion_seconds: how long an ingestion takes from queued to completed.
+    :param isolation: ``b2b`` (user_id needs customer_id) or ``b2c``, as whoami reports it.
+    """
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        api_keys: Optional[Collection[str]] = None,
+        rate_limit: Optional[float] = None,
+        burst: Optional[int] = None,
+        latency_ms: float = 0.0,
+        fault_rate: float = 0.0,
+        fault_kinds: Collection[str] = ("503", "drop"),
+        seed: int = 0,
+        completion_seconds: float = 1.5,
+        isolation: str = "b2b",
+    ) -> None:
+        unknown = set(fault_kinds) - set(FAULT_KINDS)
+        if unknown:
+            raise ValueError(f"fault_kinds: unknown {sorted(unknown)}; choose from {', '.join(FAULT_KINDS)}")
+        if not 0.0 <= fault_rate <= 1.0:
+            raise ValueError("fault_rate: must be between 0 and 1")
+        if isolation not in ("b2b", "b2c"):
+            raise ValueError("isolation: must be 'b2b' or 'b2c'")
+        self.host = host
+        self.port = port
+        self.api_keys = None if api_keys is None else frozenset(api_keys)
+        self.rate_limit = rate_limit
+        self.burst = burst if burst is not None else max(1, math.ceil(rate_limit or 1))
+        self.latency = latency_ms / 1000.0
+        self.fault_rate = fault_rate
+        self.fault_kinds = tuple(fault_kinds)
+        self.completion_seconds = completion_seconds
+        self.isolation = isolation
+        self.instance_id = "inst_" + uuid.uuid4().hex[:16]
+        self._random = random.Random(seed)
+        self._lock = threading.Lock()
+        self._buckets: Dict[str, _TokenBucket] = {}
+        self._ingestions: Dict[str, Dict[str, Any]] = {}
+        self._by_document_id: Dict[str, str] = {}
+        #: Requests received, by ``"METHOD /path"`` (status ids collapsed), for tests to inspect.
+        self.requests: Counter[str] = collections.Counter()
+        #: Answers sent, by status code (a dropped connection counts as 0).
+        self.statuses: Counter[int] = collections.Counter()
+        self._server: Optional[ThreadingHTTPServer] = None
+        self._thread: Optional[threading.Thread] = None
+
+    # --- lifecycle ---------------------------------------------------------------------------------
+
+    @property
+    def base_url(self) -> str:
+        """``http://host:port`` once started."""
+        if self._server is None:
+            raise RuntimeError("the emulator is not running; call start() or use it as a context manager")
+        host, port = self._server.server_address[:2]
+        host = host.decode() if isinstance(host, bytes) else host
+        return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+    def start(self) -> "Emulator":
+        """Bind the port and serve from a daemon thread."""
+        server = ThreadingHTTPServer((self.host, self.port), _Handler)
+        server.daemon_threads = True
+        server.emulator = self  # type: ignore[attr-defined]
+        self._server = server
+        self._thread = threading.Thread(target=server.serve_forever, name="synap-emulator", daemon=True)
+        self._thread.start()
+        return self
+
+    def serve_forever(self) -> None:
+        """Serve in the calling thread until interrupted (the CLI's ``serve``)."""
+        if self._server is None:
+            self._server = ThreadingHTTPServer((self.host, self.port), _Handler)
+            self._server.daemon_threads = True
+            self._server.emulator = self  # type: ignore[attr-defined]
+        self._server.serve_forever()
+
+    def stop(self) -> None:
+        """Stop serving and release the port."""
+        if self._server is None:
+            return
+        if self._thread is not None:
+            self._server.shutdown()
+            self._thread.join()
+        self._server.server_close()
+        self._server = None
+        self._thread = None
+
+    def __enter__(self) -> "Emulator":
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: Optional[Type[BaseException]],
+        exc: Optional[BaseException],
+        traceback: Optional[TracebackType],
+    ) -> None:
+        self.stop()
+
+    # --- inspection --------------------------------------------------------------------------------
+
+    @property
+    def request_count(self) -> int:
+        """Every HTTP request received, whatever its answer."""
+        return sum(self.requests.values())
+
+    def stored_documents(self) -> List[Dict[str, Any]]:
+        """Every document accepted so far, as sent, in arrival order."""
+        with self._lock:
+            return [dict(record["request"]) for record in self._ingestions.values()]
+
+    def ingestion_ids(self) -> List[str]:
+        """The ingestion id of every accepted document, in arrival order."""
+        with self._lock:
+            return list(self._ingestions)
+
+    # --- handling ----------------------------------------------------------------------------------
+
+    def handle(self, method: str, path: str, authorization: str, body: bytes) -> Reply:
+        """Answer one request; raises `_Drop` to close the connection instead."""
+        route = "/api/v1/memories/status/{id}" if path.startswith("/api/v1/memories/status/") else path
+        with self._lock:
+            self.requests[f"{method} {route}"] += 1
+        token = authorization[7:].strip() if authorization.startswith("Bearer ") else ""
+        if not token or (self.api_keys is not None and token not in self.api_keys):
+            return _error(401, "Invalid or missing API key", "UNAUTHORIZED")
+        wait = self._take_token(token)
+        if wait:
+            reply = _error(429, "Rate limit exceeded", "RATE_LIMITED")
+            reply[2]["Retry-After"] = str(max(1, math.ceil(wait)))
+            return reply
+        fault = self._draw_fault()
+        if self.latency:
+            time.sleep(self.latency)
+        if fault == "503":
+            return _error(503, "Service temporarily unavailable", "UNAVAILABLE")
+        if fault == "drop":
+            raise _Drop()
+        reply = self._route(method, path, body)
+        if fault == "lost-reply":
+            raise _Drop()
+        return reply
+
+    def _take_token(self, token: str) -> float:
+        if self.rate_limit is None:
+            return 0.0
+        with self._lock:
+            bucket = self._buckets.get(token)
+            if bucket is None:
+                bucket = self._buckets[token] = _TokenBucket(self.rate_limit, self.burst)
+            return bucket.take()
+
+    def _draw_fault(self) -> Optional[str]:
+        if not self.fault_rate:
+            return None
+        with self._lock:
+            if self._random.random() >= self.fault_rate:
+                return None
+            return self._random.choice(self.fault_kinds)
+
+    def _route(self, method: str, path: str, body: bytes) -> Reply:
+        if path == "/api/v1/auth/whoami" and method == "GET":
+            isolation = "equals_customer" if self.isolation == "b2c" else "per_customer"
+            return (
+                200,
+                {"client_id": "cli_emulator", "instance_id": self.instance_id, "user_context_isolation": isolation},
+                {},
+            )
+        if path.startswith("/api/v1/memories/status/") and method == "GET":
+            return self._status(path[len("/api/v1/memories/status/") :])
+        if path in ("/api/v1/memories/batch", "/api/v1/memories/create"):
+            if method != "POST":
+                return 405, {"detail": "Method Not Allowed"}, {}
+            try:
+                payload = json.loads(body.decode("utf-8"))
+            except (UnicodeDecodeError, ValueError):
+                return _error(400, "request body is not valid JSON", "INVALID_INPUT")
+            if path.endswith("/batch"):
+                return self._batch(payload)
+            return self._create(payload)
+        return 404, {"detail": "Not Found"}, {}
+
+    def _batch(self, payload: Any) -> Reply:
+        if not isinstance(payload, dict) or not isinstance(payload.get("documents"), list):
+            return _error(422, "documents: field required (a list)", "INVALID_INPUT")
+        documents = payload["documents"]
+        fail_fast = payload.get("fail_fast", False)
+        if not isinstance(fail_fast, bool):
+            return _error(422, "fail_fast: must be a boolean", "INVALID_INPUT")
+        if not 1 <= len(documents) <= MAX_BATCH:
+            return _error(
+                422, f"documents: a batch holds 1 to {MAX_BATCH} documents, got {len(documents)}", "INVALID_INPUT"
+            )
+        with self._lock:
+            problems = self._problems(documents)
+            if fail_fast and any(problems):
+                listed = [{"index": i, "error": p} for i, p in enumerate(problems) if p]
+                return _error(
+                    422, "batch rejected: some documents are invalid (fail_fast)", "INVALID_INPUT", errors=listed
+                )
+            results = [
+                self._refused_result(document, problem) if problem else self._store(document)
+                for document, problem in zip(documents, problems)
+            ]
+        succeeded = sum(1 for result in results if result["error_message"] is None)
+        reply = {
+            "batch_id": str(uuid.uuid4()),
+            "total": len(results),
+            "succeeded": succeeded,
+            "failed": len(results) - succeeded,
+            "results": results,
+        }
+        return 200, reply, {}
+
+    def _problems(self, documents: List[Any]) -> List[Optional[str]]:
+        """Each document's problem, duplicates of stored or earlier ids included (lock held)."""
+        problems: List[Optional[str]] = []
+        seen = set()
+        for document in documents:
+            problem = _field_problem(document, self.isolation)
+            document_id = document.get("document_id") if problem is None else None
+            if document_id is not None:
+                if document_id in self._by_document_id or document_id in seen:
+                    problem = f"document_id: {document_id!r} was already ingested"
+                seen.add(document_id)
+            problems.append(problem)
+        return problems
+
+    def _create(self, payload: Any) -> Reply:
+        with self._lock:
+            problem = _field_problem(payload, self.isolation)
+            if problem:
+                return _error(422, problem, "INVALID_INPUT")
+            document_id = payload.get("document_id")
+            if document_id is not None and document_id in self._by_document_id:
+                return _error(409, f"document_id {document_id!r} was already ingested", "DUPLICATE_DOCUMENT")
+            result = self._store(payload)
+        del result["error_message"]
+        return 200, result, {}
+
+    def _store(self, document: Dict[str, Any]) -> Dict[str, Any]:
+        """Accept one checked document (lock held)."""
+        ingestion_id = str(uuid.uuid4())
+        document_id = document.get("document_id") or f"doc_{uuid.uuid4().hex[:12]}"
+        queued = time.time()
+        self._ingestions[ingestion_id] = {"request": document, "document_id": document_id, "queued": queued}
+        self._by_document_id[document_id] = ingestion_id
+        return {
+            "ingestion_id": ingestion_id,
+            "document_id": document_id,
+            "status": "queued",
+            "queued_at": _iso(queued),
+            "error_message": None,
+        }
+
+    @staticmethod
+    def _refused_result(document: Any, problem: str) -> Dict[str, Any]:
+        document_id = document.get("document_id") if isinstance(document, dict) else None
+        return {
+            "ingestion_id": None,
+            "document_id": document_id if isinstance(document_id, str) else None,
+            "status": "failed",
+            "queued_at": None,
+            "error_message": problem,
+        }
+
+    def _status(self, ingestion_id: str) -> Reply:
+        with self._lock:
+            record = self._ingestions.get(ingestion_id)
+        if record is None:
+            return 404, {"detail": f"ingestion {ingestion_id} not found"}, {}
+        queued = record["queued"]
+        elapsed = time.time() - queued
+        started = queued + self.completion_seconds / 3
+        finished = queued + self.completion_seconds
+        status = "queued" if elapsed < self.completion_seconds / 3 else "processing"
+        if elapsed >= self.completion_seconds:
+            status = "completed"
+        content = record["request"]["document"]
+        created = 1 + len(json.dumps(content)) // 400 if status == "completed" else 0
+        return (
+            200,
+            {
+                "ingestion_id": ingestion_id,
+                "document_id": record["document_id"],
+                "status": status,
+                "queued_at": _iso(queued),
+                "started_at": _iso(started) if status != "queued" else None,
+                "completed_at": _iso(finished) if status == "completed" else None,
+                "memories_created": created,
+                "memory_ids": [f"mem_{ingestion_id[:8]}_{n}" for n in range(created)],
+                "error_message": None,
+            },
+            {},
+        )
+
+
+class _Handler(BaseHTTPRequestHandler):
+    """HTTP/1.1 keep-alive; every answer goes out in one send, with TCP_NODELAY set besides."""
+
+    protocol_version = "HTTP/1.1"
+    server_version = "SynapEmulator"
+
+    def setup(self) -> None:
+        super().setup()
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
+        """Quiet: tests and benchmarks would drown in access lines."""
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+        self._serve("GET")
+
+    def do_POST(self) -> None:  # noqa: N802
+        self._serve("POST")
+
+    def _serve(self, method: str) -> None:
+        emulator: Emulator = self.server.emulator  # type: ignore[attr-defined]
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        path = self.path.split("?", 1)[0]
+        try:
+            status, payload, headers = emulator.handle(method, path, self.headers.get("Authorization", ""), body)
+        except _Drop:
+            with emulator._lock:
+                emulator.statuses[0] += 1
+            self.close_connection = True
+            self.connection.shutdown(socket.SHUT_RDWR)
+            return
+        with emulator._lock:
+            emulator.statuses[status] += 1
+        self._answer(status, payload, headers)
+
+    def _answer(self, status: int, payload: Any, headers: Dict[str, str]) -> None:
+        body = json.dumps(payload).encode("utf-8")
+        lines = [
+            f"HTTP/1.1 {status} {HTTPStatus(status).phrase}",
+            "Content-Type: application/json",
+            f"Content-Length: {len(body)}",
+            f"Date: {self.date_time_string()}",
+        ]
+        lines += [f"{name}: {value}" for name, value in headers.items()]
+        self.wfile.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body)
