@@ -162,24 +162,25 @@ def connect(args: argparse.Namespace) -> SynapClient:
 def run_serve(args: argparse.Namespace) -> int:
     from .emulator import Emulator
 
-    emulator = Emulator(
-        args.host,
-        args.port,
-        api_keys=args.api_keys,
-        rate_limit=args.rate_limit,
-        burst=args.burst,
-        latency_ms=args.latency_ms,
-        fault_rate=args.fault_rate,
-        seed=args.seed,
-        completion_seconds=args.completion_seconds,
-        isolation=args.isolation,
-    )
-    emulator.start()
+    try:
+        emulator = Emulator(
+            args.host,
+            args.port,
+            api_keys=args.api_keys,
+            rate_limit=args.rate_limit,
+            burst=args.burst,
+            latency_ms=args.latency_ms,
+            fault_rate=args.fault_rate,
+            seed=args.seed,
+            completion_seconds=args.completion_seconds,
+            isolation=args.isolation,
+        ).start()
+    except (ValueError, OSError) as error:
+        print(f"synap-sync serve: {error}", file=sys.stderr)
+        return EXIT_USAGE
     print(f"Synap emulator listening on {emulator.base_url}", flush=True)
     try:
-        if emulator._thread is not None:
-            while emulator._thread.is_alive():
-                emulator._thread.join(0.5)
+        emulator.wait()
     except KeyboardInterrupt:
         print("stopping", file=sys.stderr)
     finally:

@@ -211,13 +211,10 @@ class Emulator:
         self._thread.start()
         return self
 
-    def serve_forever(self) -> None:
-        """Serve in the calling thread until interrupted (the CLI's ``serve``)."""
-        if self._server is None:
-            self._server = ThreadingHTTPServer((self.host, self.port), _Handler)
-            self._server.daemon_threads = True
-            self._server.emulator = self  # type: ignore[attr-defined]
-        self._server.serve_forever()
+    def wait(self) -> None:
+        """Block until the emulator stops; Ctrl-C raises KeyboardInterrupt here (the CLI's ``serve``)."""
+        while self._thread is not None and self._thread.is_alive():
+            self._thread.join(0.5)
 
     def stop(self) -> None:
         """Stop serving and release the port."""

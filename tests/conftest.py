@@ -28,3 +28,6 @@ def sleeps(monkeypatch: pytest.MonkeyPatch) -> List[float]:
 def client(sleeps: List[float]) -> Iterator[SynapClient]:
     with SynapClient(api_key=API_KEY, base_url=BASE_URL) as synap:
         yield synap
+
+
+pytest_plugins = ["synap_sync.testing"]

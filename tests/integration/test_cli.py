@@ -1,0 +1,183 @@
+"""The synap-sync command, run as a subprocess, against the emulator over loopback."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Dict, List, Optional
+
+import pytest
+
+from synap_sync.emulator import Emulator
+
+EXIT_PARTIAL, EXIT_USAGE, EXIT_AUTH, EXIT_UNREACHABLE = 1, 2, 3, 4
+
+
+def synap_sync(
+    *arguments: str, stdin: Optional[str] = None, env: Optional[Dict[str, str]] = None, timeout: float = 60
+) -> subprocess.CompletedProcess:
+    environment = {key: value for key, value in os.environ.items() if not key.startswith("SYNAP_")}
+    environment.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "synap_sync", *arguments],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=environment,
+        timeout=timeout,
+    )
+
+
+def write_lines(path: Path, lines: List[str]) -> Path:
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def good(number: int) -> str:
+    return json.dumps({"document": f"User: note {number}", "document_id": f"line-{number}"})
+
+
+def test_demo_runs_offline_and_reports_counts() -> None:
+    result = synap_sync("demo")
+    assert result.returncode == 0, result.stderr
+    assert "total 300, succeeded 300, failed 0" in result.stdout
+    assert result.stdout.count("completed") >= 3
+
+
+def test_help_on_every_command() -> None:
+    for command in ([], ["serve"], ["ingest"], ["status"], ["demo"]):
+        result = synap_sync(*command, "--help")
+        assert result.returncode == 0 and "usage: synap-sync" in result.stdout
+    assert "exit codes" in synap_sync("--help").stdout
+
+
+def test_ingest_reports_bad_lines_by_number_and_writes_the_failures_file(tmp_path: Path) -> None:
+    lines = [good(1), '{"document": ""}', good(3), "not json", good(5), '{"document": "x", "mode": "slow"}']
+    source = write_lines(tmp_path / "history.jsonl", lines)
+    with Emulator() as emulator:
+        result = synap_sync("ingest", str(source), "--api-key", "synap_k", "--base-url", emulator.base_url)
+        stored = emulator.stored_documents()
+    assert result.returncode == EXIT_PARTIAL, result.stderr
+    assert "total 6, succeeded 3, failed 3" in result.stdout
+    assert "line 2: document" in result.stderr and "line 4:" in result.stderr and "line 6: mode" in result.stderr
+    assert sorted(document["document_id"] for document in stored) == ["line-1", "line-3", "line-5"]
+    failures = (tmp_path / "history.jsonl.failed.jsonl").read_text().splitlines()
+    assert "# line 2: document: must not be empty" in failures
+    assert failures[failures.index("# line 6: mode: must be one of fast, long-range; got 'slow'") + 1] == lines[5]
+
+
+def test_failures_file_can_be_fixed_and_rerun(tmp_path: Path) -> None:
+    source = write_lines(tmp_path / "in.jsonl", [good(1), '{"document": "", "document_id": "fixme"}'])
+    with Emulator() as emulator:
+        first = synap_sync("ingest", str(source), "--api-key", "k", "--base-url", emulator.base_url)
+        failures = tmp_path / "in.jsonl.failed.jsonl"
+        failures.write_text(failures.read_text().replace('"document": ""', '"document": "fixed"'))
+        second = synap_sync("ingest", str(failures), "--api-key", "k", "--base-url", emulator.base_url)
+        stored = sorted(document["document_id"] for document in emulator.stored_documents())
+    assert (first.returncode, second.returncode) == (EXIT_PARTIAL, 0)
+    assert stored == ["fixme", "line-1"]
+
+
+def test_service_refusals_are_reported_by_line_too(tmp_path: Path) -> None:
+    source = write_lines(tmp_path / "in.jsonl", [good(1), good(1)])
+    with Emulator() as emulator:
+        result = synap_sync("ingest", str(source), "--api-key", "k", "--base-url", emulator.base_url)
+    assert result.returncode == EXIT_PARTIAL
+    assert "line 2: document_id" in result.stderr
+
+
+def test_dry_run_sends_nothing_and_names_each_bad_line(tmp_path: Path) -> None:
+    source = write_lines(tmp_path / "in.jsonl", [good(1), '{"document": "x", "user_id": 7}', "", "# note", "[1]"])
+    with Emulator() as emulator:
+        result = synap_sync("ingest", str(source), "--dry-run", "--base-url", emulator.base_url)
+        seen = emulator.request_count
+    assert seen == 0
+    assert result.returncode == EXIT_USAGE
+    assert "line 2: user_id" in result.stderr and "line 5: document" in result.stderr
+    assert "3 lines checked, 1 valid, 2 invalid" in result.stdout
+
+
+def test_ingest_reads_stdin(tmp_path: Path) -> None:
+    with Emulator() as emulator:
+        result = synap_sync(
+            "ingest",
+            "-",
+            "--base-url",
+            emulator.base_url,
+            stdin=good(1) + "\n" + good(2) + "\n",
+            env={"SYNAP_API_KEY": "synap_from_env"},
+        )
+        count = len(emulator.stored_documents())
+    assert result.returncode == 0, result.stderr
+    assert count == 2
+
+
+def test_refused_key_exits_with_the_auth_code(tmp_path: Path) -> None:
+    source = write_lines(tmp_path / "in.jsonl", [good(1)])
+    with Emulator(api_keys=["synap_right"]) as emulator:
+        result = synap_sync("ingest", str(source), "--api-key", "synap_wrong", "--base-url", emulator.base_url)
+    assert result.returncode == EXIT_AUTH
+    assert "synap_wrong" not in result.stderr
+
+
+def test_missing_key_exits_with_the_auth_code(tmp_path: Path) -> None:
+    source = write_lines(tmp_path / "in.jsonl", [good(1)])
+    assert synap_sync("ingest", str(source), "--base-url", "http://127.0.0.1:9").returncode == EXIT_AUTH
+
+
+def test_unreachable_service_exits_with_its_code(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    source = write_lines(tmp_path / "in.jsonl", [good(1)])
+    result = synap_sync("ingest", str(source), "--api-key", "k", "--base-url", f"http://127.0.0.1:{port}")
+    assert result.returncode == EXIT_UNREACHABLE
+
+
+def test_missing_input_file_is_a_usage_error(tmp_path: Path) -> None:
+    result = synap_sync("ingest", str(tmp_path / "nope.jsonl"), "--api-key", "k")
+    assert result.returncode == EXIT_USAGE and "cannot read" in result.stderr
+
+
+def test_status_prints_and_waits(tmp_path: Path) -> None:
+    from synap_sync import SynapClient
+
+    with Emulator(completion_seconds=0.3) as emulator:
+        created = SynapClient(api_key="k", base_url=emulator.base_url).memories.create("hello")
+        arguments = ("status", str(created.ingestion_id), "--api-key", "k", "--base-url", emulator.base_url)
+        waited = synap_sync(*arguments, "--wait")
+        missing = synap_sync("status", "nope", "--api-key", "k", "--base-url", emulator.base_url)
+    assert waited.returncode == 0 and json.loads(waited.stdout)["status"] == "completed"
+    assert missing.returncode == 5 and "not found" in missing.stderr
+
+
+def test_serve_prints_its_url_first_and_serves() -> None:
+    import requests
+
+    process = subprocess.Popen(
+        [sys.executable, "-m", "synap_sync", "serve", "--port", "0", "--api-key", "synap_a"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        first = process.stdout.readline().strip()
+        assert first.startswith("Synap emulator listening on http://127.0.0.1:")
+        url = first.rsplit(" ", 1)[1]
+        reply = requests.get(url + "/api/v1/auth/whoami", headers={"Authorization": "Bearer synap_a"}, timeout=5)
+        assert reply.status_code == 200
+    finally:
+        process.send_signal(__import__("signal").SIGINT)
+        assert process.wait(10) == 0
+
+
+@pytest.mark.parametrize("value", ["-1", "1.5"])
+def test_serve_refuses_a_bad_fault_rate(value: str) -> None:
+    result = synap_sync("serve", "--fault-rate", value)
+    assert result.returncode == EXIT_USAGE and "fault_rate" in result.stderr
