@@ -42,6 +42,12 @@ USER_AGENT = f"synap-sync/{__version__} python-requests/{requests.__version__}"
 #: ASCII-escaped output encodes faster than UTF-8 (measured: ~1/3 less time for a 100-document batch).
 _ENCODER = json.JSONEncoder(allow_nan=False)
 
+
+def encode_json(value: Any) -> bytes:
+    """The one JSON encoding every request body uses."""
+    return _ENCODER.encode(value).encode("ascii")
+
+
 #: 429 reasons that waiting will not clear.
 _PERMANENT_RATE_LIMIT_REASONS = frozenset({"trial_limit_reached", "subscription_inactive"})
 
@@ -101,6 +107,7 @@ class Transport:
         pool_maxsize: int = 10,
     ) -> None:
         self._api_key = api_key
+        self.pool_maxsize = pool_maxsize
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
         self.retry = retry
@@ -146,6 +153,7 @@ class Transport:
         path: str,
         payload: Any = None,
         *,
+        body: Optional[bytes] = None,
         correlation_id: Optional[str] = None,
         repeat_is_harmless: Optional[bool] = None,
         max_retries: Optional[int] = None,
@@ -153,6 +161,7 @@ class Transport:
         """Send one call, retrying where safe, and return the reply's parsed JSON.
 
         :param payload: the JSON body, encoded once here; None for no body.
+        :param body: an already encoded JSON body, sent as is (instead of ``payload``).
         :param repeat_is_harmless: may a request whose outcome is unknown be repeated? Defaults to
             True for GET and False otherwise.
         :param max_retries: overrides the client's retry count for this call (the bulk engine paces
@@ -163,7 +172,8 @@ class Transport:
         if repeat_is_harmless is None:
             repeat_is_harmless = method == "GET"
         retries = self.retry.max_retries if max_retries is None else max_retries
-        body = None if payload is None else _ENCODER.encode(payload).encode("ascii")
+        if payload is not None:
+            body = encode_json(payload)
         headers = self._call_headers(correlation_id)
         url = self.base_url + path
         attempt = 0

@@ -10,13 +10,13 @@ import argparse
 import contextlib
 import json
 import os
+import re
 import sys
 from typing import IO, Any, Dict, Iterator, List, Optional, Sequence, Tuple
 
 from . import __version__
 from .client import SynapClient
-from .errors import SynapAuthError, SynapError, SynapNetworkError, SynapValidationError
-from .memories import MAX_BATCH_SIZE
+from .errors import SynapAuthError, SynapError, SynapJournalError, SynapNetworkError, SynapValidationError
 from .models import CreateMemoryRequest
 
 EXIT_OK = 0
@@ -29,7 +29,7 @@ EXIT_SERVICE = 5
 EXIT_CODES_HELP = """exit codes:
   0  every document acknowledged (or, with --dry-run, every line valid)
   1  some documents failed; they are in the failures file
-  2  usage error, unreadable input, or invalid lines with --dry-run
+  2  usage error, unreadable input, a journal that does not match, or invalid lines with --dry-run
   3  the API key was refused
   4  the service could not be reached
   5  any other service error
@@ -55,7 +55,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 def exit_code_for(error: SynapError) -> int:
     if isinstance(error, SynapAuthError):
         return EXIT_AUTH
-    if isinstance(error, SynapValidationError):
+    if isinstance(error, (SynapValidationError, SynapJournalError)):
         return EXIT_USAGE
     if isinstance(error, SynapNetworkError):
         return EXIT_UNREACHABLE
@@ -118,6 +118,26 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("path", metavar="PATH", help="JSON Lines file, or - for standard input")
     add_connection_arguments(ingest)
     ingest.add_argument("--dry-run", action="store_true", help="check every line locally and send nothing")
+    ingest.add_argument("--workers", type=int, default=4, metavar="N", help="requests in flight at once (default: 4)")
+    ingest.add_argument(
+        "--rate-limit",
+        type=float,
+        metavar="N",
+        help="never send more than N requests a second (default: learn the limit from 429s)",
+    )
+    ingest.add_argument(
+        "--journal",
+        metavar="FILE",
+        help="record progress here so a re-run resumes (default: PATH.journal; none for stdin)",
+    )
+    ingest.add_argument("--no-journal", action="store_true", help="keep no journal")
+    ingest.add_argument(
+        "--progress",
+        action="store_true",
+        default=None,
+        help="show progress on stderr (default: when stderr is a terminal)",
+    )
+    ingest.add_argument("--no-progress", action="store_false", dest="progress", help="never show progress")
     ingest.add_argument(
         "--failures",
         metavar="FILE",
@@ -242,13 +262,31 @@ def run_ingest(args: argparse.Namespace) -> int:
         with open_input(args.path) as stream:
             if args.dry_run:
                 return dry_run(stream)
-            client = connect(args)
-            with client:
-                total, failures = ingest_stream(client, stream)
+            with connect(args) as client:
+                run = IngestRun(client, stream, ingest_options(args))
+                try:
+                    run.ingest()
+                except SynapError as error:
+                    print(f"synap-sync: the run stopped: {error}", file=sys.stderr)
+                    summarise(args, run)
+                    return exit_code_for(error)
     except OSError as error:
         print(f"synap-sync: cannot read {args.path}: {error}", file=sys.stderr)
         return EXIT_USAGE
-    return summarise(args, total, failures)
+    return summarise(args, run)
+
+
+def ingest_options(args: argparse.Namespace) -> Dict[str, Any]:
+    journal = args.journal
+    if journal is None and args.path != "-" and not args.no_journal:
+        journal = f"{args.path}.journal"
+    progress = args.progress if args.progress is not None else sys.stderr.isatty()
+    return {
+        "workers": args.workers,
+        "journal": None if args.no_journal else journal,
+        "max_requests_per_second": args.rate_limit,
+        "progress": progress,
+    }
 
 
 def dry_run(stream: IO[str]) -> int:
@@ -264,42 +302,56 @@ def dry_run(stream: IO[str]) -> int:
     return EXIT_USAGE if bad else EXIT_OK
 
 
-def ingest_stream(client: SynapClient, stream: IO[str]) -> Tuple[int, List[Failure]]:
-    """Send valid lines in batches of up to 100; returns the count read and every failure."""
-    failures: List[Failure] = []
-    batch: List[Tuple[int, str, CreateMemoryRequest]] = []
-    total = 0
-    for number, text in read_lines(stream):
-        total += 1
+_ITEM_PREFIX = re.compile(r"^documents\[\d+\]\.")
+
+
+class IngestRun:
+    """Feeds a JSON Lines stream to the bulk engine and maps every outcome back to its line."""
+
+    def __init__(self, client: SynapClient, stream: IO[str], options: Dict[str, Any]) -> None:
+        self.client = client
+        self.stream = stream
+        self.options = options
+        self.total = 0
+        self.failures: List[Failure] = []
+        #: Lines handed to the engine and not yet settled, by input index: (line number, text).
+        self.pending: Dict[int, Tuple[int, str]] = {}
+
+    def documents(self) -> Iterator[Any]:
+        """Parsed lines; one that is not JSON is a failure of its own, never sent."""
+        index = 0
+        for number, text in read_lines(self.stream):
+            self.total += 1
+            try:
+                document = json.loads(text)
+            except ValueError as error:
+                self.failures.append((number, f"not valid JSON ({error})", text))
+                continue
+            self.pending[index] = (number, text)
+            index += 1
+            yield document
+
+    def ingest(self) -> None:
         try:
-            batch.append((number, text, parse_line(number, text)))
-        except SynapValidationError as error:
-            failures.append((number, error.message.split(": ", 1)[1], text))
-        if len(batch) == MAX_BATCH_SIZE:
-            failures += send(client, batch)
-            batch = []
-            print(f"sent {total} lines", file=sys.stderr)
-    if batch:
-        failures += send(client, batch)
-    return total, failures
+            for outcome in self.client.memories.ingest_iter(self.documents(), **self.options):
+                number, text = self.pending.pop(outcome.index)
+                if not outcome.ok:
+                    reason = _ITEM_PREFIX.sub("", outcome.error_message or "failed")
+                    self.failures.append((number, reason, text))
+        finally:
+            for number, text in self.pending.values():
+                self.failures.append((number, "not sent: the run stopped first", text))
+            self.pending.clear()
 
 
-def send(client: SynapClient, batch: List[Tuple[int, str, CreateMemoryRequest]]) -> List[Failure]:
-    reply = client.memories.batch_create([request for _, _, request in batch])
-    return [
-        (batch[index][0], result.error_message or str(result.status), batch[index][1])
-        for index, result in reply.failures
-    ]
-
-
-def summarise(args: argparse.Namespace, total: int, failures: List[Failure]) -> int:
-    failures.sort()
-    print(f"total {total}, succeeded {total - len(failures)}, failed {len(failures)}")
-    target = failures_path(args)
+def summarise(args: argparse.Namespace, run: IngestRun) -> int:
+    failures = sorted(run.failures)
+    print(f"total {run.total}, succeeded {run.total - len(failures)}, failed {len(failures)}")
     if not failures:
         return EXIT_OK
     for number, reason, _ in failures[:20]:
         print(f"  line {number}: {reason}", file=sys.stderr)
+    target = failures_path(args)
     write_failures(target, failures)
     print(f"failed lines written to {target}", file=sys.stderr)
     return EXIT_PARTIAL
@@ -335,7 +387,9 @@ def run_demo(args: argparse.Namespace) -> int:
     with Emulator(completion_seconds=1.0) as emulator:
         print(f"started a local Synap emulator at {emulator.base_url} (nothing leaves this machine)")
         with SynapClient(api_key="synap_demo_key", base_url=emulator.base_url) as client, open(sample) as stream:
-            total, failures = ingest_stream(client, stream)
+            run = IngestRun(client, stream, {"workers": 4})
+            run.ingest()
+            total, failures = run.total, run.failures
             print(f"ingested {total} sample conversations: {total - len(failures)} queued, {len(failures)} failed")
             ingestion_ids = emulator.ingestion_ids()
             print(f"the emulator holds {len(ingestion_ids)} documents; waiting for the first three ingestions:")

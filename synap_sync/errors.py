@@ -16,7 +16,8 @@ Every failure the service, the network or the caller's input can produce is one 
         ├── SynapNotFoundError              404
         ├── SynapConflictError              409 (duplicate document_id, instance_build_failed)
         │   └── SynapInstanceNotReadyError  409 instance_not_ready; .retry_after
-        └── SynapQuotaExceededError         429 that waiting will not clear (trial or subscription)
+        ├── SynapQuotaExceededError         429 that waiting will not clear (trial or subscription)
+        └── SynapJournalError               a bulk journal that does not match this run's input
 
 `SynapNetworkError` and `SynapProtocolError` carry ``outcome_unknown``: True when the request may have
 reached the service and been acted on, so a write cannot be safely repeated.
@@ -43,6 +44,7 @@ __all__ = [
     "SynapConflictError",
     "SynapInstanceNotReadyError",
     "SynapQuotaExceededError",
+    "SynapJournalError",
     "ItemError",
 ]
 
@@ -191,6 +193,10 @@ class SynapInstanceNotReadyError(SynapConflictError):
 
 class SynapQuotaExceededError(SynapPermanentError):
     """429 with a reason waiting cannot clear (``trial_limit_reached``, ``subscription_inactive``)."""
+
+
+class SynapJournalError(SynapPermanentError):
+    """A bulk run's journal cannot be used: other settings, other input, or damaged."""
 
 
 # The official SDK's names, so ported ``except`` clauses keep working.

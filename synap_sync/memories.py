@@ -5,9 +5,12 @@ from __future__ import annotations
 import time
 import uuid
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Optional, Tuple, Union
+from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, Iterator, List, Optional, Tuple, Union
 from urllib.parse import quote
 
+from ._progress import Progress
+from ._transport import encode_json
+from .bulk import BulkIngestion, IngestOutcome, IngestReport
 from .errors import SynapProtocolError, SynapTimeoutError, SynapValidationError
 from .models import (
     BatchCreateResponse,
@@ -105,28 +108,113 @@ class Memories:
         wires: List[WireDocument],
         fail_fast: bool,
         correlation_id: Optional[str] = None,
+    ) -> BatchCreateResponse:
+        """POST already-checked documents as one batch and parse the reply."""
+        body = encode_json({"documents": wires, "fail_fast": fail_fast})
+        repeat_is_harmless = all(wire["document_id"] for wire in wires)
+        return self.post_batch(body, len(wires), repeat_is_harmless, correlation_id)
+
+    def post_batch(
+        self,
+        body: bytes,
+        count: int,
+        repeat_is_harmless: bool,
+        correlation_id: Optional[str] = None,
         max_retries: Optional[int] = None,
     ) -> BatchCreateResponse:
-        """POST already-checked documents as one batch and parse the reply.
+        """POST an encoded batch body of ``count`` documents; the reply must hold ``count`` results.
 
-        A request whose outcome is unknown is repeated only when every document has a document_id.
+        :param repeat_is_harmless: every document has a document_id, so a request whose outcome is
+            unknown may be sent again.
         """
         correlation_id = correlation_id or self._transport.new_correlation_id()
         reply = self._transport.request(
             "POST",
             BATCH_PATH,
-            {"documents": wires, "fail_fast": fail_fast},
+            body=body,
             correlation_id=correlation_id,
-            repeat_is_harmless=all(wire["document_id"] for wire in wires),
+            repeat_is_harmless=repeat_is_harmless,
             max_retries=max_retries,
         )
         parsed = BatchCreateResponse.from_dict(reply, correlation_id)
-        if len(parsed.results) != len(wires):
+        if len(parsed.results) != count:
             raise SynapProtocolError(
-                f"batch reply has {len(parsed.results)} results for {len(wires)} documents",
+                f"batch reply has {len(parsed.results)} results for {count} documents",
                 correlation_id=correlation_id,
             )
         return parsed
+
+    def ingest(
+        self,
+        documents: Iterable[DocumentInput],
+        *,
+        fail_fast: bool = False,
+        chunk_size: int = 100,
+        max_chunk_bytes: Optional[int] = None,
+        workers: int = 4,
+        max_requests_per_second: Optional[float] = None,
+        journal: Optional[str] = None,
+        progress: Union[bool, Callable[[Progress], Any], None] = None,
+    ) -> IngestReport:
+        """Stream any number of documents into Synap and account for every one.
+
+        :param documents: any iterable (a generator over a huge file is fine) of
+            `CreateMemoryRequest` or dicts; memory stays bounded by the chunks in flight.
+        :param fail_fast: stop the run at the first invalid document (raising `SynapValidationError`
+            with ``.report``); by default invalid documents are reported failed and the run goes on.
+        :param chunk_size: documents per request, at most 100.
+        :param max_chunk_bytes: also cap each request body at this many bytes; a document larger
+            on its own is reported failed, not sent.
+        :param workers: threads sending at once, sharing the client's connection pool.
+        :param max_requests_per_second: never send faster than this; without it the pace is
+            learned from the service's 429s.
+        :param journal: a file recording, durably, what the service settled; running again with the
+            same journal skips that and resumes (see the README for the guarantees).
+        :param progress: True for a progress bar (tqdm if installed, else a stderr line), or a
+            callable receiving `Progress` counts.
+        :returns: an `IngestReport`.
+        :raises SynapError: only a permanent error that every request would meet (auth, credits,
+            quota, instance not ready, no such endpoint), with ``.report`` holding what was done.
+        """
+        engine = BulkIngestion(
+            self,
+            fail_fast=fail_fast,
+            chunk_size=chunk_size,
+            max_chunk_bytes=max_chunk_bytes,
+            workers=workers,
+            max_requests_per_second=max_requests_per_second,
+            journal=journal,
+            progress=progress,
+        )
+        for _ in engine.run(documents):
+            pass
+        return engine.report
+
+    def ingest_iter(
+        self,
+        documents: Iterable[DocumentInput],
+        *,
+        fail_fast: bool = False,
+        chunk_size: int = 100,
+        max_chunk_bytes: Optional[int] = None,
+        workers: int = 4,
+        max_requests_per_second: Optional[float] = None,
+        journal: Optional[str] = None,
+        progress: Union[bool, Callable[[Progress], Any], None] = None,
+    ) -> Iterator[IngestOutcome]:
+        """The engine behind `ingest`, yielding one `IngestOutcome` per document as its chunk settles
+        (not in input order). Same parameters as `ingest`; stopping the iteration stops the run."""
+        engine = BulkIngestion(
+            self,
+            fail_fast=fail_fast,
+            chunk_size=chunk_size,
+            max_chunk_bytes=max_chunk_bytes,
+            workers=workers,
+            max_requests_per_second=max_requests_per_second,
+            journal=journal,
+            progress=progress,
+        )
+        return engine.run(documents)
 
     def create(
         self,

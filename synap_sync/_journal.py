@@ -1,0 +1,135 @@
+"""A bulk run's durable memory: which chunks were sent, and which the service settled for good.
+
+One JSON object per line, appended and fsynced before the engine goes on:
+
+- a header with the settings that decide chunk boundaries (a resumed run must cut the same chunks);
+- ``{"sent": n, "fingerprint": ..., "indices": [...]}`` *before* chunk ``n`` is sent;
+- ``{"done": n, "failed": [[index, document_id, reason], ...], "deduplicated": k}`` once every
+  document of chunk ``n`` is acknowledged or refused for good.
+
+A chunk with ``sent`` and no ``done`` was in flight when a run died: its outcome is unknown. A kill
+mid-write leaves a torn last line, which loading drops.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from typing import Any, Dict, List, Optional, Tuple
+
+from .errors import SynapJournalError
+
+#: One refusal as journaled: (input index, document_id, reason).
+JournaledFailure = Tuple[int, Optional[str], str]
+
+FORMAT = "synap-sync journal"
+VERSION = 1
+
+
+class ChunkRecord:
+    """What the journal knows of one chunk."""
+
+    __slots__ = ("fingerprint", "indices", "failed", "deduplicated", "done")
+
+    def __init__(self, fingerprint: str, indices: List[int]) -> None:
+        self.fingerprint = fingerprint
+        self.indices = indices
+        self.failed: List[JournaledFailure] = []
+        self.deduplicated = 0
+        self.done = False
+
+
+class Journal:
+    """Opens (or creates) the journal at ``path`` for a run with ``settings``; thread-safe appends."""
+
+    def __init__(self, path: str, settings: Dict[str, Any]) -> None:
+        self.path = path
+        self.chunks: Dict[int, ChunkRecord] = {}
+        self._lock = threading.Lock()
+        header = {"journal": FORMAT, "version": VERSION, **settings}
+        existing = os.path.exists(path) and os.path.getsize(path) > 0
+        if existing:
+            self._load(header)
+        self._file = open(path, "a", encoding="utf-8")
+        if not existing:
+            self._append(header)
+            _fsync_directory(path)
+
+    def _load(self, header: Dict[str, Any]) -> None:
+        with open(self.path, "rb") as stream:
+            content = stream.read()
+        complete = content[: content.rfind(b"\n") + 1]
+        if len(complete) != len(content):
+            with open(self.path, "r+b") as stream:  # drop the torn line a kill left behind
+                stream.truncate(len(complete))
+        lines = complete.decode("utf-8").splitlines()
+        try:
+            records = [json.loads(line) for line in lines]
+        except ValueError as error:
+            raise SynapJournalError(f"journal {self.path} is damaged ({error}); delete it to start over") from None
+        if not records or {key: records[0].get(key) for key in header} != header:
+            found = records[0] if records else {}
+            raise SynapJournalError(
+                f"journal {self.path} was written by a run with other settings ({_settings_text(found)}); "
+                f"this run has {_settings_text(header)}. Use the same settings, or another journal path"
+            )
+        for record in records[1:]:
+            self._replay(record)
+
+    def _replay(self, record: Dict[str, Any]) -> None:
+        if "sent" in record:
+            self.chunks[record["sent"]] = ChunkRecord(record["fingerprint"], record["indices"])
+        elif "done" in record:
+            chunk = self.chunks[record["done"]]
+            chunk.failed = [(index, document_id, reason) for index, document_id, reason in record["failed"]]
+            chunk.deduplicated = record.get("deduplicated", 0)
+            chunk.done = True
+
+    def check(self, number: int, fingerprint: str, indices: List[int]) -> Optional[ChunkRecord]:
+        """The journal's record of chunk ``number`` (None if never sent), once it matches the input."""
+        record = self.chunks.get(number)
+        if record is not None and (record.fingerprint != fingerprint or record.indices != indices):
+            raise SynapJournalError(
+                f"the input no longer matches journal {self.path} at chunk {number} (documents "
+                f"{indices[0]} to {indices[-1]}): refusing to resume rather than skip the wrong documents. "
+                "Restore the original input, or delete the journal to start over"
+            )
+        return record
+
+    def sent(self, number: int, fingerprint: str, indices: List[int]) -> None:
+        """Note chunk ``number`` as about to be sent."""
+        self._append({"sent": number, "fingerprint": fingerprint, "indices": indices})
+
+    def done(self, number: int, failed: List[JournaledFailure], deduplicated: int) -> None:
+        """Note every document of chunk ``number`` as settled."""
+        self._append({"done": number, "failed": [list(failure) for failure in failed], "deduplicated": deduplicated})
+
+    def _append(self, record: Dict[str, Any]) -> None:
+        line = json.dumps(record, separators=(",", ":")) + "\n"
+        with self._lock:
+            self._file.write(line)
+            self._file.flush()
+            os.fsync(self._file.fileno())
+
+    def close(self) -> None:
+        with self._lock:
+            self._file.close()
+
+
+def _settings_text(record: Dict[str, Any]) -> str:
+    return ", ".join(f"{key}={value!r}" for key, value in record.items() if key not in ("journal", "version"))
+
+
+def _fsync_directory(path: str) -> None:
+    """Make the new journal's directory entry durable too (a no-op where directories cannot be opened)."""
+    try:
+        descriptor = os.open(os.path.dirname(os.path.abspath(path)), os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(descriptor)
+    except OSError:
+        pass
+    finally:
+        os.close(descriptor)

@@ -1,0 +1,81 @@
+"""Progress display for bulk runs: a tqdm bar when tqdm is installed, else one self-updating line."""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import Any, Callable, Optional, TextIO
+
+import attrs
+
+
+@attrs.frozen
+class Progress:
+    """Counts so far, handed to a ``progress=`` callable after each batch settles."""
+
+    done: int
+    succeeded: int
+    failed: int
+    total: Optional[int]
+    elapsed_seconds: float
+
+
+ProgressCallback = Callable[[Progress], Any]
+
+
+class _Line:
+    """A compact stderr line, rewritten at most a few times a second."""
+
+    INTERVAL = 0.25
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.last = 0.0
+
+    def __call__(self, progress: Progress, final: bool = False) -> None:
+        now = time.monotonic()
+        if not final and now - self.last < self.INTERVAL:
+            return
+        self.last = now
+        of_total = f"/{progress.total}" if progress.total is not None else ""
+        rate = progress.done / progress.elapsed_seconds if progress.elapsed_seconds else 0.0
+        self.stream.write(
+            f"\rsynap-sync: {progress.done}{of_total} documents, {progress.succeeded} ok, "
+            f"{progress.failed} failed, {rate:.0f}/s"
+        )
+        if final:
+            self.stream.write("\n")
+        self.stream.flush()
+
+
+class _Bar:
+    """tqdm.auto: a widget in notebooks, a bar in terminals."""
+
+    def __init__(self, tqdm: Any, total: Optional[int]) -> None:
+        self.bar = tqdm(total=total, unit="doc", desc="synap-sync")
+        self.shown = 0
+
+    def __call__(self, progress: Progress, final: bool = False) -> None:
+        self.bar.update(progress.done - self.shown)
+        self.shown = progress.done
+        self.bar.set_postfix(ok=progress.succeeded, failed=progress.failed, refresh=False)
+        if final:
+            self.bar.close()
+
+
+def make_reporter(progress: Any, total: Optional[int]) -> Optional[Callable[[Progress, bool], None]]:
+    """Turn the ``progress=`` argument into a function of (counts, final), or None for no progress."""
+    if progress is None or progress is False:
+        return None
+    if callable(progress):
+        callback: ProgressCallback = progress
+
+        def call(counts: Progress, final: bool = False) -> None:
+            callback(counts)
+
+        return call
+    try:
+        from tqdm.auto import tqdm  # type: ignore[import-untyped]
+    except ImportError:
+        return _Line(sys.stderr)
+    return _Bar(tqdm, total)
