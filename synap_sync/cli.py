@@ -89,7 +89,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--rate-limit", type=float, metavar="N", help="requests per second per key (default: none)")
     serve.add_argument("--burst", type=int, metavar="N", help="requests allowed at once (default: one second's worth)")
-    serve.add_argument("--latency-ms", type=float, default=0.0, metavar="N", help="added to every answer")
+    serve.add_argument(
+        "--latency-ms", type=float, default=0.0, metavar="N", help="every answer takes at least this long"
+    )
     serve.add_argument(
         "--fault-rate",
         type=float,

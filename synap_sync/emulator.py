@@ -138,7 +138,7 @@ class Emulator:
     :param api_keys: bearer tokens accepted; None accepts any non-empty token.
     :param rate_limit: requests per second allowed per key (None: unlimited).
     :param burst: requests allowed at once before the rate applies (default: one second's worth).
-    :param latency_ms: added before every answer.
+    :param latency_ms: every answer takes at least this long (the work itself included).
     :param fault_rate: share of requests (0-1) that meet a fault, drawn from ``seed``.
     :param fault_kinds: which faults to draw from, see `FAULT_KINDS`.
     :param completion_seconds: how long an ingestion takes from queued to completed.
@@ -187,6 +187,8 @@ class Emulator:
         self.requests: Counter[str] = collections.Counter()
         #: Answers sent, by status code (a dropped connection counts as 0).
         self.statuses: Counter[int] = collections.Counter()
+        #: TCP connections accepted so far (a pooled client reuses its connections).
+        self.connections = 0
         self._server: Optional[ThreadingHTTPServer] = None
         self._thread: Optional[threading.Thread] = None
 
@@ -257,8 +259,17 @@ class Emulator:
 
     # --- handling ----------------------------------------------------------------------------------
 
-    def handle(self, method: str, path: str, authorization: str, body: bytes) -> Reply:
-        """Answer one request; raises `_Drop` to close the connection instead."""
+    def handle(
+        self, method: str, path: str, authorization: str, body: bytes, arrived: float
+    ) -> Tuple[int, bytes, Dict[str, str]]:
+        """Answer one request, encoded, no sooner than ``latency`` after it ``arrived``; raises `_Drop`
+        to close the connection instead."""
+        status, payload, headers = self._decide(method, path, authorization, body, arrived)
+        encoded = json.dumps(payload).encode("utf-8")
+        self._wait_out_latency(arrived)
+        return status, encoded, headers
+
+    def _decide(self, method: str, path: str, authorization: str, body: bytes, arrived: float) -> Reply:
         route = "/api/v1/memories/status/{id}" if path.startswith("/api/v1/memories/status/") else path
         with self._lock:
             self.requests[f"{method} {route}"] += 1
@@ -271,16 +282,22 @@ class Emulator:
             reply[2]["Retry-After"] = str(max(1, math.ceil(wait)))
             return reply
         fault = self._draw_fault()
-        if self.latency:
-            time.sleep(self.latency)
         if fault == "503":
             return _error(503, "Service temporarily unavailable", "UNAVAILABLE")
         if fault == "drop":
+            self._wait_out_latency(arrived)
             raise _Drop()
         reply = self._route(method, path, body)
         if fault == "lost-reply":
+            self._wait_out_latency(arrived)
             raise _Drop()
         return reply
+
+    def _wait_out_latency(self, arrived: float) -> None:
+        """Answer ``latency`` after the request arrived, however long the work itself took."""
+        remaining = self.latency - (time.monotonic() - arrived)
+        if remaining > 0:
+            time.sleep(remaining)
 
     def _take_token(self, token: str) -> float:
         if self.rate_limit is None:
@@ -445,6 +462,9 @@ class _Handler(BaseHTTPRequestHandler):
     def setup(self) -> None:
         super().setup()
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        emulator: Emulator = self.server.emulator  # type: ignore[attr-defined]
+        with emulator._lock:
+            emulator.connections += 1
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
         """Quiet: tests and benchmarks would drown in access lines."""
@@ -456,12 +476,15 @@ class _Handler(BaseHTTPRequestHandler):
         self._serve("POST")
 
     def _serve(self, method: str) -> None:
+        arrived = time.monotonic()
         emulator: Emulator = self.server.emulator  # type: ignore[attr-defined]
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         path = self.path.split("?", 1)[0]
         try:
-            status, payload, headers = emulator.handle(method, path, self.headers.get("Authorization", ""), body)
+            status, payload, headers = emulator.handle(
+                method, path, self.headers.get("Authorization", ""), body, arrived
+            )
         except _Drop:
             with emulator._lock:
                 emulator.statuses[0] += 1
@@ -472,8 +495,7 @@ class _Handler(BaseHTTPRequestHandler):
             emulator.statuses[status] += 1
         self._answer(status, payload, headers)
 
-    def _answer(self, status: int, payload: Any, headers: Dict[str, str]) -> None:
-        body = json.dumps(payload).encode("utf-8")
+    def _answer(self, status: int, body: bytes, headers: Dict[str, str]) -> None:
         lines = [
             f"HTTP/1.1 {status} {HTTPStatus(status).phrase}",
             "Content-Type: application/json",

@@ -1,0 +1,272 @@
+"""The bulk engine against the emulator over loopback: faults, accounting, dedup, memory, resume."""
+
+from __future__ import annotations
+
+import collections
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+import tracemalloc
+from pathlib import Path
+from typing import Any, Dict, Iterator, List
+
+import pytest
+
+from synap_sync import SynapAuthError, SynapClient, SynapJournalError, SynapValidationError, _transport
+from synap_sync.bulk import IngestOutcome
+from synap_sync.emulator import Emulator
+
+
+@pytest.fixture
+def no_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Retry waits skipped: the faults are real, only the sleeping between attempts is not."""
+    monkeypatch.setattr(_transport, "_sleep", lambda seconds: None)
+
+
+def docs(count: int, with_ids: bool = True, prefix: str = "d") -> Iterator[Dict[str, Any]]:
+    for index in range(count):
+        document: Dict[str, Any] = {"document": f"User: note {index}"}
+        if with_ids:
+            document["document_id"] = f"{prefix}{index}"
+        yield document
+
+
+def stored_ids(emulator: Emulator) -> List[str]:
+    return [document["document_id"] for document in emulator.stored_documents()]
+
+
+def test_10000_documents_through_every_fault_none_lost_none_twice(no_backoff: None) -> None:
+    with Emulator(
+        rate_limit=300, burst=20, fault_rate=0.15, fault_kinds=["503", "drop", "lost-reply"], seed=11
+    ) as emulator:
+        client = SynapClient(api_key="synap_k", base_url=emulator.base_url)
+        report = client.memories.ingest(docs(10_000), workers=4)
+        ids = stored_ids(emulator)
+        statuses = dict(emulator.statuses)
+    assert (report.total, report.succeeded, report.failed) == (10_000, 10_000, 0)
+    assert sorted(ids) == sorted(f"d{index}" for index in range(10_000))
+    assert statuses.get(503, 0) > 0 and statuses.get(0, 0) > 0 and statuses.get(429, 0) > 0
+    assert report.retries > 0 and report.throttled == statuses[429]
+
+
+def test_without_ids_every_document_is_accounted_and_none_claimed_unstored(no_backoff: None) -> None:
+    with Emulator(fault_rate=0.2, fault_kinds=["503", "drop", "lost-reply"], seed=5) as emulator:
+        client = SynapClient(api_key="synap_k", base_url=emulator.base_url)
+        outcomes = list(client.memories.ingest_iter(docs(3_000, with_ids=False), workers=4))
+        stored = collections.Counter(document["document"] for document in emulator.stored_documents())
+    assert sorted(outcome.index for outcome in outcomes) == list(range(3_000))
+    for outcome in outcomes:
+        if outcome.ok:
+            assert stored[f"User: note {outcome.index}"] == 1
+        else:
+            assert outcome.error_message
+    unknown = [outcome for outcome in outcomes if not outcome.ok and "outcome unknown" in (outcome.error_message or "")]
+    assert unknown, "the seeded drops should leave some outcomes unknown"
+
+
+def test_a_retry_that_finds_its_documents_stored_counts_them_deduplicated(no_backoff: None) -> None:
+    with Emulator(fault_rate=0.3, fault_kinds=["lost-reply"], seed=2) as emulator:
+        client = SynapClient(api_key="synap_k", base_url=emulator.base_url)
+        outcomes = list(client.memories.ingest_iter(docs(1_000), workers=2))
+        ids = stored_ids(emulator)
+    assert all(outcome.ok for outcome in outcomes)
+    deduplicated = [outcome for outcome in outcomes if outcome.deduplicated]
+    assert deduplicated and all(outcome.result is not None for outcome in deduplicated)
+    assert sorted(ids) == sorted(f"d{index}" for index in range(1_000))
+
+
+def test_a_second_document_with_a_used_id_is_still_a_failure_without_a_retry() -> None:
+    with Emulator() as emulator:
+        client = SynapClient(api_key="synap_k", base_url=emulator.base_url)
+        client.memories.ingest(docs(5))
+        report = client.memories.ingest(docs(5))
+    assert (report.succeeded, report.failed, report.deduplicated) == (0, 5, 0)
+    assert "already ingested" in report.failures[0].error_message
+
+
+def test_invalid_items_mid_stream_are_reported_and_the_rest_sent() -> None:
+    def mixed() -> Iterator[Dict[str, Any]]:
+        for index, document in enumerate(docs(500)):
+            if index in (7, 250, 499):
+                document["mode"] = "slow"
+            yield document
+
+    with Emulator() as emulator:
+        client = SynapClient(api_key="synap_k", base_url=emulator.base_url)
+        report = client.memories.ingest(mixed(), workers=3)
+        count = len(emulator.stored_documents())
+    assert (report.total, report.succeeded, report.failed, count) == (500, 497, 3, 497)
+    assert [(failure.index, failure.document_id) for failure in report.failures] == [
+        (7, "d7"),
+        (250, "d250"),
+        (499, "d499"),
+    ]
+    assert all("mode" in failure.error_message for failure in report.failures)
+
+
+def test_fail_fast_stops_at_the_first_invalid_item_with_a_report() -> None:
+    def mixed() -> Iterator[Dict[str, Any]]:
+        yield from docs(300)
+        yield {"document": ""}
+        yield from docs(300, prefix="late")
+
+    with Emulator() as emulator:
+        client = SynapClient(api_key="synap_k", base_url=emulator.base_url)
+        with pytest.raises(SynapValidationError) as caught:
+            client.memories.ingest(mixed(), fail_fast=True)
+        late = [i for i in stored_ids(emulator) if i.startswith("late")]
+    report = caught.value.report  # type: ignore[attr-defined]
+    assert report.failed >= 1 and any(failure.index == 300 for failure in report.failures)
+    assert late == []
+
+
+def test_a_permanent_error_stops_the_run_and_carries_what_was_done() -> None:
+    with Emulator(api_keys=["synap_right"]) as emulator:
+        client = SynapClient(api_key="synap_wrong", base_url=emulator.base_url)
+        started = time.monotonic()
+        with pytest.raises(SynapAuthError) as caught:
+            client.memories.ingest(docs(100_000), workers=4)
+        requests = emulator.request_count
+    report = caught.value.report  # type: ignore[attr-defined]
+    assert report.succeeded == 0 and report.failed == report.total > 0
+    assert requests < 50 and time.monotonic() - started < 10
+
+
+def test_ingest_iter_yields_one_outcome_per_document() -> None:
+    with Emulator() as emulator:
+        client = SynapClient(api_key="synap_k", base_url=emulator.base_url)
+        outcomes = list(client.memories.ingest_iter(docs(1_234), chunk_size=50, workers=4))
+    assert sorted(outcome.index for outcome in outcomes) == list(range(1_234))
+    assert all(isinstance(outcome, IngestOutcome) and outcome.ok for outcome in outcomes)
+    assert all(outcome.result is not None and outcome.result.ingestion_id for outcome in outcomes)
+
+
+def test_workers_share_the_clients_pooled_connections() -> None:
+    with Emulator() as emulator:
+        client = SynapClient(api_key="synap_k", base_url=emulator.base_url)
+        report = client.memories.ingest(docs(5_000), workers=4)
+        connections = emulator.connections
+    assert report.requests == 50
+    assert connections <= 4
+
+
+def test_progress_callable_receives_counts() -> None:
+    seen: List[Any] = []
+    with Emulator() as emulator:
+        client = SynapClient(api_key="synap_k", base_url=emulator.base_url)
+        client.memories.ingest(list(docs(450)), progress=seen.append)
+    assert seen and seen[-1].done == 450 and seen[-1].total == 450 and seen[-1].succeeded == 450
+    assert [counts.done for counts in seen] == sorted(counts.done for counts in seen)
+
+
+def test_progress_line_without_tqdm(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "tqdm.auto", None)  # as if tqdm were not installed
+    with Emulator() as emulator:
+        client = SynapClient(api_key="synap_k", base_url=emulator.base_url)
+        client.memories.ingest(docs(300), progress=True)
+    assert "300 documents, 300 ok, 0 failed" in capsys.readouterr().err
+
+
+def test_memory_stays_bounded_by_the_chunks_in_flight() -> None:
+    """20,000 documents of 10 KB (200 MB if materialised) through an emulator in its own process."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "synap_sync", "serve", "--port", "0"], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert process.stdout is not None
+        url = process.stdout.readline().split()[-1]
+        client = SynapClient(api_key="synap_k", base_url=url)
+        filler = "lorem ipsum " * 850
+
+        def big() -> Iterator[Dict[str, Any]]:
+            for index in range(20_000):
+                yield {"document": f"{index} {filler}", "document_id": f"big{index}"}
+
+        tracemalloc.start()
+        report = client.memories.ingest(big(), workers=4)
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+    finally:
+        process.terminate()
+        process.wait(10)
+    assert report.succeeded == 20_000
+    assert peak < 30 * 1024 * 1024, f"peak {peak / 1e6:.1f} MB"
+
+
+def write_jsonl(path: Path, count: int) -> Path:
+    path.write_text("".join(json.dumps({"document": f"line {n}", "document_id": f"j{n}"}) + "\n" for n in range(count)))
+    return path
+
+
+def test_journal_resume_skips_what_was_settled(tmp_path: Path) -> None:
+    journal = str(tmp_path / "run.journal")
+    with Emulator() as emulator:
+        client = SynapClient(api_key="synap_k", base_url=emulator.base_url)
+        first = client.memories.ingest(docs(1_000), journal=journal)
+        sent = emulator.request_count
+        second = client.memories.ingest(docs(1_000), journal=journal)
+        assert emulator.request_count == sent
+    assert first.succeeded == 1_000 and first.resumed == 0
+    assert (second.total, second.succeeded, second.resumed, second.requests) == (1_000, 1_000, 1_000, 0)
+
+
+def test_journal_refuses_input_that_changed(tmp_path: Path) -> None:
+    journal = str(tmp_path / "run.journal")
+    with Emulator() as emulator:
+        client = SynapClient(api_key="synap_k", base_url=emulator.base_url)
+        client.memories.ingest(docs(300), journal=journal)
+        changed = list(docs(300))
+        changed[150]["document"] = "edited since"
+        with pytest.raises(SynapJournalError, match="chunk 1"):
+            client.memories.ingest(changed, journal=journal)
+
+
+def test_journal_refuses_other_chunk_settings(tmp_path: Path) -> None:
+    journal = str(tmp_path / "run.journal")
+    with Emulator() as emulator:
+        client = SynapClient(api_key="synap_k", base_url=emulator.base_url)
+        client.memories.ingest(docs(10), journal=journal)
+        with pytest.raises(SynapJournalError, match="chunk_size"):
+            client.memories.ingest(docs(10), journal=journal, chunk_size=50)
+
+
+def test_killed_runs_resume_until_done_and_store_everything_exactly_once(tmp_path: Path) -> None:
+    source = write_jsonl(tmp_path / "history.jsonl", 10_000)
+    rng = random.Random(20261124)
+    with Emulator(latency_ms=40) as emulator:
+        command = [
+            sys.executable,
+            "-m",
+            "synap_sync",
+            "ingest",
+            str(source),
+            "--workers",
+            "2",
+            "--api-key",
+            "synap_k",
+            "--base-url",
+            emulator.base_url,
+            "--no-progress",
+        ]
+        kills = 0
+        for _ in range(30):
+            process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            try:
+                process.wait(timeout=rng.uniform(0.25, 0.9))
+            except subprocess.TimeoutExpired:
+                os.kill(process.pid, signal.SIGKILL)
+                process.wait()
+                kills += 1
+            else:
+                break
+        final = subprocess.run(command, capture_output=True, text=True, timeout=120)
+        ids = collections.Counter(stored_ids(emulator))
+    assert kills >= 3, "the run should have been killed mid-way several times"
+    assert final.returncode == 0, final.stderr
+    assert "failed 0" in final.stdout
+    assert len(ids) == 10_000 and set(ids.values()) == {1}
+    assert (tmp_path / "history.jsonl.journal").exists()

@@ -1,0 +1,69 @@
+"""A token-bucket service and workers on a simulated clock, to drive the Pacer without real time."""
+
+from __future__ import annotations
+
+import heapq
+import math
+from typing import List, NamedTuple, Optional, Tuple
+
+from synap_sync._pacer import Pacer
+
+
+class Run(NamedTuple):
+    seconds: float
+    forced_seconds: float
+    throttled: int
+    requests: int
+    send_times: List[float]
+
+    @property
+    def efficiency(self) -> float:
+        return self.forced_seconds / self.seconds
+
+
+def simulate(
+    rate: float = 20.0,
+    burst: int = 5,
+    workers: int = 4,
+    batches: int = 400,
+    round_trip: float = 0.004,
+    hint: Optional[float] = None,
+) -> Run:
+    """Send ``batches`` accepted requests through a service allowing ``rate``/s with ``burst``."""
+    clock = [0.0]
+    pacer = Pacer(max_rate=hint, clock=lambda: clock[0], sleep=lambda seconds: None)
+    tokens, refilled = float(burst), 0.0
+    events: List[Tuple[float, int, str, object]] = []
+    order = [0]
+
+    def at(time: float, kind: str, data: object = None) -> None:
+        order[0] += 1
+        heapq.heappush(events, (time, order[0], kind, data))
+
+    for _ in range(workers):
+        at(0.0, "ready")
+    remaining, throttled, sent = batches, 0, []
+    while events:
+        time, _, kind, data = heapq.heappop(events)
+        clock[0] = time
+        if kind == "ready" and remaining > 0:
+            remaining -= 1
+            slot = pacer.acquire()
+            at(slot + round_trip / 2, "arrive", slot)
+        elif kind == "arrive":
+            sent.append(time)
+            tokens, refilled = min(burst, tokens + (time - refilled) * rate), time
+            accepted = tokens >= 1
+            tokens -= accepted
+            retry_after = None if accepted else max(1, math.ceil((1 - tokens) / rate))
+            at(time + round_trip / 2, "reply", (accepted, data, retry_after))
+        elif kind == "reply":
+            accepted, sent_at, retry_after = data  # type: ignore[misc]
+            if accepted:
+                pacer.accepted(sent_at)
+            else:
+                pacer.throttled(sent_at, retry_after)
+                throttled += 1
+                remaining += 1
+            at(time, "ready")
+    return Run(clock[0], (batches - burst) / rate, throttled, len(sent), sent)

@@ -1,0 +1,105 @@
+"""Bulk engine pieces that need no network: chunking, the report, argument checks."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Dict, List
+
+import pytest
+
+from synap_sync import SynapClient, SynapValidationError
+from synap_sync.bulk import IngestFailure, IngestOutcome, IngestReport, _Chunk, chunk_documents
+
+from .conftest import API_KEY
+
+
+def docs(count: int, size: int = 10) -> List[Dict[str, Any]]:
+    return [{"document": "x" * size, "document_id": f"d{index}"} for index in range(count)]
+
+
+def chunks_of(pieces: List[Any]) -> List[_Chunk]:
+    return [piece for piece in pieces if isinstance(piece, _Chunk)]
+
+
+def test_chunks_hold_at_most_chunk_size_documents_in_order() -> None:
+    chunks = chunks_of(list(chunk_documents(docs(250), 100, None)))
+    assert [len(chunk.indices) for chunk in chunks] == [100, 100, 50]
+    assert [index for chunk in chunks for index in chunk.indices] == list(range(250))
+    assert [chunk.number for chunk in chunks] == [0, 1, 2]
+
+
+def test_chunk_bodies_stay_under_max_chunk_bytes() -> None:
+    limit = 2_000
+    chunks = chunks_of(list(chunk_documents(docs(100, size=150), 100, limit)))
+    assert len(chunks) > 1
+    for chunk in chunks:
+        body = chunk.body(fail_fast=False)
+        assert len(body) <= limit
+        assert len(json.loads(body)["documents"]) == len(chunk.indices)
+
+
+def test_a_document_over_the_byte_ceiling_is_failed_not_sent() -> None:
+    items = docs(1) + [{"document": "y" * 5_000, "document_id": "big"}] + docs(1)
+    pieces = list(chunk_documents(items, 100, 1_000))
+    failed = [piece for piece in pieces if isinstance(piece, IngestOutcome)]
+    assert [(outcome.index, outcome.document_id, outcome.ok) for outcome in failed] == [(1, "big", False)]
+    assert "max_chunk_bytes=1000" in (failed[0].error_message or "")
+    assert [chunk.indices for chunk in chunks_of(pieces)] == [[0, 2]]
+
+
+def test_invalid_items_come_out_in_place_with_index_and_field() -> None:
+    items = docs(2) + [{"document": "z", "mode": "slow"}] + docs(2)
+    pieces = list(chunk_documents(items, 100, None))
+    refused = pieces[0]
+    assert isinstance(refused, IngestOutcome) and refused.index == 2 and not refused.ok
+    assert refused.error_message is not None and refused.error_message.startswith("documents[2].mode:")
+    assert chunks_of(pieces)[0].indices == [0, 1, 3, 4]
+
+
+def test_chunk_body_is_the_batch_contract() -> None:
+    chunk = chunks_of(list(chunk_documents(docs(2), 100, None)))[0]
+    body = json.loads(chunk.body(fail_fast=True))
+    assert body["fail_fast"] is True and [document["document_id"] for document in body["documents"]] == ["d0", "d1"]
+    assert list(body["documents"][0]) == [
+        "document", "document_type", "document_id", "document_created_at",
+        "user_id", "customer_id", "scope", "mode", "metadata",
+    ]  # fmt: skip
+
+
+def test_fingerprint_follows_the_content() -> None:
+    first = chunks_of(list(chunk_documents(docs(3), 100, None)))[0]
+    same = chunks_of(list(chunk_documents(docs(3), 100, None)))[0]
+    changed = chunks_of(list(chunk_documents(docs(2) + [{"document": "other", "document_id": "d2"}], 100, None)))[0]
+    assert first.fingerprint() == same.fingerprint() != changed.fingerprint()
+
+
+def test_report_repr_is_one_line_with_the_counts() -> None:
+    report = IngestReport(total=10, succeeded=9, failed=1, requests=2, retries=1, throttled=3, elapsed_seconds=2.0)
+    text = repr(report)
+    assert "\n" not in text
+    for part in ("total=10", "succeeded=9", "failed=1", "retries=1", "throttled=3", "5 docs/s"):
+        assert part in text
+
+
+def test_report_html_lists_failures_escaped() -> None:
+    report = IngestReport(total=1, failed=1, failures=[IngestFailure(0, "<d>", "mode: <bad>")])
+    html = report._repr_html_()
+    assert "<table>" in html and "&lt;bad&gt;" in html and "<bad>" not in html
+
+
+@pytest.mark.parametrize(
+    "arguments, field",
+    [
+        ({"chunk_size": 0}, "chunk_size"),
+        ({"chunk_size": 101}, "chunk_size"),
+        ({"workers": 0}, "workers"),
+        ({"workers": 11}, "workers"),
+        ({"max_chunk_bytes": 10}, "max_chunk_bytes"),
+        ({"max_requests_per_second": 0}, "max_requests_per_second"),
+    ],
+)
+def test_bad_arguments_are_refused_before_anything_runs(arguments: Dict[str, Any], field: str) -> None:
+    client = SynapClient(api_key=API_KEY, base_url="https://synap.test")
+    with pytest.raises(SynapValidationError) as caught:
+        client.memories.ingest(docs(1), **arguments)
+    assert caught.value.field == field
