@@ -41,7 +41,7 @@ def stored_ids(emulator: Emulator) -> List[str]:
 
 def test_10000_documents_through_every_fault_none_lost_none_twice(no_backoff: None) -> None:
     with Emulator(
-        rate_limit=300, burst=20, fault_rate=0.15, fault_kinds=["503", "drop", "lost-reply"], seed=11
+        rate_limit=50, burst=5, fault_rate=0.15, fault_kinds=["503", "drop", "lost-reply"], seed=11
     ) as emulator:
         client = SynapClient(api_key="synap_k", base_url=emulator.base_url)
         report = client.memories.ingest(docs(10_000), workers=4)
