@@ -54,6 +54,7 @@ RUN_STOPPING = (
     SynapInstanceNotReadyError,
     SynapNotFoundError,
 )
+NOT_SENT = "not sent: the run stopped before this chunk"
 UNKNOWN_OUTCOME = "outcome unknown (it may have been stored); not resent, as not every document has a document_id: "
 _BODY_OVERHEAD = len(b'{"documents":[],"fail_fast":false}')
 
@@ -231,11 +232,14 @@ _DONE = object()
 
 
 class BulkIngestion:
-    """One run of ``ingest`` / ``ingest_iter``; see `Memories.ingest` for the parameters."""
+    """One run of ``ingest`` / ``ingest_iter`` over ``documents``: iterate it for one outcome per
+    document as its chunk settles; ``report`` counts everything so far. See `Memories.ingest` for the
+    parameters."""
 
     def __init__(
         self,
         memories: "Memories",
+        documents: Iterable[DocumentInput],
         *,
         fail_fast: bool = False,
         chunk_size: int = 100,
@@ -271,6 +275,7 @@ class BulkIngestion:
             "must be None or > 0",
         )
         self.memories = memories
+        self.documents = documents
         self.fail_fast = fail_fast
         self.chunk_size = chunk_size
         self.max_chunk_bytes = max_chunk_bytes
@@ -284,11 +289,24 @@ class BulkIngestion:
         self._stopping = threading.Event()
         self._reached = threading.Event()
         self._journal: Optional[Journal] = None
+        self._outcomes: Optional[Iterator[IngestOutcome]] = None
 
     # --- the caller's thread ---------------------------------------------------------------------
 
-    def run(self, documents: Iterable[DocumentInput]) -> Iterator[IngestOutcome]:
-        """Yield one outcome per input document as its chunk settles; see `Memories.ingest_iter`."""
+    def __iter__(self) -> "BulkIngestion":
+        return self
+
+    def __next__(self) -> IngestOutcome:
+        if self._outcomes is None:
+            self._outcomes = self._run(self.documents)
+        return next(self._outcomes)
+
+    def close(self) -> None:
+        """Stop the run early (as leaving a ``for`` loop over it does, once it is collected)."""
+        if self._outcomes is not None:
+            self._outcomes.close()  # type: ignore[attr-defined]
+
+    def _run(self, documents: Iterable[DocumentInput]) -> Iterator[IngestOutcome]:
         started = time.monotonic()
         total = len(documents) if hasattr(documents, "__len__") else None  # type: ignore[arg-type]
         reporter = make_reporter(self.progress, total)
@@ -354,20 +372,12 @@ class BulkIngestion:
                 continue
             if isinstance(item, list):
                 self._count(item)
-        while True:
-            try:
-                item = settled.get_nowait()
-            except queue.Empty:
-                break
+        for item in _left_in(settled):
             if isinstance(item, list):
                 self._count(item)
-        while True:
-            try:
-                chunk = work.get_nowait()
-            except queue.Empty:
-                return
+        for chunk in _left_in(work):
             if chunk is not None:
-                self._count(_not_sent(chunk, "not sent: the run stopped before this chunk"))
+                self._count(_failed(chunk, None, NOT_SENT))
 
     def _progress(self, total: Optional[int]) -> Progress:
         report = self.report
@@ -423,7 +433,7 @@ class BulkIngestion:
                 if chunk is None:
                     return
                 if self._stopping.is_set():
-                    settled.put(_not_sent(chunk, "not sent: the run stopped before this chunk"))
+                    settled.put(_failed(chunk, None, NOT_SENT))
                     continue
                 try:
                     settled.put(self._send(chunk))
@@ -504,6 +514,15 @@ class BulkIngestion:
             self.report.throttled += throttled
 
 
+def _left_in(waiting: "queue.Queue[Any]") -> Iterator[Any]:
+    """What is still in a queue, without waiting for more."""
+    while True:
+        try:
+            yield waiting.get_nowait()
+        except queue.Empty:
+            return
+
+
 def _require(condition: bool, field: str, reason: str) -> None:
     if not condition:
         raise SynapValidationError(f"{field}: {reason}", errors=[(None, field, reason)])
@@ -531,17 +550,11 @@ def _acknowledged(chunk: _Chunk, results: List[CreateMemoryResponse], maybe_stor
     return outcomes
 
 
-def _failed(chunk: _Chunk, error: SynapError, prefix: str = "") -> List[IngestOutcome]:
-    message = prefix + str(error)
+def _failed(chunk: _Chunk, error: Optional[SynapError], message: str = "") -> List[IngestOutcome]:
+    """Every document of ``chunk`` failed: ``message``, then the error's own words."""
+    message += str(error) if error is not None else ""
     return [
         IngestOutcome(index, False, document_id, error=error, error_message=message)
-        for index, document_id in zip(chunk.indices, chunk.document_ids)
-    ]
-
-
-def _not_sent(chunk: _Chunk, message: str) -> List[IngestOutcome]:
-    return [
-        IngestOutcome(index, False, document_id, error_message=message)
         for index, document_id in zip(chunk.indices, chunk.document_ids)
     ]
 

@@ -72,11 +72,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"synap-sync {__version__}")
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
 
-    serve = commands.add_parser(
+    serve = add_command(
+        commands,
         "serve",
-        help="run the Synap emulator in the foreground",
-        epilog=EXIT_CODES_HELP,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        "run the Synap emulator in the foreground",
     )
     serve.add_argument("--host", default="127.0.0.1", help="interface to bind (default: 127.0.0.1)")
     serve.add_argument("--port", type=int, default=0, help="port; 0 picks a free one (default: 0)")
@@ -110,11 +109,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--isolation", choices=("b2b", "b2c"), default="b2b", help="what whoami reports")
     serve.set_defaults(run=run_serve)
 
-    ingest = commands.add_parser(
+    ingest = add_command(
+        commands,
         "ingest",
-        help="send a JSON Lines file (or - for stdin) to Synap",
-        epilog=EXIT_CODES_HELP,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        "send a JSON Lines file (or - for stdin) to Synap",
         description="Each line is one CreateMemoryRequest object. Blank lines and lines starting with # are skipped.",
     )
     ingest.add_argument("path", metavar="PATH", help="JSON Lines file, or - for standard input")
@@ -147,11 +145,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ingest.set_defaults(run=run_ingest)
 
-    status = commands.add_parser(
+    status = add_command(
+        commands,
         "status",
-        help="show where an ingestion stands",
-        epilog=EXIT_CODES_HELP,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        "show where an ingestion stands",
     )
     status.add_argument("ingestion_id", metavar="INGESTION_ID")
     status.add_argument("--wait", action="store_true", help="poll until it is completed, failed or partial")
@@ -159,13 +156,20 @@ def build_parser() -> argparse.ArgumentParser:
     add_connection_arguments(status)
     status.set_defaults(run=run_status)
 
-    demo = commands.add_parser(
+    demo = add_command(
+        commands,
         "demo",
-        help="ingest sample conversations into an in-process emulator",
-        epilog=EXIT_CODES_HELP,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        "ingest sample conversations into an in-process emulator",
     )
     demo.set_defaults(run=run_demo)
+    return parser
+
+
+def add_command(commands: Any, name: str, help: str, **options: Any) -> argparse.ArgumentParser:
+    """A subcommand whose --help ends with the exit codes."""
+    parser: argparse.ArgumentParser = commands.add_parser(
+        name, help=help, epilog=EXIT_CODES_HELP, formatter_class=argparse.RawDescriptionHelpFormatter, **options
+    )
     return parser
 
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import time
 import uuid
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, Iterator, List, Optional, Tuple, Union
+from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Optional, Tuple, Union
 from urllib.parse import quote
 
 from ._progress import Progress
 from ._transport import encode_json
-from .bulk import BulkIngestion, IngestOutcome, IngestReport
+from .bulk import BulkIngestion, IngestReport
 from .errors import SynapProtocolError, SynapTimeoutError, SynapValidationError
 from .models import (
     BatchCreateResponse,
@@ -176,8 +176,8 @@ class Memories:
         :raises SynapError: only a permanent error that every request would meet (auth, credits,
             quota, instance not ready, no such endpoint), with ``.report`` holding what was done.
         """
-        engine = BulkIngestion(
-            self,
+        run = self.ingest_iter(
+            documents,
             fail_fast=fail_fast,
             chunk_size=chunk_size,
             max_chunk_bytes=max_chunk_bytes,
@@ -186,9 +186,9 @@ class Memories:
             journal=journal,
             progress=progress,
         )
-        for _ in engine.run(documents):
+        for _ in run:
             pass
-        return engine.report
+        return run.report
 
     def ingest_iter(
         self,
@@ -201,11 +201,13 @@ class Memories:
         max_requests_per_second: Optional[float] = None,
         journal: Optional[str] = None,
         progress: Union[bool, Callable[[Progress], Any], None] = None,
-    ) -> Iterator[IngestOutcome]:
-        """The engine behind `ingest`, yielding one `IngestOutcome` per document as its chunk settles
-        (not in input order). Same parameters as `ingest`; stopping the iteration stops the run."""
-        engine = BulkIngestion(
+    ) -> BulkIngestion:
+        """The engine behind `ingest`: an iterator of one `IngestOutcome` per document as its chunk
+        settles (not in input order), with the running ``report``. Same parameters as `ingest`;
+        leaving the iteration early (or ``close()``) stops the run."""
+        return BulkIngestion(
             self,
+            documents,
             fail_fast=fail_fast,
             chunk_size=chunk_size,
             max_chunk_bytes=max_chunk_bytes,
@@ -214,7 +216,6 @@ class Memories:
             journal=journal,
             progress=progress,
         )
-        return engine.run(documents)
 
     def create(
         self,

@@ -139,7 +139,9 @@ def test_a_permanent_error_stops_the_run_and_carries_what_was_done() -> None:
 def test_ingest_iter_yields_one_outcome_per_document() -> None:
     with Emulator() as emulator:
         client = SynapClient(api_key="synap_k", base_url=emulator.base_url)
-        outcomes = list(client.memories.ingest_iter(docs(1_234), chunk_size=50, workers=4))
+        run = client.memories.ingest_iter(docs(1_234), chunk_size=50, workers=4)
+        outcomes = list(run)
+    assert (run.report.total, run.report.succeeded, run.report.requests) == (1_234, 1_234, 25)
     assert sorted(outcome.index for outcome in outcomes) == list(range(1_234))
     assert all(isinstance(outcome, IngestOutcome) and outcome.ok for outcome in outcomes)
     assert all(outcome.result is not None and outcome.result.ingestion_id for outcome in outcomes)
