@@ -55,6 +55,7 @@ RUN_STOPPING = (
     SynapNotFoundError,
 )
 NOT_SENT = "not sent: the run stopped before this chunk"
+NOT_SETTLED = "not settled: the run stopped while this chunk was being retried"
 UNKNOWN_OUTCOME = "outcome unknown (it may have been stored); not resent, as not every document has a document_id: "
 _BODY_OVERHEAD = len(b'{"documents":[],"fail_fast":false}')
 
@@ -455,6 +456,8 @@ class BulkIngestion:
             self._journal.sent(chunk.number, chunk.fingerprint(), chunk.indices)
         attempts = throttles = 0
         while True:
+            if self._stopping.is_set():  # not journaled as settled: a resumed run sends it again
+                return _failed(chunk, None, NOT_SETTLED)
             sent_at = self.pacer.acquire()
             self._add(requests=1)
             try:
@@ -465,9 +468,11 @@ class BulkIngestion:
                 self._add(throttled=1)
                 throttles += 1
                 if throttles >= MAX_THROTTLES:
-                    return self._settle(chunk, _failed(chunk, error))
+                    return _failed(chunk, error, f"gave up after {throttles} answers of 429: ")
                 continue
             except SynapError as error:
+                if error.status_code is not None:
+                    self._reached.set()
                 if (
                     isinstance(error, RUN_STOPPING)
                     or _build_failed(error)
@@ -484,7 +489,7 @@ class BulkIngestion:
                 if attempts >= self._attempt_limit():
                     if _unreachable(error):
                         raise _StopRun(error) from error
-                    return self._settle(chunk, _failed(chunk, error, f"gave up after {attempts} attempts: "))
+                    return _failed(chunk, error, f"gave up after {attempts} attempts: ")
                 self._add(retries=1)
                 _transport._sleep(self.retry_policy.delay(error, attempts))
                 continue
@@ -498,6 +503,8 @@ class BulkIngestion:
         return MAX_ATTEMPTS if self._reached.is_set() else self.retry_policy.max_retries + 1
 
     def _settle(self, chunk: _Chunk, outcomes: List[IngestOutcome]) -> List[IngestOutcome]:
+        """Journal the chunk as settled for good: acknowledged, or refused in a way a resend would
+        not change. (A chunk given up on after transient failures is not: a resumed run retries it.)"""
         if self._journal is not None:
             failed: List[JournaledFailure] = [
                 (outcome.index, outcome.document_id, outcome.error_message or "")

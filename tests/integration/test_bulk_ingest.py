@@ -216,6 +216,20 @@ def test_journal_resume_skips_what_was_settled(tmp_path: Path) -> None:
     assert (second.total, second.succeeded, second.resumed, second.requests) == (1_000, 1_000, 1_000, 0)
 
 
+def test_chunks_given_up_on_are_retried_by_a_resumed_run(tmp_path: Path, no_backoff: None) -> None:
+    journal = str(tmp_path / "run.journal")
+    with Emulator(fault_rate=1.0, fault_kinds=["503"]) as failing:
+        client = SynapClient(api_key="synap_k", base_url=failing.base_url)
+        first = client.memories.ingest(docs(250), journal=journal)
+        attempts = failing.requests["POST /api/v1/memories/batch"]
+    with Emulator() as healthy:
+        client = SynapClient(api_key="synap_k", base_url=healthy.base_url)
+        second = client.memories.ingest(docs(250), journal=journal)
+    assert (first.failed, attempts) == (250, 3 * 10)
+    assert "gave up after 10 attempts" in first.failures[0].error_message
+    assert (second.succeeded, second.resumed) == (250, 0)
+
+
 def test_journal_refuses_input_that_changed(tmp_path: Path) -> None:
     journal = str(tmp_path / "run.journal")
     with Emulator() as emulator:
