@@ -136,6 +136,7 @@ _document_type = _enum_converter(DocumentType, "document_type")
 _mode = _enum_converter(IngestMode, "mode")
 
 
+# Named functions, because mypy's attrs plugin only understands those as converters.
 def _to_document_type(value: Any) -> DocumentType:
     return _document_type(value)
 

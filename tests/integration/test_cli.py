@@ -181,3 +181,28 @@ def test_serve_prints_its_url_first_and_serves() -> None:
 def test_serve_refuses_a_bad_fault_rate(value: str) -> None:
     result = synap_sync("serve", "--fault-rate", value)
     assert result.returncode == EXIT_USAGE and "fault_rate" in result.stderr
+
+
+def test_rerun_resumes_from_the_journal_and_a_changed_input_is_refused(tmp_path: Path) -> None:
+    source = write_lines(tmp_path / "in.jsonl", [good(number) for number in range(250)])
+    with Emulator() as emulator:
+        arguments = ("ingest", str(source), "--api-key", "k", "--base-url", emulator.base_url)
+        first = synap_sync(*arguments)
+        sent = emulator.request_count
+        again = synap_sync(*arguments)
+        resent = emulator.request_count - sent
+        write_lines(source, [good(number) for number in range(120)] + ['{"document": "edited"}'])
+        changed = synap_sync(*arguments)
+    assert (first.returncode, again.returncode, resent) == (0, 0, 0)
+    assert "total 250, succeeded 250, failed 0" in again.stdout
+    assert changed.returncode == EXIT_USAGE and "no longer matches" in changed.stderr
+
+
+def test_no_journal_sends_everything_again(tmp_path: Path) -> None:
+    source = write_lines(tmp_path / "in.jsonl", [good(number) for number in range(3)])
+    with Emulator() as emulator:
+        arguments = ("ingest", str(source), "--api-key", "k", "--base-url", emulator.base_url, "--no-journal")
+        synap_sync(*arguments)
+        second = synap_sync(*arguments)
+    assert second.returncode == EXIT_PARTIAL and "already ingested" in second.stderr
+    assert not (tmp_path / "in.jsonl.journal").exists()
