@@ -215,8 +215,10 @@ class Emulator:
 
     def wait(self) -> None:
         """Block until the emulator stops; Ctrl-C raises KeyboardInterrupt here (the CLI's ``serve``)."""
+        # Sleep, not join: a join interrupted by Ctrl-C can leave the thread's lock such that the
+        # join in stop() never returns.
         while self._thread is not None and self._thread.is_alive():
-            self._thread.join(0.5)
+            time.sleep(0.2)
 
     def stop(self) -> None:
         """Stop serving and release the port."""
@@ -224,7 +226,7 @@ class Emulator:
             return
         if self._thread is not None:
             self._server.shutdown()
-            self._thread.join()
+            self._thread.join(timeout=5)
         self._server.server_close()
         self._server = None
         self._thread = None

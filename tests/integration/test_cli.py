@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -164,6 +165,9 @@ def test_serve_prints_its_url_first_and_serves() -> None:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        # As a terminal would: a shell running this suite in the background ignores SIGINT, and
+        # children inherit that.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     try:
         assert process.stdout is not None
@@ -173,7 +177,7 @@ def test_serve_prints_its_url_first_and_serves() -> None:
         reply = requests.get(url + "/api/v1/auth/whoami", headers={"Authorization": "Bearer synap_a"}, timeout=5)
         assert reply.status_code == 200
     finally:
-        process.send_signal(__import__("signal").SIGINT)
+        process.send_signal(signal.SIGINT)
         assert process.wait(10) == 0
 
 
