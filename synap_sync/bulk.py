@@ -35,7 +35,7 @@ from .errors import (
     SynapTransientError,
     SynapValidationError,
 )
-from .models import CreateMemoryResponse, DocumentInput, wire_document
+from .models import CreateMemoryResponse, DocumentInput, at_index, item_document_id, wire_document
 
 if TYPE_CHECKING:
     from .memories import Memories
@@ -175,11 +175,6 @@ class _Chunk:
         return digest.hexdigest()
 
 
-def _document_id(item: Any) -> Optional[str]:
-    value = item.get("document_id") if isinstance(item, dict) else getattr(item, "document_id", None)
-    return value if isinstance(value, str) else None
-
-
 def chunk_documents(
     documents: Iterable[DocumentInput], chunk_size: int, max_chunk_bytes: Optional[int]
 ) -> Iterator[Union[_Chunk, IngestOutcome]]:
@@ -190,16 +185,15 @@ def chunk_documents(
     size = _BODY_OVERHEAD
     for index, item in enumerate(documents):
         try:
-            encoded = encode_json(wire_document(item))
+            wire = wire_document(item)
         except SynapValidationError as error:
-            from .memories import at_index
-
             refusal = at_index(error, index)
-            yield IngestOutcome(index, False, _document_id(item), error=refusal, error_message=refusal.message)
+            yield IngestOutcome(index, False, item_document_id(item), error=refusal, error_message=refusal.message)
             continue
+        encoded = encode_json(wire)
         if max_chunk_bytes is not None and _BODY_OVERHEAD + len(encoded) > max_chunk_bytes:
             message = f"documents[{index}]: {len(encoded)} bytes encoded, over max_chunk_bytes={max_chunk_bytes}"
-            yield IngestOutcome(index, False, _document_id(item), error_message=message)
+            yield IngestOutcome(index, False, wire["document_id"], error_message=message)
             continue
         too_big = max_chunk_bytes is not None and size + 1 + len(encoded) > max_chunk_bytes
         if chunk.indices and (len(chunk.indices) >= chunk_size or too_big):
@@ -208,7 +202,7 @@ def chunk_documents(
             chunk = _Chunk(number, [], [], [])
             size = _BODY_OVERHEAD
         chunk.indices.append(index)
-        chunk.document_ids.append(_document_id(item))
+        chunk.document_ids.append(wire["document_id"])
         chunk.encoded.append(encoded)
         size += len(encoded) + 1
     if chunk.indices:

@@ -21,6 +21,8 @@ from .models import (
     IngestMode,
     MemoryStatusResponse,
     WireDocument,
+    at_index,
+    item_document_id,
     wire_document,
 )
 
@@ -37,11 +39,6 @@ CREATE_PATH = "/api/v1/memories/create"
 STATUS_PATH = "/api/v1/memories/status/"
 
 
-def _item_document_id(item: Any) -> Optional[str]:
-    document_id = item.get("document_id") if isinstance(item, dict) else getattr(item, "document_id", None)
-    return document_id if isinstance(document_id, str) else None
-
-
 def check_batch(items: List[DocumentInput]) -> Tuple[List[Optional[WireDocument]], List[SynapValidationError]]:
     """Check every item; returns each one's JSON object (None where refused) and each refusal, indexed."""
     wires: List[Optional[WireDocument]] = []
@@ -53,14 +50,6 @@ def check_batch(items: List[DocumentInput]) -> Tuple[List[Optional[WireDocument]
             wires.append(None)
             refusals.append(at_index(error, index))
     return wires, refusals
-
-
-def at_index(error: SynapValidationError, index: int) -> SynapValidationError:
-    """The same refusal, placed at ``index`` of its batch."""
-    return SynapValidationError(
-        f"documents[{index}].{error.message}",
-        errors=[(index, field, reason) for _, field, reason in error.errors],
-    )
 
 
 class Memories:
@@ -325,7 +314,7 @@ def _merge(
     results: List[CreateMemoryResponse] = []
     for index, wire in enumerate(wires):
         if wire is None:
-            results.append(CreateMemoryResponse.refused(_item_document_id(items[index]), reasons[index]))
+            results.append(CreateMemoryResponse.refused(item_document_id(items[index]), reasons[index]))
         else:
             results.append(next(sent))
     succeeded = reply.succeeded if reply is not None else 0

@@ -87,6 +87,20 @@ def refuse(field: str, reason: str) -> SynapValidationError:
     return SynapValidationError(f"{field}: {reason}", errors=[(None, field, reason)])
 
 
+def at_index(error: SynapValidationError, index: int) -> SynapValidationError:
+    """The same refusal, placed at ``index`` of its batch."""
+    return SynapValidationError(
+        f"documents[{index}].{error.message}",
+        errors=[(index, field, reason) for _, field, reason in error.errors],
+    )
+
+
+def item_document_id(item: Any) -> Optional[str]:
+    """The document_id of an input item, if it has a usable one (the item may be invalid)."""
+    value = item.get("document_id") if isinstance(item, Mapping) else getattr(item, "document_id", None)
+    return value if isinstance(value, str) else None
+
+
 def _enum_converter(enum_cls: Type[E], field: str) -> Callable[[Any], E]:
     """Accept an enum member or its string value; anything else is refused with the allowed values."""
     lookup: Dict[Any, E] = {member.value: member for member in enum_cls}
