@@ -286,3 +286,31 @@ def test_killed_runs_resume_until_done_and_store_everything_exactly_once(tmp_pat
     assert "failed 0" in final.stdout
     assert len(ids) == 10_000 and set(ids.values()) == {1}
     assert (tmp_path / "history.jsonl.journal").exists()
+
+
+def test_progress_bar_uses_tqdm_auto_when_installed(monkeypatch: pytest.MonkeyPatch) -> None:
+    import types
+
+    bars: List[Any] = []
+
+    class FakeTqdm:
+        def __init__(self, total: Any = None, **options: Any) -> None:
+            self.total, self.count, self.closed = total, 0, False
+            bars.append(self)
+
+        def update(self, count: int) -> None:
+            self.count += count
+
+        def set_postfix(self, **fields: Any) -> None:
+            self.postfix = fields
+
+        def close(self) -> None:
+            self.closed = True
+
+    monkeypatch.setitem(sys.modules, "tqdm.auto", types.SimpleNamespace(tqdm=FakeTqdm))
+    with Emulator() as emulator:
+        client = SynapClient(api_key="synap_k", base_url=emulator.base_url)
+        client.memories.ingest(list(docs(250)), progress=True)
+    (bar,) = bars
+    assert (bar.total, bar.count, bar.closed) == (250, 250, True)
+    assert bar.postfix == {"ok": 250, "failed": 0, "refresh": False}
