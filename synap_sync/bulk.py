@@ -297,9 +297,16 @@ class BulkIngestion:
         return next(self._outcomes)
 
     def close(self) -> None:
-        """Stop the run early (as leaving a ``for`` loop over it does, once it is collected)."""
+        """Stop the run early: in-flight chunks finish, nothing more is read or sent. (Leaving a
+        ``for`` loop does not stop the run by itself; dropping the iterator, or this, does.)"""
         if self._outcomes is not None:
             self._outcomes.close()  # type: ignore[attr-defined]
+
+    def __enter__(self) -> "BulkIngestion":
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.close()
 
     def _run(self, documents: Iterable[DocumentInput]) -> Iterator[IngestOutcome]:
         started = time.monotonic()
@@ -309,9 +316,13 @@ class BulkIngestion:
             self._journal = Journal(self.journal_path, self._journal_settings())
         work: "queue.Queue[Any]" = queue.Queue(maxsize=self.workers * 2)
         settled: "queue.Queue[Any]" = queue.Queue(maxsize=self.workers * 4)
-        reader = threading.Thread(target=self._read, args=(documents, work, settled), daemon=True)
-        workers = [threading.Thread(target=self._work, args=(work, settled), daemon=True) for _ in range(self.workers)]
+        reader = threading.Thread(target=self._read, args=(documents, work, settled), name="synap-sync-reader")
+        workers = [
+            threading.Thread(target=self._work, args=(work, settled), name=f"synap-sync-worker-{number}")
+            for number in range(self.workers)
+        ]
         for thread in [reader, *workers]:
+            thread.daemon = True
             thread.start()
         running = 1 + len(workers)
         failure: Optional[BaseException] = None

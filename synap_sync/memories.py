@@ -192,8 +192,8 @@ class Memories:
         progress: Union[bool, Callable[[Progress], Any], None] = None,
     ) -> BulkIngestion:
         """The engine behind `ingest`: an iterator of one `IngestOutcome` per document as its chunk
-        settles (not in input order), with the running ``report``. Same parameters as `ingest`;
-        leaving the iteration early (or ``close()``) stops the run."""
+        settles (not in input order), with the running ``report``. Same parameters as `ingest`.
+        To stop early, ``close()`` it or use it as a context manager (``with ... as run:``)."""
         return BulkIngestion(
             self,
             documents,

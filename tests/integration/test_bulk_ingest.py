@@ -9,6 +9,7 @@ import random
 import signal
 import subprocess
 import sys
+import threading
 import time
 import tracemalloc
 from pathlib import Path
@@ -145,6 +146,18 @@ def test_ingest_iter_yields_one_outcome_per_document() -> None:
     assert sorted(outcome.index for outcome in outcomes) == list(range(1_234))
     assert all(isinstance(outcome, IngestOutcome) and outcome.ok for outcome in outcomes)
     assert all(outcome.result is not None and outcome.result.ingestion_id for outcome in outcomes)
+
+
+def test_closing_the_iterator_stops_the_run() -> None:
+    with Emulator(latency_ms=20) as emulator:
+        client = SynapClient(api_key="synap_k", base_url=emulator.base_url)
+        with client.memories.ingest_iter(docs(100_000), workers=2) as run:
+            first = next(run)
+        engine_threads = [thread.name for thread in threading.enumerate() if thread.name.startswith("synap-sync-")]
+        sent = emulator.request_count
+    assert first.ok
+    assert engine_threads == []
+    assert sent < 20 and run.report.total >= 100
 
 
 def test_workers_share_the_clients_pooled_connections() -> None:
