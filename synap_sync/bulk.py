@@ -162,17 +162,21 @@ class _Chunk:
     document_ids: List[Optional[str]]
     encoded: List[bytes]
     record: Optional[ChunkRecord] = None
+    digest: Optional[str] = None
 
     def body(self, fail_fast: bool) -> bytes:
         flag = b"true" if fail_fast else b"false"
         return b'{"documents":[' + b",".join(self.encoded) + b'],"fail_fast":' + flag + b"}"
 
     def fingerprint(self) -> str:
-        digest = hashlib.blake2b(digest_size=16)
-        for encoded in self.encoded:
-            digest.update(encoded)
-            digest.update(b"\n")
-        return digest.hexdigest()
+        """A digest of the chunk's documents, computed once (the journal needs it twice)."""
+        if self.digest is None:
+            digest = hashlib.blake2b(digest_size=16)
+            for encoded in self.encoded:
+                digest.update(encoded)
+                digest.update(b"\n")
+            self.digest = digest.hexdigest()
+        return self.digest
 
 
 def chunk_documents(
