@@ -5,20 +5,21 @@ A 429 means the bucket was empty when that request arrived, and between two such
 the bucket gained went to a request it accepted. So ``accepted between two 429s / time between them``
 measures the limit to within one request, provided the client kept sending at least that fast (else
 the bucket fills, and spills tokens the count cannot see). Times here are send times: requests reach
-the service in the order and at the spacing they leave, so differences between them are the
+the service in about the order and at the spacing they leave, so differences between them are the
 service's differences too.
 
-The pacer therefore works in three phases:
+The pacer therefore works in phases:
 
-1. unpaced, until the first 429 (the burst allowance is there to be used);
-2. probing: sends at a gap that doubles with each refused probe (10, 20, 40 ms ...) until one is
-   accepted, which bounds the time one token takes to arrive; the pace starts at that bound's fast
-   end, at or above the limit;
-3. measuring: each later 429 sets the pace to ``(accepted since the first 429 + 1) / time since``:
-   the limit plus the one request the count cannot see. That stays just above the limit, so 429s
-   keep arriving, ever rarer (about one per ``time since`` seconds), each sharpening the estimate.
-   No 429 for twice as long as expected means the pace fell under the limit (the limit was raised,
-   or the workers idled): the pace creeps up and the next 429 starts a fresh measurement.
+1. unpaced, until the first 429 (the burst allowance is there to be used); that 429 is the *mark*;
+2. probing: sends at gaps that double from 10 ms until one is accepted, which brackets the time one
+   token takes to arrive; the pace starts at the fast end of the bracket;
+3. measuring: each later 429 sets the pace to ``(accepted since the mark + 1) / time since``, the
+   limit plus the one request the count cannot see, so 429s keep coming, ever rarer, each sharpening
+   the estimate. Counts of a few requests are noise: they may raise the pace, never lower it.
+4. quiet spells: pacing a shade over the limit, a 429 is due about once per measured span; none for
+   many spans means the pace is under the limit (or the limit was raised), so the pace rises 10%,
+   and the next 429 opens a fresh measurement (the bucket may have spilled meanwhile). Right after
+   probing the first guess may be low, so the pace rises 25% every half second until a 429.
 
 Retry-After is whole seconds while the bucket refills in a fraction of one, so it only caps the
 first probe gap; sleeping it out would idle the whole run. With ``max_rate`` the pace never exceeds
@@ -33,9 +34,16 @@ import time
 from typing import Callable, List, Optional
 
 FIRST_PROBE_GAP_SECONDS = 0.01
-#: A quiet spell is at least this long, whatever the measurement predicts.
+#: Pacing a shade over the limit, 429s come about one per measured span, but can be far rarer; so
+#: only no 429 for this many spans (and at least QUIET_SECONDS) counts as a quiet spell.
+QUIET_SPANS = 8
 QUIET_SECONDS = 3.0
-PROBE_FACTOR = 1.2
+RAISE_FACTOR = 1.1
+#: A measurement needs this many accepted requests since the mark to be trusted.
+MIN_GAINED = 4
+#: Right after probing, a quiet spell is shorter and the pace rises faster.
+RAMP_SECONDS = 0.5
+RAMP_FACTOR = 1.25
 SLOWEST_RATE = 0.05
 
 
@@ -60,8 +68,10 @@ class Pacer:
         self._mark: Optional[float] = None
         self._accepted_since: List[float] = []
         self._probe_gap: Optional[float] = None
-        self._probe_changed = 0.0
         self._probe_slots: List[float] = []
+        self._raised = False
+        #: Set when probing ends, until the next 429: the pace is a first guess, maybe low.
+        self._ramping = False
         self._last_throttle = float("-inf")
         self._last_raise = float("-inf")
 
@@ -75,8 +85,9 @@ class Pacer:
             now = self._clock()
             if self._probe_gap is not None:
                 slot = max(now, self._next_slot)
-                self._next_slot = slot + self._probe_gap
                 self._probe_slots.append(slot)
+                self._probe_gap *= 2
+                self._next_slot = slot + self._probe_gap
             elif self.rate is None:
                 slot = now
             else:
@@ -93,28 +104,30 @@ class Pacer:
             if self._mark is None or sent_at <= self._mark:
                 return
             bisect.insort(self._accepted_since, sent_at)
-            if self._probe_gap is not None:
+            if self._probe_gap is not None and sent_at in self._probe_slots:
                 self._end_probing(sent_at)
 
     def throttled(self, sent_at: float, retry_after: Optional[float] = None) -> None:
         """The service answered 429 to the request sent at ``sent_at``."""
         with self._lock:
             now = self._clock()
-            quiet = self._quiet(now)
             self._last_throttle = now
             if self._mark is None:
                 self._start_probing(sent_at, now, retry_after)
             elif self._probe_gap is not None:
-                if sent_at >= self._probe_changed:  # one doubling per probe, not per answer in flight
-                    self._probe_gap *= 2
-                    self._probe_changed = now
-                    self._next_slot = max(self._next_slot, now + self._probe_gap)
-                return
-            elif quiet:
-                self._mark, self._accepted_since = sent_at, []
+                return  # the probes' doubling gaps are already on the schedule
+            elif self._raised:
+                # The pace was raised after a quiet spell, in which the bucket may have filled and
+                # spilled tokens the count cannot see: measure afresh from this empty-bucket moment.
+                self._mark, self._accepted_since, self._raised = sent_at, [], False
             elif sent_at > self._mark:
                 gained = bisect.bisect_right(self._accepted_since, sent_at)
-                self.rate = self._bounded((gained + 1) / (sent_at - self._mark))
+                estimate = (gained + 1) / (sent_at - self._mark)
+                # Over a handful of requests the count is noise: let it raise the pace, not lower it
+                # (a low pace is slow to recover from, a high one only costs a few more 429s).
+                if gained >= MIN_GAINED or estimate > (self.rate or 0.0):
+                    self.rate = self._bounded(estimate)
+            self._ramping = False
             if self.rate is not None:
                 self._next_slot = max(self._next_slot, now + 1.0 / self.rate)
 
@@ -123,7 +136,6 @@ class Pacer:
         if self.rate is not None:  # told the limit: no need to probe for it
             return
         self._probe_gap = min(FIRST_PROBE_GAP_SECONDS, retry_after or FIRST_PROBE_GAP_SECONDS)
-        self._probe_changed = now
         self._next_slot = now + self._probe_gap
 
     def _end_probing(self, sent_at: float) -> None:
@@ -132,25 +144,26 @@ class Pacer:
         fast end."""
         assert self._mark is not None
         earlier = [slot for slot in self._probe_slots if slot < sent_at]
-        # The first probe got through: the bound is (0, sent_at - mark]; take its middle.
-        fast_end = earlier[-1] if earlier else (self._mark + sent_at) / 2
-        token_seconds = max(fast_end - self._mark, 1e-3)
+        # If the very first probe got through, the bracket has no fast end: start from the slow one.
+        token_seconds = max((earlier[-1] if earlier else sent_at) - self._mark, 1e-3)
         self._probe_gap = None
         self._probe_slots = []
         self.rate = self._bounded(1.0 / token_seconds)
-        self._next_slot = max(self._next_slot, sent_at + 1.0 / self.rate)
-
-    def _quiet(self, now: float) -> bool:
-        """No 429 for twice as long as the measurement predicts: the pace is under the limit."""
-        expected_gap = now - self._mark if self._mark is not None else 0.0
-        return now - self._last_throttle > max(QUIET_SECONDS, 2 * min(expected_gap, 60.0))
+        self._next_slot = sent_at + 1.0 / self.rate  # not later probe slots: they were for probing
+        self._ramping = True
 
     def _raise_after_quiet(self, now: float) -> None:
-        if self.rate is None or (self.max_rate is not None and self.rate >= self.max_rate):
+        """No 429 for a long while: the pace may be under the limit (or the limit was raised)."""
+        if self.rate is None or self._mark is None or (self.max_rate is not None and self.rate >= self.max_rate):
             return
-        if self._mark is not None and self._quiet(now) and now - self._last_raise >= QUIET_SECONDS:
+        if self._ramping:  # no 429 since probing: the first guess may be low, so rise quickly
+            quiet, factor = RAMP_SECONDS, RAMP_FACTOR
+        else:
+            quiet, factor = max(QUIET_SECONDS, QUIET_SPANS * (self._last_throttle - self._mark)), RAISE_FACTOR
+        if now - self._last_throttle > quiet and now - self._last_raise > quiet:
             self._last_raise = now
-            self.rate = self._bounded(self.rate * PROBE_FACTOR)
+            self._raised = True
+            self.rate = self._bounded(self.rate * factor)
 
     def _bounded(self, rate: float) -> float:
         rate = max(rate, SLOWEST_RATE)

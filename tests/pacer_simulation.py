@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import heapq
 import math
+import random
 from typing import List, NamedTuple, Optional, Tuple
 
 from synap_sync._pacer import Pacer
@@ -28,8 +29,14 @@ def simulate(
     batches: int = 400,
     round_trip: float = 0.004,
     hint: Optional[float] = None,
+    jitter: float = 0.0,
+    seed: int = 0,
+    new_rate_at: Optional[Tuple[float, float]] = None,
 ) -> Run:
-    """Send ``batches`` accepted requests through a service allowing ``rate``/s with ``burst``."""
+    """Send ``batches`` accepted requests through a service allowing ``rate``/s with ``burst``;
+    each leg of a round trip takes up to ``jitter`` seconds more, drawn from ``seed``; the limit
+    changes to ``new_rate_at[1]`` at time ``new_rate_at[0]``."""
+    delay = random.Random(seed).uniform
     clock = [0.0]
     pacer = Pacer(max_rate=hint, clock=lambda: clock[0], sleep=lambda seconds: None)
     tokens, refilled = float(burst), 0.0
@@ -49,14 +56,16 @@ def simulate(
         if kind == "ready" and remaining > 0:
             remaining -= 1
             slot = pacer.acquire()
-            at(slot + round_trip / 2, "arrive", slot)
+            at(slot + round_trip / 2 + delay(0, jitter), "arrive", slot)
         elif kind == "arrive":
+            if new_rate_at is not None and time >= new_rate_at[0]:
+                rate = new_rate_at[1]
             sent.append(time)
             tokens, refilled = min(burst, tokens + (time - refilled) * rate), time
             accepted = tokens >= 1
             tokens -= accepted
             retry_after = None if accepted else max(1, math.ceil((1 - tokens) / rate))
-            at(time + round_trip / 2, "reply", (accepted, data, retry_after))
+            at(time + round_trip / 2 + delay(0, jitter), "reply", (accepted, data, retry_after))
         elif kind == "reply":
             accepted, sent_at, retry_after = data  # type: ignore[misc]
             if accepted:

@@ -85,6 +85,18 @@ def test_told_the_limit_it_gets_within_3_percent_and_never_goes_over() -> None:
     assert all(later - earlier >= 0.05 - 1e-9 for earlier, later in zip(run.send_times, run.send_times[1:]))
 
 
+@pytest.mark.parametrize("seed", range(5))
+def test_network_jitter_does_not_fool_the_measurement(seed: int) -> None:
+    run = simulate(rate=20, burst=5, jitter=0.003, seed=seed)
+    assert run.efficiency >= 0.9 and run.throttled / run.requests < 0.05
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_a_fast_limit_with_jitter_is_still_reached(seed: int) -> None:
+    run = simulate(rate=100, burst=10, batches=4_000, jitter=0.005, seed=seed)
+    assert run.efficiency >= 0.9 and run.throttled / run.requests < 0.05
+
+
 def test_a_slow_round_trip_does_not_fool_the_measurement() -> None:
     run = simulate(rate=20, burst=5, round_trip=0.05)
     assert run.efficiency >= 0.9 and run.throttled / run.requests < 0.05
