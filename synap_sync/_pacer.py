@@ -15,11 +15,14 @@ The pacer therefore works in phases:
    token takes to arrive; the pace starts at the fast end of the bracket;
 3. measuring: each later 429 sets the pace to ``(accepted since the mark + 1) / time since``, the
    limit plus the one request the count cannot see, so 429s keep coming, ever rarer, each sharpening
-   the estimate. Counts of a few requests are noise: they may raise the pace, never lower it.
+   the estimate. Counts of a few requests are noise: they may raise the pace, never lower it. The
+   mark slides to the 16th-latest 429: while 429s are rare the span is long and the estimate
+   precise; when they crowd in (the limit was lowered) it shortens and follows within a few.
 4. quiet spells: pacing a shade over the limit, a 429 is due about once per measured span; none for
-   many spans means the pace is under the limit (or the limit was raised), so the pace rises 10%,
-   and the next 429 opens a fresh measurement (the bucket may have spilled meanwhile). Right after
-   probing the first guess may be low, so the pace rises 25% every half second until a 429.
+   8 spans means the pace is under the limit (or the limit was raised), so the pace rises 10%, and
+   again every 3 s until a 429, which opens a fresh measurement (the bucket may have spilled
+   meanwhile). Right after probing the first guess may be low, so the pace rises 25% every half
+   second until a 429.
 
 Retry-After is whole seconds while the bucket refills in a fraction of one, so it only caps the
 first probe gap; sleeping it out would idle the whole run. With ``max_rate`` the pace never exceeds
@@ -34,13 +37,15 @@ import time
 from typing import Callable, List, Optional
 
 FIRST_PROBE_GAP_SECONDS = 0.01
+#: The measurement starts at the oldest of this many latest 429s.
+WINDOW_MARKS = 16
+#: A count of fewer accepted requests than this may raise the pace but not lower it.
+MIN_GAINED = 4
 #: Pacing a shade over the limit, 429s come about one per measured span, but can be far rarer; so
 #: only no 429 for this many spans (and at least QUIET_SECONDS) counts as a quiet spell.
 QUIET_SPANS = 8
 QUIET_SECONDS = 3.0
 RAISE_FACTOR = 1.1
-#: A measurement needs this many accepted requests since the mark to be trusted.
-MIN_GAINED = 4
 #: Right after probing, a quiet spell is shorter and the pace rises faster.
 RAMP_SECONDS = 0.5
 RAMP_FACTOR = 1.25
@@ -63,9 +68,9 @@ class Pacer:
         self._sleep = sleep
         self._lock = threading.Lock()
         self._next_slot = 0.0
-        #: Send time of the 429 that opened the current measurement, and the send times of the
-        #: requests accepted since (sorted: they are few, and only ever appended near the end).
-        self._mark: Optional[float] = None
+        #: Send times of the latest 429s (at most WINDOW_MARKS), the first opening the measurement,
+        #: and of the requests accepted since it (sorted; only ever appended near the end).
+        self._marks: List[float] = []
         self._accepted_since: List[float] = []
         self._probe_gap: Optional[float] = None
         self._probe_slots: List[float] = []
@@ -74,6 +79,10 @@ class Pacer:
         self._ramping = False
         self._last_throttle = float("-inf")
         self._last_raise = float("-inf")
+
+    @property
+    def _mark(self) -> Optional[float]:
+        return self._marks[0] if self._marks else None
 
     @property
     def probing(self) -> bool:
@@ -119,20 +128,29 @@ class Pacer:
             elif self._raised:
                 # The pace was raised after a quiet spell, in which the bucket may have filled and
                 # spilled tokens the count cannot see: measure afresh from this empty-bucket moment.
-                self._mark, self._accepted_since, self._raised = sent_at, [], False
-            elif sent_at > self._mark:
+                self._marks, self._accepted_since, self._raised = [sent_at], [], False
+            elif sent_at > self._marks[0]:
                 gained = bisect.bisect_right(self._accepted_since, sent_at)
-                estimate = (gained + 1) / (sent_at - self._mark)
+                estimate = (gained + 1) / (sent_at - self._marks[0])
                 # Over a handful of requests the count is noise: let it raise the pace, not lower it
                 # (a low pace is slow to recover from, a high one only costs a few more 429s).
                 if gained >= MIN_GAINED or estimate > (self.rate or 0.0):
                     self.rate = self._bounded(estimate)
+                self._slide(sent_at)
             self._ramping = False
             if self.rate is not None:
                 self._next_slot = max(self._next_slot, now + 1.0 / self.rate)
 
+    def _slide(self, sent_at: float) -> None:
+        """Measure from the last WINDOW_MARKS 429s: long while they are rare (precise), short when
+        they crowd in (a lowered limit is followed within a few of them)."""
+        self._marks.append(sent_at)
+        if len(self._marks) > WINDOW_MARKS:
+            del self._marks[0]
+            del self._accepted_since[: bisect.bisect_right(self._accepted_since, self._marks[0])]
+
     def _start_probing(self, sent_at: float, now: float, retry_after: Optional[float]) -> None:
-        self._mark = sent_at
+        self._marks = [sent_at]
         if self.rate is not None:  # told the limit: no need to probe for it
             return
         self._probe_gap = min(FIRST_PROBE_GAP_SECONDS, retry_after or FIRST_PROBE_GAP_SECONDS)
@@ -158,8 +176,9 @@ class Pacer:
             return
         if self._ramping:  # no 429 since probing: the first guess may be low, so rise quickly
             quiet, factor = RAMP_SECONDS, RAMP_FACTOR
-        else:
-            quiet, factor = max(QUIET_SECONDS, QUIET_SPANS * (self._last_throttle - self._mark)), RAISE_FACTOR
+        else:  # once raised, rise again every QUIET_SECONDS until a 429
+            span = 0.0 if self._raised else self._last_throttle - self._marks[0]
+            quiet, factor = max(QUIET_SECONDS, QUIET_SPANS * span), RAISE_FACTOR
         if now - self._last_throttle > quiet and now - self._last_raise > quiet:
             self._last_raise = now
             self._raised = True

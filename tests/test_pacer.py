@@ -97,6 +97,19 @@ def test_a_fast_limit_with_jitter_is_still_reached(seed: int) -> None:
     assert run.efficiency >= 0.9 and run.throttled / run.requests < 0.05
 
 
+def test_a_raised_limit_is_found_again() -> None:
+    # 20/s for 10 s, then 40/s: 200 + 1,200 requests take 10 + 30 s at best.
+    run = simulate(rate=20, burst=5, batches=1_400, new_rate_at=(10.0, 40.0))
+    assert run.seconds < 40 / 0.75
+
+
+def test_a_lowered_limit_is_followed_down_without_a_storm_of_429s() -> None:
+    # 40/s for 10 s, then 20/s: 400 + 600 requests take 10 + 30 s at best.
+    run = simulate(rate=40, burst=5, batches=1_000, new_rate_at=(10.0, 20.0))
+    assert run.seconds < 40 / 0.9
+    assert run.throttled / run.requests < 0.05
+
+
 def test_a_slow_round_trip_does_not_fool_the_measurement() -> None:
     run = simulate(rate=20, burst=5, round_trip=0.05)
     assert run.efficiency >= 0.9 and run.throttled / run.requests < 0.05
