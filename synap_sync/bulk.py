@@ -35,7 +35,7 @@ from .errors import (
     SynapTransientError,
     SynapValidationError,
 )
-from .models import CreateMemoryResponse, DocumentInput, at_index, item_document_id, wire_document
+from .models import CreateMemoryResponse, DocumentInput, at_index, item_document_id, refuse, wire_document
 
 if TYPE_CHECKING:
     from .memories import Memories
@@ -541,7 +541,7 @@ def _left_in(waiting: "queue.Queue[Any]") -> Iterator[Any]:
 
 def _require(condition: bool, field: str, reason: str) -> None:
     if not condition:
-        raise SynapValidationError(f"{field}: {reason}", errors=[(None, field, reason)])
+        raise refuse(field, reason)
 
 
 def _unreachable(error: SynapError) -> bool:

@@ -11,7 +11,7 @@ from typing import Optional, Type
 from urllib.parse import urlsplit
 
 from ._transport import RetryPolicy, Timeout, Transport
-from .errors import SynapAuthError, SynapError, SynapPermanentError, SynapValidationError
+from .errors import SynapAuthError, SynapError, SynapPermanentError
 from .memories import Memories
 from .models import InstanceIdentity, refuse
 
@@ -150,7 +150,4 @@ def _check_timeout(timeout: Timeout) -> Timeout:
         and all(isinstance(part, (int, float)) and not isinstance(part, bool) and part > 0 for part in timeout)
     ):
         return (float(timeout[0]), float(timeout[1]))
-    raise SynapValidationError(
-        f"timeout: must be seconds > 0 or a (connect, read) tuple, got {timeout!r}",
-        errors=[(None, "timeout", "must be seconds > 0 or a (connect, read) tuple")],
-    )
+    raise refuse("timeout", f"must be seconds > 0 or a (connect, read) tuple, got {timeout!r}")

@@ -23,6 +23,7 @@ from .models import (
     WireDocument,
     at_index,
     item_document_id,
+    refuse,
     wire_document,
 )
 
@@ -262,10 +263,7 @@ class Memories:
         if isinstance(ingestion_id, uuid.UUID):
             ingestion_id = str(ingestion_id)
         if not isinstance(ingestion_id, str) or not ingestion_id.strip():
-            raise SynapValidationError(
-                "ingestion_id: must be a non-empty string or UUID",
-                errors=[(None, "ingestion_id", "must be a non-empty string or UUID")],
-            )
+            raise refuse("ingestion_id", "must be a non-empty string or UUID")
         correlation_id = self._transport.new_correlation_id()
         reply = self._transport.request(
             "GET", STATUS_PATH + quote(ingestion_id, safe=""), correlation_id=correlation_id
