@@ -1,23 +1,16 @@
-"""synap_sync: a blocking client for the Synap memory service's ingestion API."""
+"""synap_sync: a blocking client for the Synap memory service, with bulk ingestion, an emulator and a CLI."""
 
 import logging
 
-__version__ = "0.1.0"
-
-from .client import SynapClient  # noqa: E402
-from .errors import (  # noqa: E402
-    AuthenticationError,
-    ConflictError,
-    InstanceNotReadyError,
-    InsufficientCreditsError,
-    InvalidInputError,
-    NetworkError,
-    NotFoundError,
-    RateLimitError,
-    ServerError,
+from ._version import __version__
+from .bulk import IngestFailure, IngestOutcome, IngestReport, Progress
+from .client import SynapClient
+from .errors import (
+    IngestInterrupted,
     SynapAuthError,
     SynapConflictError,
     SynapError,
+    SynapInstanceBuildFailedError,
     SynapInstanceNotReadyError,
     SynapInsufficientCreditsError,
     SynapJournalError,
@@ -31,8 +24,9 @@ from .errors import (  # noqa: E402
     SynapTimeoutError,
     SynapTransientError,
     SynapValidationError,
+    official_alias,
 )
-from .models import (  # noqa: E402
+from .models import (
     BatchCreateResponse,
     CreateMemoryRequest,
     CreateMemoryResponse,
@@ -41,6 +35,7 @@ from .models import (  # noqa: E402
     IngestStatus,
     InstanceIdentity,
     MemoryStatusResponse,
+    derive_document_id,
 )
 
 logging.getLogger("synap_sync").addHandler(logging.NullHandler())
@@ -48,37 +43,43 @@ logging.getLogger("synap_sync").addHandler(logging.NullHandler())
 __all__ = [
     "__version__",
     "SynapClient",
+    # documents and replies
     "CreateMemoryRequest",
-    "CreateMemoryResponse",
-    "BatchCreateResponse",
-    "MemoryStatusResponse",
-    "InstanceIdentity",
     "DocumentType",
     "IngestMode",
+    "derive_document_id",
+    "BatchCreateResponse",
+    "CreateMemoryResponse",
+    "MemoryStatusResponse",
     "IngestStatus",
+    "InstanceIdentity",
+    # bulk runs
+    "IngestReport",
+    "IngestOutcome",
+    "IngestFailure",
+    "Progress",
+    "IngestInterrupted",
+    # errors
     "SynapError",
     "SynapTransientError",
     "SynapPermanentError",
-    "SynapAuthError",
-    "SynapValidationError",
-    "SynapInsufficientCreditsError",
-    "SynapJournalError",
-    "SynapNotFoundError",
-    "SynapConflictError",
-    "SynapInstanceNotReadyError",
-    "SynapQuotaExceededError",
     "SynapRateLimitError",
     "SynapServerError",
     "SynapNetworkError",
     "SynapProtocolError",
+    "SynapInstanceNotReadyError",
+    "SynapAuthError",
+    "SynapValidationError",
+    "SynapInsufficientCreditsError",
+    "SynapNotFoundError",
+    "SynapConflictError",
+    "SynapInstanceBuildFailedError",
+    "SynapQuotaExceededError",
     "SynapTimeoutError",
-    "AuthenticationError",
-    "InvalidInputError",
-    "RateLimitError",
-    "NotFoundError",
-    "ConflictError",
-    "InsufficientCreditsError",
-    "InstanceNotReadyError",
-    "ServerError",
-    "NetworkError",
+    "SynapJournalError",
 ]
+
+
+def __getattr__(name: str) -> type:
+    """The official SDK's error names (``RateLimitError``, ...), with a DeprecationWarning."""
+    return official_alias(name)

@@ -1,8 +1,11 @@
-"""The one path every call takes to the service: headers, JSON, retries, error mapping, redaction."""
+"""The one path every call takes to the service: the pace, headers, retries, the deadline, reading
+the reply within bounds, error mapping, and the API key kept out of everything that comes back.
+"""
 
 from __future__ import annotations
 
 import email.utils
+import http.client
 import json
 import logging
 import os
@@ -10,17 +13,29 @@ import random
 import threading
 import time
 from datetime import datetime, timezone
-from typing import Any, Dict, Optional, Tuple, Union
+from typing import Any, Dict, List, Optional, Set, Tuple, Union
 
+import attrs
 import requests
 import urllib3
 from requests.adapters import HTTPAdapter
+from requests.structures import CaseInsensitiveDict
 
-from . import __version__
+from ._clock import SYSTEM_CLOCK, Clock
+from ._constants import (
+    DEFAULT_MAX_REPLY_BYTES,
+    MAX_NOT_READY_SECONDS,
+    MAX_THROTTLED_ATTEMPTS,
+    PERMANENT_RATE_LIMIT_REASONS,
+)
+from ._pace import Pacer, shared_pace
+from ._retry import RetryPolicy, Verdict, classify
+from ._version import __version__
 from .errors import (
     SynapAuthError,
     SynapConflictError,
     SynapError,
+    SynapInstanceBuildFailedError,
     SynapInstanceNotReadyError,
     SynapInsufficientCreditsError,
     SynapNetworkError,
@@ -30,64 +45,36 @@ from .errors import (
     SynapQuotaExceededError,
     SynapRateLimitError,
     SynapServerError,
+    SynapTimeoutError,
     SynapValidationError,
 )
+from .models import InstanceIdentity
 
 log = logging.getLogger("synap_sync")
 
 Timeout = Union[float, Tuple[float, float]]
 
 USER_AGENT = f"synap-sync/{__version__} python-requests/{requests.__version__}"
-
-#: ASCII-escaped output encodes faster than UTF-8 (measured: ~1/3 less time for a 100-document batch).
-_ENCODER = json.JSONEncoder(allow_nan=False)
-
-
-def encode_json(value: Any) -> bytes:
-    """The one JSON encoding every request body uses."""
-    return _ENCODER.encode(value).encode("ascii")
+_READ_SIZE = 64 * 1024
+_WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
-#: 429 reasons that waiting will not clear.
-_PERMANENT_RATE_LIMIT_REASONS = frozenset({"trial_limit_reached", "subscription_inactive"})
+@attrs.frozen
+class CallOptions:
+    """Limits for one call, from the client or ``with_options``; normalised once, trusted after.
 
-
-class RetryPolicy:
-    """Exponential backoff with jitter, as the official SDK: from 1 s, doubling, capped at 10 s, +≤25%."""
-
-    def __init__(
-        self,
-        max_retries: int = 2,
-        backoff_seconds: float = 1.0,
-        max_backoff_seconds: float = 10.0,
-        jitter: float = 0.25,
-        max_retry_after_seconds: float = 60.0,
-    ) -> None:
-        self.max_retries = max_retries
-        self.backoff_seconds = backoff_seconds
-        self.max_backoff_seconds = max_backoff_seconds
-        self.jitter = jitter
-        self.max_retry_after_seconds = max_retry_after_seconds
-
-    def delay(self, error: SynapError, retry_number: int) -> float:
-        """Seconds to wait before retry number ``retry_number`` (1-based) after ``error``."""
-        retry_after: Optional[float] = getattr(error, "retry_after", None)
-        if retry_after is not None:
-            return min(max(retry_after, 0.0), self.max_retry_after_seconds)
-        backoff = min(self.max_backoff_seconds, self.backoff_seconds * 2.0 ** (retry_number - 1))
-        return backoff * (1.0 + random.uniform(0.0, self.jitter))
-
-
-def may_retry(error: SynapError, repeat_is_harmless: bool) -> bool:
-    """Whether the contract allows sending the same request again after ``error``.
-
-    :param repeat_is_harmless: the request is idempotent, or every document in it has a document_id.
+    :param timeout: (connect, read) seconds for each attempt's socket operations.
+    :param max_retries: retries after the first attempt, where the contract allows one; 429s waited
+        out on the pace do not count against it, but 0 means one attempt whatever the answer.
+    :param deadline: seconds for the whole call: pacing, attempts, backoff and reading the reply.
+    :param wait_when_throttled: wait for the pace after a 429 and try again; off for the bulk engine,
+        which counts its 429s itself.
     """
-    if isinstance(error, (SynapRateLimitError, SynapServerError)):
-        return True
-    if isinstance(error, (SynapNetworkError, SynapProtocolError)):
-        return repeat_is_harmless or not error.outcome_unknown
-    return False
+
+    timeout: Tuple[float, float]
+    max_retries: int
+    deadline: Optional[float]
+    wait_when_throttled: bool = True
 
 
 def new_correlation_id(prefix: str) -> str:
@@ -96,97 +83,127 @@ def new_correlation_id(prefix: str) -> str:
 
 
 class Transport:
-    """Owns the pooled ``requests.Session``; thread-safe, one per client."""
+    """Owns the connection pool and the key's pace; thread-safe, one per client (views share it).
+
+    :param api_key: sent as the bearer token; never logged, and removed from whatever comes back.
+    :param max_requests_per_second: a known ceiling for the key's pace.
+    :param max_reply_bytes: a reply larger than this is refused while it streams in.
+    """
 
     def __init__(
         self,
         api_key: str,
         base_url: str,
-        timeout: Timeout,
-        retry: RetryPolicy,
+        *,
+        instance_id: Optional[str] = None,
         pool_maxsize: int = 10,
+        max_requests_per_second: Optional[float] = None,
+        max_reply_bytes: int = DEFAULT_MAX_REPLY_BYTES,
+        retry: Optional[RetryPolicy] = None,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         self._api_key = api_key
+        self._secret = api_key.encode("utf-8")
         self.pool_maxsize = pool_maxsize
-        self.base_url = base_url.rstrip("/")
-        self.timeout = timeout
-        self.retry = retry
-        self.instance_id: Optional[str] = None
+        self.max_reply_bytes = max_reply_bytes
+        self.retry = retry or RetryPolicy()
+        self.clock = clock
+        self.instance_id = instance_id
         self.client_id: Optional[str] = None
-        self.correlation_prefix = "sync"
+        self.identity: Optional[InstanceIdentity] = None
+        self.correlation_prefix = instance_id[5:13] if instance_id else "sync"
+        self.closed = False
         self._not_ready_until = 0.0
         self._lock = threading.Lock()
-        self.session = requests.Session()
-        adapter = HTTPAdapter(pool_connections=2, pool_maxsize=pool_maxsize, max_retries=0)
-        self.session.mount("https://", adapter)
-        self.session.mount("http://", adapter)
-        self.session.headers.update(
+        self._adapter = HTTPAdapter(pool_connections=1, pool_maxsize=pool_maxsize, max_retries=0)
+        # The client talks to one host, so the environment (proxies, CA bundle) is read once here
+        # instead of on every call; ~/.netrc is never read, so it cannot replace the API key.
+        base_url = base_url.rstrip("/")
+        self.proxies: Dict[str, str] = requests.utils.get_environ_proxies(base_url)
+        self._verify: Union[bool, str] = (
+            os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
+        )
+        template = requests.PreparedRequest()
+        template.prepare(method="GET", url=base_url + "/")
+        self.base_url = (template.url or "").rstrip("/")
+        self._headers = CaseInsensitiveDict(
             {
                 "Authorization": f"Bearer {api_key}",
                 "Content-Type": "application/json",
                 "Accept": "application/json",
+                "Accept-Encoding": "identity",
                 "User-Agent": USER_AGENT,
+                "Connection": "keep-alive",
             }
         )
-        # The client talks to one host, so the environment (proxies, CA bundle) is read once here
-        # instead of on every call; trust_env off also keeps ~/.netrc from replacing the API key.
-        self._proxies = requests.utils.get_environ_proxies(self.base_url)
-        self._verify: Union[bool, str] = (
-            os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
-        )
-        self.session.trust_env = False
-        self._template = self.session.prepare_request(requests.Request("GET", self.base_url + "/"))
-        self.base_url = (self._template.url or "").rstrip("/")
+        self.pace: Pacer = shared_pace(self.base_url, api_key, max_requests_per_second, clock)
 
     def __repr__(self) -> str:
         return f"<Transport {self.base_url}>"
 
     def close(self) -> None:
-        self.session.close()
+        """Release the pooled connections; later calls are refused."""
+        self.closed = True
+        self._adapter.close()
 
     def new_correlation_id(self) -> str:
         return new_correlation_id(self.correlation_prefix)
+
+    def remember(self, identity: InstanceIdentity) -> None:
+        """Keep what whoami said: its ids go on every later request."""
+        self.identity = identity
+        self.instance_id = self.instance_id or identity.instance_id
+        self.client_id = identity.client_id
+
+    # --- one call --------------------------------------------------------------------------------
 
     def request(
         self,
         method: str,
         path: str,
-        payload: Any = None,
+        options: CallOptions,
         *,
         body: Optional[bytes] = None,
         correlation_id: Optional[str] = None,
-        repeat_is_harmless: Optional[bool] = None,
-        max_retries: Optional[int] = None,
+        repeatable: Optional[bool] = None,
     ) -> Any:
-        """Send one call, retrying where safe, and return the reply's parsed JSON.
+        """Send one call, retrying where the contract allows, and return the reply's parsed JSON.
 
-        :param payload: the JSON body, encoded once here; None for no body.
-        :param body: an already encoded JSON body, sent as is (instead of ``payload``).
-        :param repeat_is_harmless: may a request whose outcome is unknown be repeated? Defaults to
-            True for GET and False otherwise.
-        :param max_retries: overrides the client's retry count for this call (the bulk engine paces
-            its own retries).
-        :raises SynapError: the mapped failure of the last attempt.
+        :param body: the encoded JSON body, or None.
+        :param repeatable: may a request whose outcome is unknown be sent again? Defaults to True for
+            GET and False otherwise.
+        :raises SynapError: the mapped failure of the last attempt, or `SynapTimeoutError` /
+            `SynapRateLimitError` when the deadline leaves no time for what must come next.
         """
         correlation_id = correlation_id or self.new_correlation_id()
-        if repeat_is_harmless is None:
-            repeat_is_harmless = method == "GET"
-        retries = self.retry.max_retries if max_retries is None else max_retries
-        if payload is not None:
-            body = encode_json(payload)
+        if self.closed:
+            raise SynapError("the client is closed", correlation_id=correlation_id)
+        if repeatable is None:
+            repeatable = method == "GET"
+        deadline = None if options.deadline is None else self.clock.now() + options.deadline
         headers = self._call_headers(correlation_id)
-        url = self.base_url + path
-        attempt = 0
+        retries = throttles = 0
         while True:
-            attempt += 1
             try:
-                return self._attempt(method, url, body, headers, correlation_id)
+                return self._attempt(method, path, body, headers, correlation_id, options, deadline)
             except SynapError as error:
-                if attempt > retries or not may_retry(error, repeat_is_harmless):
+                verdict = classify(error, repeatable)
+                if verdict is Verdict.THROTTLED:
+                    throttles += 1
+                    if not options.wait_when_throttled or not options.max_retries or throttles >= MAX_THROTTLED_ATTEMPTS:
+                        raise
+                    if deadline is not None and error.retry_after is not None:
+                        if self.clock.now() + error.retry_after > deadline:
+                            raise  # the service asked for a wait this call cannot afford
+                    continue  # the pace, told of the 429 already, gives the next slot
+                if verdict is Verdict.STOP or retries >= options.max_retries:
                     raise
-                delay = self.retry.delay(error, attempt)
+                retries += 1
+                delay = self.retry.delay(error, retries)
+                if deadline is not None and self.clock.now() + delay > deadline:
+                    raise
                 log.info("retrying %s %s in %.2fs after: %s", method, path, delay, error)
-                _sleep(delay)
+                self.clock.sleep(delay)
 
     def _call_headers(self, correlation_id: str) -> Dict[str, str]:
         headers = {"X-Correlation-ID": correlation_id}
@@ -197,72 +214,164 @@ class Transport:
         return headers
 
     def _attempt(
-        self, method: str, url: str, body: Optional[bytes], headers: Dict[str, str], correlation_id: str
+        self,
+        method: str,
+        path: str,
+        body: Optional[bytes],
+        headers: Dict[str, str],
+        correlation_id: str,
+        options: CallOptions,
+        deadline: Optional[float],
     ) -> Any:
-        self._refuse_while_not_ready(correlation_id)
-        log.debug("%s %s correlation_id=%s", method, url, correlation_id)
-        prepared = self._template.copy()
+        if method in _WRITE_METHODS:
+            self._refuse_while_not_ready(correlation_id)
+        sent_at = self._take_slot(deadline, correlation_id)
+        timeout = self._timeout_within(options.timeout, deadline, correlation_id, method)
+        prepared = requests.PreparedRequest()
         prepared.method = method
-        prepared.url = url
+        prepared.url = self.base_url + path
+        prepared.headers = self._headers.copy()
         prepared.headers.update(headers)
+        prepared.body = body
         if body is not None:
-            prepared.body = body
             prepared.headers["Content-Length"] = str(len(body))
+        prepared.hooks = {"response": []}
+        log.debug("%s %s correlation_id=%s", method, path, correlation_id)
         try:
-            response = self.session.send(
-                prepared, timeout=self.timeout, proxies=self._proxies, verify=self._verify, allow_redirects=False
+            response = self._adapter.send(
+                prepared, stream=True, timeout=timeout, verify=self._verify, proxies=self.proxies
             )
         except requests.RequestException as exc:
-            raise network_error(exc, correlation_id, self._api_key) from exc
-        log.debug("%s %s -> %s correlation_id=%s", method, url, response.status_code, correlation_id)
-        if not 200 <= response.status_code < 300:
-            error = error_from_response(response, correlation_id, self._api_key)
-            if isinstance(error, SynapInstanceNotReadyError):
-                self._remember_not_ready(error.retry_after)
-            raise error
-        try:
-            return json.loads(response.content)
-        except ValueError:
-            raise SynapProtocolError(
-                f"HTTP {response.status_code}: the reply is not JSON",
+            raise self._network_error(exc, correlation_id) from None
+        content = self._read(response, deadline, correlation_id, method)
+        status = response.status_code
+        log.debug("%s %s -> %s correlation_id=%s", method, path, status, correlation_id)
+        if 200 <= status < 300:
+            self.pace.accepted(sent_at)
+            if method in _WRITE_METHODS and self._not_ready_until:
+                self._not_ready_until = 0.0
+            return self._parse(content, status, correlation_id, method)
+        error = error_from_reply(status, response.reason, response.headers, content, correlation_id)
+        if isinstance(error, SynapRateLimitError):
+            self.pace.throttled(sent_at, error.retry_after)
+        else:
+            self.pace.accepted(sent_at)  # any other answer took one of the key's tokens too
+        if isinstance(error, SynapInstanceNotReadyError):
+            self._remember_not_ready(error.retry_after)
+        raise error
+
+    def _take_slot(self, deadline: Optional[float], correlation_id: str) -> float:
+        """Wait for the key's pace to give this attempt a slot, or refuse at once if it falls too late."""
+        slot = self.pace.acquire(deadline)
+        if slot is None:
+            wait = self.pace.next_slot_in()
+            raise SynapRateLimitError(
+                f"the key's pace has no slot for {wait:.2f}s, past this call's deadline",
+                retry_after=wait,
                 correlation_id=correlation_id,
-                status_code=response.status_code,
-                outcome_unknown=method != "GET",
+            )
+        return slot
+
+    def _timeout_within(
+        self, timeout: Tuple[float, float], deadline: Optional[float], correlation_id: str, method: str
+    ) -> Tuple[float, float]:
+        """The socket timeouts for one attempt, never reaching past the call's deadline."""
+        if deadline is None:
+            return timeout
+        remaining = deadline - self.clock.now()
+        if remaining <= 0:
+            raise SynapTimeoutError("the call's deadline passed", correlation_id=correlation_id)
+        return (min(timeout[0], remaining), min(timeout[1], remaining))
+
+    def _read(self, response: requests.Response, deadline: Optional[float], correlation_id: str, method: str) -> bytes:
+        """The whole reply body, one socket read at a time, within the deadline and the size bound.
+
+        Reading piece by piece (not "until N bytes") is what lets a reply dripped a byte at a time end
+        at the deadline; counting as it comes is what keeps an endless reply from filling memory.
+        """
+        raw = response.raw
+        source = getattr(raw, "_fp", None)
+        read = getattr(source, "read1", None) or raw.read
+        pieces: List[bytes] = []
+        size = 0
+        try:
+            while True:
+                if deadline is not None and self.clock.now() > deadline:
+                    raise SynapTimeoutError(
+                        "the call's deadline passed while the reply was arriving",
+                        correlation_id=correlation_id,
+                        outcome_unknown=method in _WRITE_METHODS,
+                    )
+                piece = read(_READ_SIZE)
+                if not piece:
+                    break
+                size += len(piece)
+                if size > self.max_reply_bytes:
+                    raise SynapProtocolError(
+                        f"the reply is larger than max_reply_bytes={self.max_reply_bytes}",
+                        correlation_id=correlation_id,
+                        status_code=response.status_code,
+                        outcome_unknown=method in _WRITE_METHODS,
+                    )
+                pieces.append(piece)
+        except SynapError:
+            response.close()
+            raise
+        except (OSError, ValueError, http.client.HTTPException, urllib3.exceptions.HTTPError) as exc:
+            response.close()
+            raise SynapNetworkError(
+                f"the connection failed while the reply was arriving: {type(exc).__name__}",
+                correlation_id=correlation_id,
+                outcome_unknown=method in _WRITE_METHODS,
+            ) from None
+        if source is not None:
+            # http.client's read1 can reach the end without marking the response closed, and a
+            # connection whose last response is open cannot carry the next request.
+            source.close()
+        raw.release_conn()
+        content = b"".join(pieces)
+        return content.replace(self._secret, b"***") if self._secret in content else content
+
+    def _parse(self, content: bytes, status: int, correlation_id: str, method: str) -> Any:
+        try:
+            return json.loads(content)
+        except (ValueError, RecursionError):
+            raise SynapProtocolError(
+                f"HTTP {status}: the reply is not readable JSON",
+                correlation_id=correlation_id,
+                status_code=status,
+                outcome_unknown=method in _WRITE_METHODS,
             ) from None
 
+    def _network_error(self, exc: requests.RequestException, correlation_id: str) -> SynapNetworkError:
+        """Map a requests failure; says whether the service may have received the request."""
+        never_connected = isinstance(exc, requests.ConnectTimeout) or _refused(exc)
+        return SynapNetworkError(
+            f"{type(exc).__name__}: {exc}".replace(self._api_key, "***"),
+            correlation_id=correlation_id,
+            outcome_unknown=not never_connected,
+        )
+
+    # --- instance not ready ----------------------------------------------------------------------
+
     def _remember_not_ready(self, retry_after: Optional[float]) -> None:
+        if retry_after is None:
+            return
         with self._lock:
-            self._not_ready_until = time.monotonic() + (retry_after if retry_after is not None else 60.0)
+            self._not_ready_until = self.clock.now() + min(retry_after, MAX_NOT_READY_SECONDS)
 
     def _refuse_while_not_ready(self, correlation_id: str) -> None:
-        remaining = self._not_ready_until - time.monotonic()
+        remaining = self._not_ready_until - self.clock.now()
         if remaining > 0:
+            seconds = float(int(remaining) + (remaining % 1 > 0))
             raise SynapInstanceNotReadyError(
-                f"the instance is still being built; not sending for another {remaining:.0f}s",
-                retry_after=remaining,
+                f"the instance is still being built; not sending writes for another {seconds:.0f}s",
+                retry_after=seconds,
                 correlation_id=correlation_id,
                 code="instance_not_ready",
+                instance_id=self.instance_id,
+                from_cooldown=True,
             )
-
-
-def _sleep(seconds: float) -> None:
-    """Module-level so tests can replace it and count the waits."""
-    time.sleep(seconds)
-
-
-def _redact(text: str, secret: str) -> str:
-    return text.replace(secret, "***") if secret else text
-
-
-def network_error(exc: requests.RequestException, correlation_id: str, secret: str) -> SynapNetworkError:
-    """Map a requests failure; says whether the service may have received the request."""
-    never_connected = isinstance(exc, requests.ConnectTimeout) or _refused(exc)
-    kind = type(exc).__name__
-    return SynapNetworkError(
-        _redact(f"{kind}: {exc}", secret),
-        correlation_id=correlation_id,
-        outcome_unknown=not never_connected,
-    )
 
 
 def _refused(exc: requests.RequestException) -> bool:
@@ -273,13 +382,20 @@ def _refused(exc: requests.RequestException) -> bool:
     return isinstance(reason, urllib3.exceptions.NewConnectionError)
 
 
-def _json_body(response: requests.Response) -> Any:
-    if not response.content:
+# --- replies that are not 2xx ----------------------------------------------------------------------
+
+
+def _json_body(content: bytes) -> Any:
+    if not content:
         return None
     try:
-        return response.json()
-    except ValueError:
+        return json.loads(content)
+    except (ValueError, RecursionError):
         return None
+
+
+def _text(value: Any) -> Optional[str]:
+    return value if isinstance(value, str) else None
 
 
 def _describe(body: Any) -> Tuple[Optional[str], Optional[str], Dict[str, Any]]:
@@ -288,12 +404,12 @@ def _describe(body: Any) -> Tuple[Optional[str], Optional[str], Dict[str, Any]]:
         return None, None, {}
     fields: Dict[str, Any] = dict(body)
     message: Optional[str] = None
-    code = body.get("code") if isinstance(body.get("code"), str) else None
+    code = _text(body.get("code"))
     detail = body.get("detail")
     if isinstance(detail, dict):
         fields.update(detail)
-        message = detail.get("message") if isinstance(detail.get("message"), str) else None
-        code = detail.get("code") if isinstance(detail.get("code"), str) else code
+        message = _text(detail.get("message"))
+        code = _text(detail.get("code")) or code
     elif isinstance(detail, str):
         message = detail
     elif isinstance(detail, list):
@@ -312,23 +428,28 @@ def _describe(body: Any) -> Tuple[Optional[str], Optional[str], Dict[str, Any]]:
 
 def _describe_validation_item(item: Any) -> str:
     if isinstance(item, dict):
-        location = ".".join(str(part) for part in item.get("loc", ()) if part != "body")
-        return f"{location}: {item.get('msg', item)}" if location else str(item.get("msg", item))
+        location = item.get("loc", ())
+        parts = location if isinstance(location, (list, tuple)) else ()
+        where = ".".join(str(part) for part in parts if part != "body")
+        what = item.get("msg", item)
+        return f"{where}: {what}" if where else str(what)
     return str(item)
 
 
 def parse_retry_after(value: Optional[str]) -> Optional[float]:
-    """``Retry-After`` as seconds: an integer (or decimal) count, or an HTTP date."""
+    """``Retry-After`` as seconds: an integer (or decimal) count, or an HTTP date; None if unreadable."""
     if not value:
         return None
     value = value.strip()
     try:
-        return max(float(value), 0.0)
+        seconds = float(value)
     except ValueError:
         pass
+    else:
+        return max(seconds, 0.0) if seconds == seconds and seconds != float("inf") else None
     try:
         when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
     if when is None:
         return None
@@ -338,25 +459,20 @@ def parse_retry_after(value: Optional[str]) -> Optional[float]:
 
 
 def _number(value: Any) -> Optional[float]:
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and value == value:
         return float(value)
     return None
 
 
-def error_from_response(response: requests.Response, correlation_id: str, secret: str = "") -> SynapError:
+def error_from_reply(
+    status: int, reason: Optional[str], headers: Any, content: bytes, correlation_id: Optional[str]
+) -> SynapError:
     """Map a non-2xx reply to the matching SynapError, with a message from whatever body came back."""
-    status = response.status_code
-    body = _json_body(response)
+    body = _json_body(content)
     message, code, fields = _describe(body)
     if not message:
-        message = f"HTTP {status} {response.reason or ''}".rstrip()
-    kwargs: Dict[str, Any] = {
-        "correlation_id": correlation_id,
-        "status_code": status,
-        "code": code,
-        "body": body,
-    }
-    message = _redact(message, secret)
+        message = f"HTTP {status} {reason or ''}".rstrip()
+    kwargs: Dict[str, Any] = {"correlation_id": correlation_id, "status_code": status, "code": code, "body": body}
     codes = {str(code).lower(), str(fields.get("error", "")).lower()}
     if status in (400, 413, 422):
         return SynapValidationError(message, **kwargs)
@@ -367,25 +483,40 @@ def error_from_response(response: requests.Response, correlation_id: str, secret
             message,
             balance_credits=fields.get("balance_credits"),
             minimum_required_credits=fields.get("minimum_required_credits"),
-            manage_url=fields.get("manage_url"),
+            manage_url=_text(fields.get("manage_url")),
             **kwargs,
         )
     if status == 404:
         return SynapNotFoundError(message, **kwargs)
     if status == 409:
-        if "instance_not_ready" in codes:
-            retry_after = _number(fields.get("retry_after_seconds"))
-            if retry_after is None:
-                retry_after = parse_retry_after(response.headers.get("Retry-After"))
-            return SynapInstanceNotReadyError(message, retry_after=retry_after, **kwargs)
-        return SynapConflictError(message, **kwargs)
+        return _conflict(message, codes, fields, headers, kwargs)
     if status == 429:
-        if fields.get("reason") in _PERMANENT_RATE_LIMIT_REASONS:
+        if fields.get("reason") in PERMANENT_RATE_LIMIT_REASONS:
             return SynapQuotaExceededError(message, **kwargs)
-        retry_after = parse_retry_after(response.headers.get("Retry-After"))
-        return SynapRateLimitError(message, retry_after=retry_after, **kwargs)
+        return SynapRateLimitError(message, retry_after=parse_retry_after(headers.get("Retry-After")), **kwargs)
     if status >= 500:
-        return SynapServerError(message, **kwargs)
+        return SynapServerError(message, retry_after=parse_retry_after(headers.get("Retry-After")), **kwargs)
     if 400 <= status < 500:
         return SynapPermanentError(message, **kwargs)
     return SynapProtocolError(f"unexpected reply: {message}", outcome_unknown=True, **kwargs)
+
+
+def _conflict(
+    message: str, codes: Set[str], fields: Dict[str, Any], headers: Any, kwargs: Dict[str, Any]
+) -> SynapError:
+    if "instance_not_ready" in codes:
+        retry_after = _number(fields.get("retry_after_seconds"))
+        if retry_after is None:
+            retry_after = parse_retry_after(headers.get("Retry-After"))
+        return SynapInstanceNotReadyError(
+            message,
+            retry_after=retry_after,
+            instance_id=_text(fields.get("instance_id")),
+            state=_text(fields.get("state")),
+            **kwargs,
+        )
+    if "instance_build_failed" in codes:
+        return SynapInstanceBuildFailedError(
+            message, attempts=fields.get("attempts"), hint=_text(fields.get("hint")), **kwargs
+        )
+    return SynapConflictError(message, **kwargs)

@@ -14,9 +14,16 @@ import re
 import sys
 from typing import IO, Any, Dict, Iterator, List, Optional, Sequence, Tuple
 
-from . import __version__
+from ._version import __version__
+from .bulk import IngestReport
 from .client import SynapClient
-from .errors import SynapAuthError, SynapError, SynapJournalError, SynapNetworkError, SynapValidationError
+from .errors import (
+    SynapAuthError,
+    SynapError,
+    SynapJournalError,
+    SynapNetworkError,
+    SynapValidationError,
+)
 from .models import CreateMemoryRequest
 
 EXIT_OK = 0
@@ -25,14 +32,16 @@ EXIT_USAGE = 2
 EXIT_AUTH = 3
 EXIT_UNREACHABLE = 4
 EXIT_SERVICE = 5
+EXIT_INTERRUPTED = 130
 
 EXIT_CODES_HELP = """exit codes:
-  0  every document acknowledged (or, with --dry-run, every line valid)
+  0  every document acknowledged, new or already stored (or, with --dry-run, every line valid)
   1  some documents failed; they are in the failures file
   2  usage error, unreadable input, a journal that does not match, or invalid lines with --dry-run
   3  the API key was refused
   4  the service could not be reached
   5  any other service error
+  130  interrupted (Ctrl-C); the partial summary is printed and the journal resumes the run
 """
 
 
@@ -46,7 +55,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     try:
         return int(args.run(args))
     except KeyboardInterrupt:
-        return 130
+        return EXIT_INTERRUPTED
     except SynapError as error:
         print(f"synap-sync: {error}", file=sys.stderr)
         return exit_code_for(error)
@@ -139,6 +148,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ingest.add_argument("--no-progress", action="store_false", dest="progress", help="never show progress")
     ingest.add_argument(
+        "--derive-ids",
+        action="store_true",
+        help="give each line without a document_id one derived from its content, so re-runs store it once",
+    )
+    ingest.add_argument(
+        "--fail-already-stored",
+        action="store_true",
+        help="count lines whose document_id the service already holds as failed (default: succeeded)",
+    )
+    ingest.add_argument(
         "--failures",
         metavar="FILE",
         help="where failed lines go, each after a '# line N: reason' comment (default: PATH.failed.jsonl)",
@@ -153,6 +172,9 @@ def build_parser() -> argparse.ArgumentParser:
     status.add_argument("ingestion_id", metavar="INGESTION_ID")
     status.add_argument("--wait", action="store_true", help="poll until it is completed, failed or partial")
     status.add_argument("--timeout", type=float, default=300.0, help="seconds to wait with --wait (default: 300)")
+    status.add_argument(
+        "--poll-interval", type=float, default=2.0, metavar="S", help="seconds between polls with --wait (default: 2)"
+    )
     add_connection_arguments(status)
     status.set_defaults(run=run_status)
 
@@ -176,10 +198,13 @@ def add_command(commands: Any, name: str, help: str, **options: Any) -> argparse
 def add_connection_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--api-key", help="API key (default: $SYNAP_API_KEY)")
     parser.add_argument("--base-url", help="service URL (default: $SYNAP_BASE_URL, then Synap's)")
+    parser.add_argument(
+        "--max-retries", type=int, default=2, metavar="N", help="retries of a failed request where safe (default: 2)"
+    )
 
 
 def connect(args: argparse.Namespace) -> SynapClient:
-    return SynapClient(api_key=args.api_key, base_url=args.base_url)
+    return SynapClient(api_key=args.api_key, base_url=args.base_url, max_retries=args.max_retries)
 
 
 # --- serve ---------------------------------------------------------------------------------------
@@ -276,6 +301,10 @@ def run_ingest(args: argparse.Namespace) -> int:
                     print(f"synap-sync: the run stopped: {error}", file=sys.stderr)
                     summarise(args, run)
                     return exit_code_for(error)
+                except KeyboardInterrupt:
+                    print("synap-sync: interrupted; run the same command again to resume", file=sys.stderr)
+                    summarise(args, run)
+                    return EXIT_INTERRUPTED
     except OSError as error:
         print(f"synap-sync: cannot read {args.path}: {error}", file=sys.stderr)
         return EXIT_USAGE
@@ -292,6 +321,8 @@ def ingest_options(args: argparse.Namespace) -> Dict[str, Any]:
         "journal": None if args.no_journal else journal,
         "max_requests_per_second": args.rate_limit,
         "progress": progress,
+        "derive_ids": args.derive_ids,
+        "fail_already_stored": args.fail_already_stored,
     }
 
 
@@ -320,6 +351,8 @@ class IngestRun:
         self.options = options
         self.total = 0
         self.failures: List[Failure] = []
+        #: What the engine counted (lines that were not JSON never reach it).
+        self.report = IngestReport()
         #: Lines handed to the engine and not yet settled, by input index: (line number, text).
         self.pending: Dict[int, Tuple[int, str]] = {}
 
@@ -338,21 +371,32 @@ class IngestRun:
             yield document
 
     def ingest(self) -> None:
+        engine = self.client.memories.ingest_iter(self.documents(), **self.options)
+        self.report = engine.report
         try:
-            for outcome in self.client.memories.ingest_iter(self.documents(), **self.options):
+            for outcome in engine:
                 number, text = self.pending.pop(outcome.index)
                 if not outcome.ok:
                     reason = _ITEM_PREFIX.sub("", outcome.error_message or "failed")
                     self.failures.append((number, reason, text))
         finally:
+            engine.close()
             for number, text in self.pending.values():
                 self.failures.append((number, "not sent: the run stopped first", text))
             self.pending.clear()
 
+    def summary(self) -> str:
+        report = self.report
+        failed = len(self.failures)
+        return (
+            f"total {self.total}, succeeded {self.total - failed}, failed {failed}; "
+            f"already stored {report.already_stored}, deduplicated {report.deduplicated}"
+        )
+
 
 def summarise(args: argparse.Namespace, run: IngestRun) -> int:
     failures = sorted(run.failures)
-    print(f"total {run.total}, succeeded {run.total - len(failures)}, failed {len(failures)}")
+    print(run.summary())
     if not failures:
         return EXIT_OK
     for number, reason, _ in failures[:20]:
@@ -369,7 +413,9 @@ def summarise(args: argparse.Namespace, run: IngestRun) -> int:
 def run_status(args: argparse.Namespace) -> int:
     with connect(args) as client:
         if args.wait:
-            current = client.memories.wait_for_completion(args.ingestion_id, timeout_seconds=args.timeout)
+            current = client.memories.wait_for_completion(
+                args.ingestion_id, timeout_seconds=args.timeout, poll_interval_seconds=args.poll_interval
+            )
         else:
             current = client.memories.status(args.ingestion_id)
     fields: Dict[str, Any] = {
@@ -402,5 +448,5 @@ def run_demo(args: argparse.Namespace) -> int:
             for ingestion_id in ingestion_ids[:3]:
                 status = client.memories.wait_for_completion(ingestion_id, poll_interval_seconds=0.2)
                 print(f"  {status.ingestion_id}  {status.status}  memories_created={status.memories_created}")
-    print(f"total {total}, succeeded {total - len(failures)}, failed {len(failures)}")
+    print(run.summary())
     return EXIT_OK if not failures else EXIT_PARTIAL

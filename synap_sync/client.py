@@ -1,4 +1,4 @@
-"""`SynapClient`: configuration from arguments or the environment, and the ``memories`` namespace."""
+"""`SynapClient`: configuration from arguments or the environment, normalised once; namespaces built lazily."""
 
 from __future__ import annotations
 
@@ -7,36 +7,51 @@ import logging
 import os
 import re
 from types import TracebackType
-from typing import Optional, Type
+from typing import Any, Optional, Tuple, Type, Union
 from urllib.parse import urlsplit
 
-from ._transport import RetryPolicy, Timeout, Transport
+from ._clock import SYSTEM_CLOCK, Clock
+from ._constants import (
+    BACKOFF_SECONDS,
+    DEFAULT_BASE_URL,
+    DEFAULT_DEADLINE,
+    DEFAULT_MAX_REPLY_BYTES,
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_TIMEOUT,
+    WHOAMI_PATH,
+)
+from ._retry import RetryPolicy
+from ._transport import CallOptions, Timeout, Transport
 from .errors import SynapAuthError, SynapError, SynapPermanentError
 from .memories import Memories
 from .models import InstanceIdentity, refuse
 
-__all__ = ["SynapClient", "DEFAULT_BASE_URL", "DEFAULT_TIMEOUT"]
+__all__ = ["SynapClient"]
 
 log = logging.getLogger("synap_sync")
 
-DEFAULT_BASE_URL = "https://synap-cloud-prod.maximem.ai"
-#: The official SDK's connect and read timeouts, in seconds.
-DEFAULT_TIMEOUT = (5.0, 30.0)
-WHOAMI_PATH = "/api/v1/auth/whoami"
-
 _INSTANCE_ID = re.compile(r"inst_[0-9a-fA-F]{16}")
+_UNSET: Any = object()
 
 
 class SynapClient:
-    """A blocking client for Synap's ingestion API; thread-safe, one connection pool.
+    """A blocking client for Synap; thread-safe, one connection pool, one pace for its key.
 
     :param api_key: defaults to ``SYNAP_API_KEY``; without one, `SynapAuthError` is raised here.
     :param base_url: defaults to ``SYNAP_BASE_URL``, then Synap's production URL.
     :param instance_id: defaults to ``SYNAP_INSTANCE_ID``; ``inst_`` and 16 hex digits.
-    :param timeout: seconds, or a ``(connect, read)`` tuple, as in requests.
+    :param timeout: seconds, or a ``(connect, read)`` tuple, for each attempt's socket operations.
     :param max_retries: retries after the first attempt, only where retrying is safe.
+    :param deadline: seconds one call may take in all (pacing, retries, backoff, reading the reply);
+        None for no limit.
     :param pool_maxsize: connections kept open; size it to the threads sharing the client.
+    :param max_requests_per_second: the key's known rate limit; every client of the key in this
+        process then stays under it. Without it the pace is learned from the service's 429s.
+    :param max_reply_bytes: a reply larger than this is refused (`SynapProtocolError`).
     :param allow_insecure_http: allow plain ``http://`` to a host that is not loopback.
+    :param backoff_seconds: the first wait before a retry; it doubles (plus up to 25% jitter) up to
+        10 s. 0 retries at once (tests against the emulator).
+    :param clock: for tests: a `synap_sync.testing.FakeClock` makes retries and pacing return at once.
     """
 
     def __init__(
@@ -45,34 +60,72 @@ class SynapClient:
         base_url: Optional[str] = None,
         instance_id: Optional[str] = None,
         timeout: Timeout = DEFAULT_TIMEOUT,
-        max_retries: int = 2,
+        max_retries: int = DEFAULT_MAX_RETRIES,
         *,
+        deadline: Optional[float] = DEFAULT_DEADLINE,
         pool_maxsize: int = 10,
+        max_requests_per_second: Optional[float] = None,
+        max_reply_bytes: int = DEFAULT_MAX_REPLY_BYTES,
         allow_insecure_http: bool = False,
+        backoff_seconds: float = BACKOFF_SECONDS,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         api_key = api_key if api_key is not None else os.environ.get("SYNAP_API_KEY")
-        if not api_key or not api_key.strip():
-            raise SynapAuthError("no API key: pass api_key= or set SYNAP_API_KEY")
         base_url = base_url or os.environ.get("SYNAP_BASE_URL") or DEFAULT_BASE_URL
         instance_id = instance_id or os.environ.get("SYNAP_INSTANCE_ID") or None
         _check_base_url(base_url, allow_insecure_http)
         if instance_id is not None and not _INSTANCE_ID.fullmatch(instance_id):
             raise refuse("instance_id", f"must be 'inst_' and 16 hex digits, got {instance_id!r}")
-        if not isinstance(max_retries, int) or max_retries < 0:
-            raise refuse("max_retries", f"must be a whole number >= 0, got {max_retries!r}")
+        if not _whole(pool_maxsize) or pool_maxsize < 1:
+            raise refuse("pool_maxsize", f"must be a whole number >= 1, got {pool_maxsize!r}")
+        if not _whole(max_reply_bytes) or max_reply_bytes < 1024:
+            raise refuse("max_reply_bytes", f"must be a whole number >= 1024, got {max_reply_bytes!r}")
+        if not isinstance(backoff_seconds, (int, float)) or isinstance(backoff_seconds, bool) or not 0 <= backoff_seconds <= 60:
+            raise refuse("backoff_seconds", f"must be seconds from 0 to 60, got {backoff_seconds!r}")
+        if max_requests_per_second is not None and not _positive(max_requests_per_second):
+            raise refuse("max_requests_per_second", f"must be None or a number > 0, got {max_requests_per_second!r}")
+        self._options = _call_options(timeout, max_retries, deadline)
         self._transport = Transport(
-            api_key.strip(),
+            _checked_key(api_key),
             base_url,
-            _check_timeout(timeout),
-            RetryPolicy(max_retries=max_retries),
+            instance_id=instance_id,
             pool_maxsize=pool_maxsize,
+            max_requests_per_second=max_requests_per_second,
+            max_reply_bytes=max_reply_bytes,
+            retry=RetryPolicy(backoff_seconds=float(backoff_seconds)),
+            clock=clock,
         )
-        self._transport.instance_id = instance_id
-        if instance_id:
-            self._transport.correlation_prefix = instance_id[5:13]
-        #: What whoami said, after `initialize`; None before.
-        self.identity: Optional[InstanceIdentity] = None
-        self.memories = Memories(self)
+        self._memories: Optional[Memories] = None
+
+    def with_options(
+        self,
+        *,
+        timeout: Timeout = _UNSET,
+        max_retries: int = _UNSET,
+        deadline: Optional[float] = _UNSET,
+    ) -> "SynapClient":
+        """A view of this client with other limits per call; it shares the pool, the pace and what
+        ``initialize`` learned, so it is cheap: ``client.with_options(deadline=2.0).memories.batch_create(...)``.
+
+        Closing the view closes the shared pool: close the client you built, not its views.
+        """
+        options = self._options
+        view = object.__new__(SynapClient)
+        view._transport = self._transport
+        view._options = _call_options(
+            options.timeout if timeout is _UNSET else timeout,
+            options.max_retries if max_retries is _UNSET else max_retries,
+            options.deadline if deadline is _UNSET else deadline,
+        )
+        view._memories = None
+        return view
+
+    @property
+    def memories(self) -> Memories:
+        """Ingestion: ``batch_create``, ``create``, ``status``, ``wait_for_completion``, ``ingest``."""
+        if self._memories is None:
+            self._memories = Memories(self._transport, self._options)
+        return self._memories
 
     @property
     def base_url(self) -> str:
@@ -81,6 +134,23 @@ class SynapClient:
     @property
     def instance_id(self) -> Optional[str]:
         return self._transport.instance_id
+
+    @property
+    def identity(self) -> Optional[InstanceIdentity]:
+        """What whoami said, after `initialize`; None before."""
+        return self._transport.identity
+
+    @property
+    def timeout(self) -> Tuple[float, float]:
+        return self._options.timeout
+
+    @property
+    def max_retries(self) -> int:
+        return self._options.max_retries
+
+    @property
+    def deadline(self) -> Optional[float]:
+        return self._options.deadline
 
     def __repr__(self) -> str:
         return f"SynapClient(base_url={self.base_url!r}, instance_id={self.instance_id!r}, api_key='***')"
@@ -91,21 +161,20 @@ class SynapClient:
         Optional, as in the official SDK; a transient failure is logged and ``None`` returned, but
         a permanent one (an invalid key) is raised, since nothing else would work either.
         """
+        correlation_id = self._transport.new_correlation_id()
         try:
-            reply = self._transport.request("GET", WHOAMI_PATH)
-            identity = InstanceIdentity.from_dict(reply)
+            reply = self._transport.request("GET", WHOAMI_PATH, self._options, correlation_id=correlation_id)
+            identity = InstanceIdentity.from_dict(reply, correlation_id)
         except SynapPermanentError:
             raise
         except SynapError as error:
             log.warning("whoami failed, continuing without it: %s", error)
             return None
-        self.identity = identity
-        self._transport.instance_id = self._transport.instance_id or identity.instance_id
-        self._transport.client_id = identity.client_id
+        self._transport.remember(identity)
         return identity
 
     def close(self) -> None:
-        """Release the pooled connections."""
+        """Release the pooled connections; calls made after this are refused."""
         self._transport.close()
 
     def __enter__(self) -> "SynapClient":
@@ -118,6 +187,41 @@ class SynapClient:
         traceback: Optional[TracebackType],
     ) -> None:
         self.close()
+
+
+def _whole(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _positive(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and 0 < value < float("inf")
+
+
+def _checked_key(api_key: Optional[str]) -> str:
+    """The key as it goes in the header: surrounding whitespace (a paste error) dropped, anything
+    else a header cannot carry refused without showing the key."""
+    if api_key is None or not isinstance(api_key, str) or not api_key.strip():
+        raise SynapAuthError("no API key: pass api_key= or set SYNAP_API_KEY")
+    key = api_key.strip()
+    bad = [char for char in key if not (" " < char <= "~")]
+    if bad:
+        raise SynapAuthError(
+            f"the API key contains {len(bad)} character(s) an HTTP header cannot carry "
+            "(spaces, line breaks, or non-ASCII such as a zero-width space); copy it again"
+        )
+    return key
+
+
+def _call_options(timeout: Timeout, max_retries: Any, deadline: Any) -> CallOptions:
+    if not _whole(max_retries) or max_retries < 0:
+        raise refuse("max_retries", f"must be a whole number >= 0, got {max_retries!r}")
+    if deadline is not None and not _positive(deadline):
+        raise refuse("deadline", f"must be None or seconds > 0, got {deadline!r}")
+    return CallOptions(
+        timeout=_check_timeout(timeout),
+        max_retries=max_retries,
+        deadline=None if deadline is None else float(deadline),
+    )
 
 
 def _is_loopback(host: str) -> bool:
@@ -141,13 +245,9 @@ def _check_base_url(base_url: str, allow_insecure_http: bool) -> None:
         )
 
 
-def _check_timeout(timeout: Timeout) -> Timeout:
-    if isinstance(timeout, (int, float)) and not isinstance(timeout, bool) and timeout > 0:
-        return float(timeout)
-    if (
-        isinstance(timeout, tuple)
-        and len(timeout) == 2
-        and all(isinstance(part, (int, float)) and not isinstance(part, bool) and part > 0 for part in timeout)
-    ):
+def _check_timeout(timeout: Union[Timeout, Any]) -> Tuple[float, float]:
+    if _positive(timeout):
+        return (float(timeout), float(timeout))  # type: ignore[arg-type]
+    if isinstance(timeout, tuple) and len(timeout) == 2 and all(_positive(part) for part in timeout):
         return (float(timeout[0]), float(timeout[1]))
     raise refuse("timeout", f"must be seconds > 0 or a (connect, read) tuple, got {timeout!r}")

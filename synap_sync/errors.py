@@ -1,31 +1,38 @@
-"""Exceptions raised by synap_sync.
+"""Exceptions raised by synap_sync; a leaf module.
 
 Every failure the service, the network or the caller's input can produce is one of these::
 
     SynapError                              .message .correlation_id .status_code .code .body
+    │                                       .retry_after .outcome_unknown .report
     ├── SynapTransientError                 may clear by itself: retried where the contract allows
     │   ├── SynapRateLimitError             429; .retry_after (seconds or None)
     │   ├── SynapServerError                5xx
-    │   ├── SynapNetworkError               timeouts, refused or dropped connections
-    │   ├── SynapProtocolError              a success reply whose body cannot be read
-    │   └── SynapTimeoutError               wait_for_completion ran out of time (also TimeoutError)
-    └── SynapPermanentError                 will not clear by retrying the same call
-        ├── SynapAuthError                  401, 403, or no API key
-        ├── SynapValidationError            400, 422, or refused locally (also ValueError); .errors
-        ├── SynapInsufficientCreditsError   402; .balance_credits .minimum_required_credits
-        ├── SynapNotFoundError              404
-        ├── SynapConflictError              409 (duplicate document_id, instance_build_failed)
-        │   └── SynapInstanceNotReadyError  409 instance_not_ready; .retry_after
-        ├── SynapQuotaExceededError         429 that waiting will not clear (trial or subscription)
-        └── SynapJournalError               a bulk journal that does not match this run's input
+    │   ├── SynapNetworkError               refused, reset or dropped connections, socket timeouts
+    │   ├── SynapProtocolError              a reply that cannot be read, or is too large
+    │   └── SynapInstanceNotReadyError      409 instance_not_ready: clears by waiting .retry_after
+    ├── SynapPermanentError                 will not clear by repeating the same call
+    │   ├── SynapAuthError                  401, 403, or no usable API key
+    │   ├── SynapValidationError            400, 413, 422, or refused locally (also ValueError); .errors
+    │   ├── SynapInsufficientCreditsError   402; .balance_credits .minimum_required_credits .manage_url
+    │   ├── SynapNotFoundError              404
+    │   ├── SynapConflictError              409: a duplicate document_id
+    │   │   └── SynapInstanceBuildFailedError   409 instance_build_failed; .attempts .hint
+    │   └── SynapQuotaExceededError         429 that waiting will not clear (trial or subscription)
+    ├── SynapTimeoutError                   the time allowed ran out (a call's deadline, a wait); also TimeoutError
+    └── SynapJournalError                   a bulk journal that cannot be used; .path
 
-`SynapNetworkError` and `SynapProtocolError` carry ``outcome_unknown``: True when the request may have
-reached the service and been acted on, so a write cannot be safely repeated.
-The official SDK's names are kept as aliases (`AuthenticationError`, `InvalidInputError`, ...).
+``outcome_unknown`` is True when the request may have reached the service and been acted on, so a
+write cannot safely be repeated. ``report`` is set on the error that stopped a bulk run: what the run
+had done. `IngestInterrupted` (a KeyboardInterrupt, not a SynapError) carries the report of a run
+stopped by Ctrl-C.
+
+The official SDK's names (``AuthenticationError``, ``RateLimitError``, ...) still import from here and
+from ``synap_sync``, with a DeprecationWarning.
 """
 
 from __future__ import annotations
 
+import warnings
 from typing import Any, Dict, List, Optional, Tuple
 
 __all__ = [
@@ -36,15 +43,17 @@ __all__ = [
     "SynapServerError",
     "SynapNetworkError",
     "SynapProtocolError",
-    "SynapTimeoutError",
+    "SynapInstanceNotReadyError",
     "SynapAuthError",
     "SynapValidationError",
     "SynapInsufficientCreditsError",
     "SynapNotFoundError",
     "SynapConflictError",
-    "SynapInstanceNotReadyError",
+    "SynapInstanceBuildFailedError",
     "SynapQuotaExceededError",
+    "SynapTimeoutError",
     "SynapJournalError",
+    "IngestInterrupted",
     "ItemError",
 ]
 
@@ -55,6 +64,13 @@ ItemError = Tuple[Optional[int], str, str]
 class SynapError(Exception):
     """Base of every synap_sync error; carries the call's correlation id for Synap support."""
 
+    #: Seconds the service (or the pace) asked to wait before trying again, when it said.
+    retry_after: Optional[float] = None
+    #: True when the request may have been acted on although no answer was read.
+    outcome_unknown: bool = False
+    #: On the error that stopped a bulk run: the run's `IngestReport` so far.
+    report: Any = None
+
     def __init__(
         self,
         message: str,
@@ -63,6 +79,8 @@ class SynapError(Exception):
         status_code: Optional[int] = None,
         code: Optional[str] = None,
         body: Any = None,
+        retry_after: Optional[float] = None,
+        outcome_unknown: Optional[bool] = None,
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -70,6 +88,10 @@ class SynapError(Exception):
         self.status_code = status_code
         self.code = code
         self.body = body
+        if retry_after is not None:
+            self.retry_after = retry_after
+        if outcome_unknown is not None:
+            self.outcome_unknown = outcome_unknown
 
     def __str__(self) -> str:
         parts = [self.message]
@@ -102,47 +124,51 @@ class SynapPermanentError(SynapError):
 
 
 class SynapRateLimitError(SynapTransientError):
-    """429: the key's request rate was exceeded; ``retry_after`` is the service's wait in seconds."""
-
-    def __init__(self, message: str, *, retry_after: Optional[float] = None, **kwargs: Any) -> None:
-        super().__init__(message, **kwargs)
-        self.retry_after = retry_after
+    """429, or a pace that cannot give this call a slot before its deadline; see ``retry_after``."""
 
 
 class SynapServerError(SynapTransientError):
-    """5xx: trouble on the service's side; it did not act on the request."""
+    """5xx: trouble on the service's side."""
 
 
 class SynapNetworkError(SynapTransientError):
-    """The request did not complete: connection refused, reset, dropped, or timed out."""
-
-    def __init__(self, message: str, *, outcome_unknown: bool = False, **kwargs: Any) -> None:
-        super().__init__(message, **kwargs)
-        self.outcome_unknown = outcome_unknown
+    """The request did not complete: connection refused, reset, dropped, or a socket timed out."""
 
 
 class SynapProtocolError(SynapTransientError):
-    """The service said yes but its reply could not be read or had the wrong shape."""
+    """A reply that could not be read: not JSON, the wrong shape, too deep, or too large."""
 
-    def __init__(self, message: str, *, outcome_unknown: bool = True, **kwargs: Any) -> None:
+    outcome_unknown = True
+
+
+class SynapInstanceNotReadyError(SynapTransientError):
+    """409 instance_not_ready: a new instance's memory is still being built; writes wait ``retry_after`` s.
+
+    ``instance_id``, ``state`` and ``from_cooldown`` (True when refused locally, before sending,
+    because the service said to wait) are kept for code ported from the official SDK.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        instance_id: Optional[str] = None,
+        state: Optional[str] = None,
+        from_cooldown: bool = False,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(message, **kwargs)
-        self.outcome_unknown = outcome_unknown
-
-
-class SynapTimeoutError(SynapTransientError, TimeoutError):
-    """``wait_for_completion`` gave up; ``last_status`` is the last status seen (or None)."""
-
-    def __init__(self, message: str, *, last_status: Any = None, **kwargs: Any) -> None:
-        super().__init__(message, **kwargs)
-        self.last_status = last_status
+        self.instance_id = instance_id
+        self.state = state
+        self.from_cooldown = from_cooldown
 
 
 class SynapAuthError(SynapPermanentError):
-    """401/403, or no API key configured: the key is missing, invalid, or lacks permission."""
+    """401/403, or no usable API key: the key is missing, malformed, invalid, or lacks permission."""
 
 
 class SynapValidationError(SynapPermanentError, ValueError):
-    """Input refused, locally before sending or by the service (400/422).
+    """Input refused, locally before sending or by the service (400/413/422).
 
     ``errors`` lists every refused field as ``(index, field, reason)``; index is None outside a batch.
     """
@@ -180,32 +206,77 @@ class SynapNotFoundError(SynapPermanentError):
 
 
 class SynapConflictError(SynapPermanentError):
-    """409: a duplicate ``document_id``, or the instance's memory could not be built."""
+    """409: the document_id was already ingested (or another conflict the service reports)."""
 
 
-class SynapInstanceNotReadyError(SynapConflictError):
-    """409 instance_not_ready: a new instance is still being built; try again after ``retry_after`` s."""
+class SynapInstanceBuildFailedError(SynapConflictError):
+    """409 instance_build_failed: the instance's memory could not be built; ``attempts``, ``hint``."""
 
-    def __init__(self, message: str, *, retry_after: Optional[float] = None, **kwargs: Any) -> None:
+    def __init__(self, message: str, *, attempts: Any = None, hint: Optional[str] = None, **kwargs: Any) -> None:
         super().__init__(message, **kwargs)
-        self.retry_after = retry_after
+        self.attempts = attempts
+        self.hint = hint
 
 
 class SynapQuotaExceededError(SynapPermanentError):
     """429 with a reason waiting cannot clear (``trial_limit_reached``, ``subscription_inactive``)."""
 
 
-class SynapJournalError(SynapPermanentError):
-    """A bulk run's journal cannot be used: other settings, other input, or damaged."""
+class SynapTimeoutError(SynapError, TimeoutError):
+    """The time allowed ran out: a call's ``deadline``, or ``wait_for_completion``'s timeout.
+
+    ``last_status`` holds the last status ``wait_for_completion`` saw; ``outcome_unknown`` says whether
+    a write cut short by its deadline may have been stored.
+    """
+
+    def __init__(self, message: str, *, last_status: Any = None, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.last_status = last_status
 
 
-# The official SDK's names, so ported ``except`` clauses keep working.
-AuthenticationError = SynapAuthError
-InvalidInputError = SynapValidationError
-RateLimitError = SynapRateLimitError
-NotFoundError = SynapNotFoundError
-ConflictError = SynapConflictError
-InsufficientCreditsError = SynapInsufficientCreditsError
-ServerError = SynapServerError
-NetworkError = SynapNetworkError
-InstanceNotReadyError = SynapInstanceNotReadyError
+class SynapJournalError(SynapError):
+    """A bulk run's journal cannot be used: other settings, other input, or damaged; ``path`` names it."""
+
+    def __init__(self, message: str, *, path: Optional[str] = None) -> None:
+        super().__init__(message)
+        self.path = path
+
+
+class IngestInterrupted(KeyboardInterrupt):
+    """Ctrl-C stopped ``ingest``; ``report`` holds what the run had done (the journal resumes it)."""
+
+    def __init__(self, report: Any) -> None:
+        super().__init__("ingest interrupted")
+        self.report = report
+
+
+#: The official SDK's names, kept importable with a DeprecationWarning so ported code keeps working.
+OFFICIAL_ALIASES: Dict[str, type] = {
+    "AuthenticationError": SynapAuthError,
+    "InvalidInputError": SynapValidationError,
+    "RateLimitError": SynapRateLimitError,
+    "NotFoundError": SynapNotFoundError,
+    "ConflictError": SynapConflictError,
+    "InsufficientCreditsError": SynapInsufficientCreditsError,
+    "ServerError": SynapServerError,
+    "NetworkError": SynapNetworkError,
+    "InstanceNotReadyError": SynapInstanceNotReadyError,
+}
+
+
+def official_alias(name: str) -> type:
+    """The class behind an official SDK name, with a DeprecationWarning; AttributeError otherwise."""
+    try:
+        target = OFFICIAL_ALIASES[name]
+    except KeyError:
+        raise AttributeError(name) from None
+    warnings.warn(
+        f"{name} is the official SDK's name; use synap_sync.{target.__name__}",
+        DeprecationWarning,
+        stacklevel=3,
+    )
+    return target
+
+
+def __getattr__(name: str) -> type:
+    return official_alias(name)

@@ -1,17 +1,18 @@
-"""``client.memories``: the ingestion calls of the contract, blocking."""
+"""``client.memories``: the contract's ingestion calls, blocking, and the bulk engine's entry points."""
 
 from __future__ import annotations
 
-import time
 import uuid
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Optional, Tuple, Union
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple, Union
 from urllib.parse import quote
 
-from ._progress import Progress
-from ._transport import encode_json
-from .bulk import BulkIngestion, IngestReport
-from .errors import SynapProtocolError, SynapTimeoutError, SynapValidationError
+import attrs
+
+from ._constants import BATCH_PATH, CREATE_PATH, MAX_BATCH_SIZE, STATUS_PATH
+from ._transport import CallOptions, Transport
+from .bulk import BulkIngestion, IngestOptions, IngestReport, ProgressOption
+from .errors import IngestInterrupted, SynapProtocolError, SynapTimeoutError, SynapValidationError
 from .models import (
     BatchCreateResponse,
     CreateMemoryRequest,
@@ -22,48 +23,27 @@ from .models import (
     MemoryStatusResponse,
     WireDocument,
     at_index,
+    encode_json,
     item_document_id,
     refuse,
     wire_document,
 )
 
-if TYPE_CHECKING:
-    from .client import SynapClient
-
-__all__ = ["Memories", "MAX_BATCH_SIZE"]
-
-#: The service's ceiling on documents per ``batch_create`` call.
-MAX_BATCH_SIZE = 100
-
-BATCH_PATH = "/api/v1/memories/batch"
-CREATE_PATH = "/api/v1/memories/create"
-STATUS_PATH = "/api/v1/memories/status/"
-
-
-def check_batch(items: List[DocumentInput]) -> Tuple[List[Optional[WireDocument]], List[SynapValidationError]]:
-    """Check every item; returns each one's JSON object (None where refused) and each refusal, indexed."""
-    wires: List[Optional[WireDocument]] = []
-    refusals: List[SynapValidationError] = []
-    for index, item in enumerate(items):
-        try:
-            wires.append(wire_document(item))
-        except SynapValidationError as error:
-            wires.append(None)
-            refusals.append(at_index(error, index))
-    return wires, refusals
+__all__ = ["Memories"]
 
 
 class Memories:
     """Create memories and follow their ingestion. Reached as ``client.memories``."""
 
-    def __init__(self, client: "SynapClient") -> None:
-        self._client = client
-        self._transport = client._transport
+    def __init__(self, transport: Transport, options: CallOptions) -> None:
+        self._transport = transport
+        self._options = options
 
     def batch_create(self, documents: Iterable[DocumentInput], fail_fast: bool = False) -> BatchCreateResponse:
         """Ingest 1 to 100 documents in one call.
 
-        :param documents: `CreateMemoryRequest` objects or dicts of their fields (any iterable).
+        :param documents: a list (or other iterable) of `CreateMemoryRequest` objects or dicts of their
+            fields; a string, a single dict or None is refused.
         :param fail_fast: if True, one invalid document refuses the whole batch and nothing is stored
             (checked locally first: nothing is sent). If False, valid documents are sent and each
             invalid one comes back in ``results`` at its index with status failed and the reason.
@@ -71,7 +51,9 @@ class Memories:
         :raises SynapValidationError: wrong batch size, or (with fail_fast) any invalid document.
         :raises SynapError: whatever the service or the network answered, after safe retries.
         """
-        items = documents if isinstance(documents, list) else list(documents)
+        items = _as_items(documents)
+        if not isinstance(fail_fast, bool):
+            raise refuse("fail_fast", f"must be True or False, not {fail_fast!r}")
         correlation_id = self._transport.new_correlation_id()
         if not 1 <= len(items) <= MAX_BATCH_SIZE:
             raise SynapValidationError(
@@ -79,7 +61,7 @@ class Memories:
                 errors=[(None, "documents", f"must hold 1 to {MAX_BATCH_SIZE} documents")],
                 correlation_id=correlation_id,
             )
-        wires, refusals = check_batch(items)
+        wires, refusals = _check_batch(items)
         if refusals and fail_fast:
             raise SynapValidationError(
                 f"{len(refusals)} of {len(items)} documents are invalid: "
@@ -90,41 +72,23 @@ class Memories:
         valid = [wire for wire in wires if wire is not None]
         if not valid:
             return _merge(items, wires, refusals, None, correlation_id)
-        reply = self.send_batch(valid, fail_fast, correlation_id)
+        body = encode_json({"documents": valid, "fail_fast": fail_fast})
+        repeatable = all(wire["document_id"] for wire in valid)
+        reply = self._post_batch(body, len(valid), repeatable, self._options, correlation_id)
         return _merge(items, wires, refusals, reply, correlation_id)
 
-    def send_batch(
-        self,
-        wires: List[WireDocument],
-        fail_fast: bool,
-        correlation_id: Optional[str] = None,
-    ) -> BatchCreateResponse:
-        """POST already-checked documents as one batch and parse the reply."""
-        body = encode_json({"documents": wires, "fail_fast": fail_fast})
-        repeat_is_harmless = all(wire["document_id"] for wire in wires)
-        return self.post_batch(body, len(wires), repeat_is_harmless, correlation_id)
-
-    def post_batch(
+    def _post_batch(
         self,
         body: bytes,
         count: int,
-        repeat_is_harmless: bool,
+        repeatable: bool,
+        options: CallOptions,
         correlation_id: Optional[str] = None,
-        max_retries: Optional[int] = None,
     ) -> BatchCreateResponse:
-        """POST an encoded batch body of ``count`` documents; the reply must hold ``count`` results.
-
-        :param repeat_is_harmless: every document has a document_id, so a request whose outcome is
-            unknown may be sent again.
-        """
+        """POST an encoded batch of ``count`` documents; the reply must hold ``count`` results."""
         correlation_id = correlation_id or self._transport.new_correlation_id()
         reply = self._transport.request(
-            "POST",
-            BATCH_PATH,
-            body=body,
-            correlation_id=correlation_id,
-            repeat_is_harmless=repeat_is_harmless,
-            max_retries=max_retries,
+            "POST", BATCH_PATH, options, body=body, correlation_id=correlation_id, repeatable=repeatable
         )
         parsed = BatchCreateResponse.from_dict(reply, correlation_id)
         if len(parsed.results) != count:
@@ -139,12 +103,14 @@ class Memories:
         documents: Iterable[DocumentInput],
         *,
         fail_fast: bool = False,
-        chunk_size: int = 100,
+        chunk_size: int = MAX_BATCH_SIZE,
         max_chunk_bytes: Optional[int] = None,
         workers: int = 4,
         max_requests_per_second: Optional[float] = None,
         journal: Optional[str] = None,
-        progress: Union[bool, Callable[[Progress], Any], None] = None,
+        progress: ProgressOption = None,
+        derive_ids: bool = False,
+        fail_already_stored: bool = False,
     ) -> IngestReport:
         """Stream any number of documents into Synap and account for every one.
 
@@ -156,15 +122,20 @@ class Memories:
         :param max_chunk_bytes: also cap each request body at this many bytes; a document larger
             on its own is reported failed, not sent.
         :param workers: threads sending at once, sharing the client's connection pool.
-        :param max_requests_per_second: never send faster than this; without it the pace is
-            learned from the service's 429s.
+        :param max_requests_per_second: never send faster than this in this run (the key's shared
+            pace applies as well); without it the pace is learned from the service's 429s.
         :param journal: a file recording, durably, what the service settled; running again with the
             same journal skips that and resumes (see the README for the guarantees).
         :param progress: True for a progress bar (tqdm if installed, else a stderr line), or a
             callable receiving `Progress` counts.
+        :param derive_ids: give each document without a ``document_id`` one derived from its content
+            (`derive_document_id`), so resends, resumes and re-runs store it once.
+        :param fail_already_stored: count a document the service already holds (a re-run) as failed
+            (kind ``duplicate``) instead of succeeded (``already_stored``).
         :returns: an `IngestReport`.
-        :raises SynapError: only a permanent error that every request would meet (auth, credits,
-            quota, instance not ready, no such endpoint), with ``.report`` holding what was done.
+        :raises SynapError: only an error that every request would meet (auth, credits, quota,
+            instance not ready, no such endpoint, a service that cannot be reached), with ``.report``.
+        :raises IngestInterrupted: Ctrl-C; a KeyboardInterrupt whose ``.report`` holds what was done.
         """
         run = self.ingest_iter(
             documents,
@@ -175,9 +146,16 @@ class Memories:
             max_requests_per_second=max_requests_per_second,
             journal=journal,
             progress=progress,
+            derive_ids=derive_ids,
+            fail_already_stored=fail_already_stored,
         )
-        for _ in run:
-            pass
+        try:
+            for _ in run:
+                pass
+        except IngestInterrupted:
+            raise
+        except KeyboardInterrupt as interrupt:
+            raise IngestInterrupted(run.report) from interrupt
         return run.report
 
     def ingest_iter(
@@ -185,19 +163,19 @@ class Memories:
         documents: Iterable[DocumentInput],
         *,
         fail_fast: bool = False,
-        chunk_size: int = 100,
+        chunk_size: int = MAX_BATCH_SIZE,
         max_chunk_bytes: Optional[int] = None,
         workers: int = 4,
         max_requests_per_second: Optional[float] = None,
         journal: Optional[str] = None,
-        progress: Union[bool, Callable[[Progress], Any], None] = None,
+        progress: ProgressOption = None,
+        derive_ids: bool = False,
+        fail_already_stored: bool = False,
     ) -> BulkIngestion:
         """The engine behind `ingest`: an iterator of one `IngestOutcome` per document as its chunk
         settles (not in input order), with the running ``report``. Same parameters as `ingest`.
         To stop early, ``close()`` it or use it as a context manager (``with ... as run:``)."""
-        return BulkIngestion(
-            self,
-            documents,
+        options = IngestOptions(
             fail_fast=fail_fast,
             chunk_size=chunk_size,
             max_chunk_bytes=max_chunk_bytes,
@@ -205,6 +183,26 @@ class Memories:
             max_requests_per_second=max_requests_per_second,
             journal=journal,
             progress=progress,
+            derive_ids=derive_ids,
+            fail_already_stored=fail_already_stored,
+        ).check(self._transport.pool_maxsize)
+        if isinstance(documents, (str, bytes, Mapping)) or documents is None:
+            raise refuse("documents", f"must be an iterable of documents, not {type(documents).__name__}")
+        # One attempt per post: the chunk sender retries, counts and logs on its own terms.
+        single = attrs.evolve(self._options, max_retries=0, wait_when_throttled=False)
+
+        def post(body: bytes, count: int, repeatable: bool) -> BatchCreateResponse:
+            return self._post_batch(body, count, repeatable, single)
+
+        pace = self._transport.pace
+        return BulkIngestion(
+            documents,
+            options,
+            post,
+            retry=self._transport.retry,
+            clock=self._transport.clock,
+            client_attempts=self._options.max_retries + 1,
+            describe_pace=f"{pace.rate:.1f} requests/s (learned)" if pace.rate else "learned from 429s",
         )
 
     def create(
@@ -239,7 +237,7 @@ class Memories:
             metadata=metadata,  # type: ignore[arg-type]
         )
         correlation_id = self._transport.new_correlation_id()
-        identity = self._client.identity
+        identity = self._transport.identity
         if customer_id is not None and identity is not None and identity.is_b2c:
             raise SynapValidationError(
                 "customer_id: not allowed on a B2C instance (user_context_isolation=equals_customer)",
@@ -249,9 +247,10 @@ class Memories:
         reply = self._transport.request(
             "POST",
             CREATE_PATH,
-            request.to_dict(),
+            self._options,
+            body=encode_json(request.to_dict()),
             correlation_id=correlation_id,
-            repeat_is_harmless=request.document_id is not None,
+            repeatable=request.document_id is not None,
         )
         return CreateMemoryResponse.from_dict(reply, correlation_id)
 
@@ -266,7 +265,7 @@ class Memories:
             raise refuse("ingestion_id", "must be a non-empty string or UUID")
         correlation_id = self._transport.new_correlation_id()
         reply = self._transport.request(
-            "GET", STATUS_PATH + quote(ingestion_id, safe=""), correlation_id=correlation_id
+            "GET", STATUS_PATH + quote(ingestion_id, safe=""), self._options, correlation_id=correlation_id
         )
         return MemoryStatusResponse.from_dict(reply, correlation_id)
 
@@ -282,19 +281,46 @@ class Memories:
         :raises SynapTimeoutError: not terminal within ``timeout_seconds``; ``.last_status`` holds
             the last status seen.
         """
-        deadline = time.monotonic() + timeout_seconds
+        clock = self._transport.clock
+        deadline = clock.now() + timeout_seconds
         while True:
             current = self.status(ingestion_id)
             if current.is_terminal:
                 return current
-            remaining = deadline - time.monotonic()
+            remaining = deadline - clock.now()
             if remaining <= 0:
                 raise SynapTimeoutError(
                     f"ingestion {ingestion_id} still {current.status} after {timeout_seconds}s",
                     last_status=current,
                     correlation_id=current.correlation_id,
                 )
-            time.sleep(min(poll_interval_seconds, remaining))
+            clock.sleep(min(poll_interval_seconds, remaining))
+
+
+def _as_items(documents: Any) -> List[DocumentInput]:
+    """``documents`` as a list, refusing what is not a collection of documents (a str would iterate
+    its characters, a dict its keys)."""
+    if isinstance(documents, list):
+        return documents
+    if documents is None or isinstance(documents, (str, bytes, Mapping, CreateMemoryRequest)):
+        raise refuse("documents", f"must be a list of documents, not {type(documents).__name__}")
+    try:
+        return list(documents)
+    except TypeError:
+        raise refuse("documents", f"must be a list of documents, not {type(documents).__name__}") from None
+
+
+def _check_batch(items: List[DocumentInput]) -> Tuple[List[Optional[WireDocument]], List[SynapValidationError]]:
+    """Check every item; returns each one's JSON object (None where refused) and each refusal, indexed."""
+    wires: List[Optional[WireDocument]] = []
+    refusals: List[SynapValidationError] = []
+    for index, item in enumerate(items):
+        try:
+            wires.append(wire_document(item))
+        except SynapValidationError as error:
+            wires.append(None)
+            refusals.append(at_index(error, index))
+    return wires, refusals
 
 
 def _merge(

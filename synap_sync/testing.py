@@ -5,6 +5,7 @@ Enable them in your ``conftest.py``::
     pytest_plugins = ["synap_sync.testing"]
 
 then ask for ``synap_emulator`` (a running `Emulator`) or ``synap_client`` (a client connected to it).
+`FakeClock` makes a client's retries and pacing return at once: ``SynapClient(..., clock=FakeClock())``.
 """
 
 from __future__ import annotations
@@ -13,10 +14,11 @@ from typing import Iterator
 
 import pytest
 
+from ._clock import FakeClock
 from .client import SynapClient
 from .emulator import Emulator
 
-__all__ = ["synap_emulator", "synap_client", "EMULATOR_API_KEY"]
+__all__ = ["synap_emulator", "synap_client", "EMULATOR_API_KEY", "FakeClock"]
 
 #: The key ``synap_client`` presents; the emulator accepts any non-empty key unless told otherwise.
 EMULATOR_API_KEY = "synap_emulator_test_key"

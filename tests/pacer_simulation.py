@@ -7,7 +7,21 @@ import math
 import random
 from typing import List, NamedTuple, Optional, Tuple
 
-from synap_sync._pacer import Pacer
+from synap_sync._clock import Clock
+from synap_sync._pace import Pacer
+
+
+class SimulatedClock(Clock):
+    """Time as the simulation sets it; the simulation does the waiting by scheduling events."""
+
+    def __init__(self) -> None:
+        self.time = 0.0
+
+    def now(self) -> float:
+        return self.time
+
+    def sleep(self, seconds: float) -> None:
+        pass
 
 
 class Run(NamedTuple):
@@ -37,8 +51,8 @@ def simulate(
     each leg of a round trip takes up to ``jitter`` seconds more, drawn from ``seed``; the limit
     changes to ``new_rate_at[1]`` at time ``new_rate_at[0]``."""
     delay = random.Random(seed).uniform
-    clock = [0.0]
-    pacer = Pacer(max_rate=hint, clock=lambda: clock[0], sleep=lambda seconds: None)
+    clock = SimulatedClock()
+    pacer = Pacer(max_rate=hint, clock=clock)
     tokens, refilled = float(burst), 0.0
     events: List[Tuple[float, int, str, object]] = []
     order = [0]
@@ -52,10 +66,11 @@ def simulate(
     remaining, throttled, sent = batches, 0, []
     while events:
         time, _, kind, data = heapq.heappop(events)
-        clock[0] = time
+        clock.time = time
         if kind == "ready" and remaining > 0:
             remaining -= 1
             slot = pacer.acquire()
+            assert slot is not None
             at(slot + round_trip / 2 + delay(0, jitter), "arrive", slot)
         elif kind == "arrive":
             if new_rate_at is not None and time >= new_rate_at[0]:
@@ -75,4 +90,4 @@ def simulate(
                 throttled += 1
                 remaining += 1
             at(time, "ready")
-    return Run(clock[0], (batches - burst) / rate, throttled, len(sent), sent)
+    return Run(clock.time, (batches - burst) / rate, throttled, len(sent), sent)

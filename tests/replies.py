@@ -6,7 +6,7 @@ from typing import Any, Dict, List, Tuple
 
 import requests
 
-from synap_sync.memories import BATCH_PATH
+from synap_sync._constants import BATCH_PATH
 
 from .conftest import BASE_URL
 

@@ -8,7 +8,8 @@ from typing import Any, Dict, List
 import pytest
 
 from synap_sync import SynapClient, SynapValidationError
-from synap_sync.bulk import IngestFailure, IngestOutcome, IngestReport, _Chunk, chunk_documents
+from synap_sync.bulk import IngestFailure, IngestOutcome, IngestReport
+from synap_sync.bulk._chunks import Chunk, chunk_documents
 
 from .conftest import API_KEY
 
@@ -17,8 +18,8 @@ def docs(count: int, size: int = 10) -> List[Dict[str, Any]]:
     return [{"document": "x" * size, "document_id": f"d{index}"} for index in range(count)]
 
 
-def chunks_of(pieces: List[Any]) -> List[_Chunk]:
-    return [piece for piece in pieces if isinstance(piece, _Chunk)]
+def chunks_of(pieces: List[Any]) -> List[Chunk]:
+    return [piece for piece in pieces if isinstance(piece, Chunk)]
 
 
 def test_chunks_hold_at_most_chunk_size_documents_in_order() -> None:

@@ -12,11 +12,13 @@ from synap_sync import (
     SynapAuthError,
     SynapClient,
     SynapConflictError,
+    SynapError,
     SynapNotFoundError,
     SynapTimeoutError,
     SynapValidationError,
 )
-from synap_sync.client import DEFAULT_BASE_URL, DEFAULT_TIMEOUT
+from synap_sync._constants import DEFAULT_BASE_URL, DEFAULT_DEADLINE, DEFAULT_TIMEOUT, STATUS_PATH
+from synap_sync._transport import Transport
 
 from .conftest import API_KEY, BASE_URL
 
@@ -44,19 +46,23 @@ def test_configuration_comes_from_the_environment(monkeypatch: pytest.MonkeyPatc
     assert client.instance_id == "inst_0123456789abcdef"
 
 
+@responses.activate
 def test_arguments_win_over_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SYNAP_API_KEY", "synap_from_env")
     monkeypatch.setenv("SYNAP_BASE_URL", "https://env.synap.test")
     client = SynapClient(api_key=API_KEY, base_url="https://arg.synap.test")
     assert client.base_url == "https://arg.synap.test"
-    assert client._transport.session.headers["Authorization"] == f"Bearer {API_KEY}"
+    responses.add(responses.GET, "https://arg.synap.test" + STATUS_PATH + INGESTION_ID, json=status_body("queued"))
+    client.memories.status(INGESTION_ID)
+    assert responses.calls[0].request.headers["Authorization"] == f"Bearer {API_KEY}"
 
 
 def test_defaults_are_the_official_ones() -> None:
     client = SynapClient(api_key=API_KEY)
     assert client.base_url == DEFAULT_BASE_URL
-    assert client._transport.timeout == DEFAULT_TIMEOUT == (5.0, 30.0)
-    assert client._transport.retry.max_retries == 2
+    assert client.timeout == DEFAULT_TIMEOUT == (5.0, 30.0)
+    assert client.max_retries == 2
+    assert client.deadline == DEFAULT_DEADLINE
 
 
 @pytest.mark.parametrize("instance_id", ["inst_123", "instance_0123456789abcdef", "inst_0123456789abcdeg"])
@@ -74,8 +80,8 @@ def test_bad_timeout_is_refused(timeout: object) -> None:
 
 
 def test_timeout_takes_a_float_or_a_connect_read_pair() -> None:
-    assert SynapClient(api_key=API_KEY, timeout=3)._transport.timeout == 3.0
-    assert SynapClient(api_key=API_KEY, timeout=(1, 9))._transport.timeout == (1.0, 9.0)
+    assert SynapClient(api_key=API_KEY, timeout=3).timeout == (3.0, 3.0)
+    assert SynapClient(api_key=API_KEY, timeout=(1, 9)).timeout == (1.0, 9.0)
 
 
 def test_plain_http_is_refused_for_remote_hosts() -> None:
@@ -100,12 +106,14 @@ def test_repr_hides_the_key() -> None:
     assert API_KEY not in repr(client) and "***" in repr(client)
 
 
-def test_close_releases_the_pool() -> None:
+@responses.activate
+def test_a_closed_client_refuses_to_send() -> None:
+    responses.add(responses.GET, STATUS_URL, json=status_body("queued"))
     with SynapClient(api_key=API_KEY, base_url=BASE_URL) as client:
-        adapter = client._transport.session.get_adapter(BASE_URL)
-        adapter.poolmanager.connection_from_url(BASE_URL)
-        assert len(adapter.poolmanager.pools) == 1
-    assert len(adapter.poolmanager.pools) == 0
+        client.memories.status(INGESTION_ID)
+    with pytest.raises(SynapError, match="closed"):
+        client.memories.status(INGESTION_ID)
+    assert len(responses.calls) == 1
 
 
 @responses.activate
@@ -255,25 +263,33 @@ def test_errors_pickle_with_their_fields() -> None:
     assert (type(copy), copy.retry_after, copy.correlation_id, str(copy)) == (type(error), 2.0, "cid", str(error))
 
 
-def test_official_error_names_are_aliases() -> None:
+def test_official_error_names_still_import_with_a_deprecation_warning() -> None:
     import synap_sync
+    from synap_sync import errors
 
-    assert synap_sync.AuthenticationError is synap_sync.SynapAuthError
-    assert synap_sync.InvalidInputError is synap_sync.SynapValidationError
-    assert synap_sync.RateLimitError is synap_sync.SynapRateLimitError
+    with pytest.warns(DeprecationWarning, match="RateLimitError"):
+        from synap_sync import RateLimitError  # noqa: F401
+    with pytest.warns(DeprecationWarning):
+        assert synap_sync.AuthenticationError is synap_sync.SynapAuthError
+    with pytest.warns(DeprecationWarning):
+        assert errors.InvalidInputError is synap_sync.SynapValidationError
+    assert "RateLimitError" not in synap_sync.__all__
+    with pytest.raises(AttributeError):
+        synap_sync.NoSuchName  # type: ignore[attr-defined]  # noqa: B018
 
 
 def test_proxy_settings_are_read_from_the_environment_once(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HTTPS_PROXY", "http://proxy.internal:3128")
     monkeypatch.setenv("NO_PROXY", "")
-    client = SynapClient(api_key=API_KEY, base_url=BASE_URL)
-    assert client._transport._proxies.get("https") == "http://proxy.internal:3128"
+    transport = Transport(API_KEY, BASE_URL)
+    monkeypatch.delenv("HTTPS_PROXY")
+    assert transport.proxies.get("https") == "http://proxy.internal:3128"
 
 
 def test_no_proxy_is_honoured(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HTTPS_PROXY", "http://proxy.internal:3128")
     monkeypatch.setenv("NO_PROXY", "synap.test")
-    assert SynapClient(api_key=API_KEY, base_url=BASE_URL)._transport._proxies == {}
+    assert Transport(API_KEY, BASE_URL).proxies == {}
 
 
 @responses.activate

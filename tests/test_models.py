@@ -4,6 +4,7 @@ import json
 import math
 import uuid
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 import pytest
 
@@ -14,8 +15,8 @@ from synap_sync import (
     DocumentType,
     IngestMode,
     IngestStatus,
+    InstanceIdentity,
     MemoryStatusResponse,
-    SynapError,
     SynapProtocolError,
     SynapValidationError,
 )
@@ -228,7 +229,24 @@ def test_naive_timestamps_from_the_service_are_read_as_utc() -> None:
 def test_wrong_reply_shape_is_a_protocol_error(reply: object) -> None:
     with pytest.raises(SynapProtocolError) as caught:
         BatchCreateResponse.from_dict(reply, "cid-9")
-    assert isinstance(caught.value, SynapError)
+    assert caught.value.correlation_id == "cid-9"
+
+
+@pytest.mark.parametrize(
+    "parse, reply",
+    [
+        (MemoryStatusResponse.from_dict, []),
+        (MemoryStatusResponse.from_dict, {"status": "queued", "memory_ids": "m1"}),
+        (MemoryStatusResponse.from_dict, {"status": "queued", "memories_created": "3"}),
+        (CreateMemoryResponse.from_dict, {"status": None}),
+        (InstanceIdentity.from_dict, {"client_id": 7}),
+        (InstanceIdentity.from_dict, "whoami"),
+    ],
+)
+def test_every_reply_parser_puts_the_correlation_id_on_its_error(parse: Any, reply: object) -> None:
+    with pytest.raises(SynapProtocolError) as caught:
+        parse(reply, "cid-7")
+    assert caught.value.correlation_id == "cid-7"
 
 
 def test_status_reply_parses_every_field() -> None:

@@ -2,69 +2,55 @@
 
 from __future__ import annotations
 
-from typing import List
-
 import pytest
 
-from synap_sync._pacer import Pacer
+from synap_sync._pace import Pacer
+from synap_sync.testing import FakeClock
 
 from .pacer_simulation import simulate
 
 
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 100.0
-        self.slept: List[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
-
-
 def test_unpaced_until_the_first_429() -> None:
-    clock = FakeClock()
-    pacer = Pacer(clock=clock, sleep=clock.sleep)
+    clock = FakeClock(100.0)
+    pacer = Pacer(clock=clock)
     for _ in range(50):
         pacer.accepted(pacer.acquire())
-    assert clock.slept == [] and pacer.rate is None
+    assert clock.sleeps == [] and pacer.rate is None
 
 
 def test_a_hint_spaces_every_send_and_is_never_exceeded() -> None:
-    clock = FakeClock()
-    pacer = Pacer(max_rate=10, clock=clock, sleep=clock.sleep)
+    clock = FakeClock(100.0)
+    pacer = Pacer(max_rate=10, clock=clock)
     slots = [pacer.acquire() for _ in range(30)]
     gaps = [later - earlier for earlier, later in zip(slots, slots[1:])]
     assert min(gaps) == pytest.approx(0.1)
-    clock.now += 60  # a long quiet spell must not lift the pace over the hint
+    clock.time += 60  # a long quiet spell must not lift the pace over the hint
     later = [pacer.acquire() for _ in range(5)]
     assert min(b - a for a, b in zip(later, later[1:])) == pytest.approx(0.1)
 
 
 def test_a_429_stops_the_stampede_every_worker_waits_on_one_schedule() -> None:
-    clock = FakeClock()
-    pacer = Pacer(clock=clock, sleep=clock.sleep)
+    clock = FakeClock(100.0)
+    pacer = Pacer(clock=clock)
     for _ in range(5):
         pacer.accepted(pacer.acquire())
-    pacer.throttled(clock.now, retry_after=1)
+    pacer.throttled(clock.time, retry_after=1)
     slots = [pacer.acquire() for _ in range(4)]
     assert all(later > earlier for earlier, later in zip(slots, slots[1:]))
 
 
 def test_the_limit_is_measured_between_429s() -> None:
-    clock = FakeClock()
-    pacer = Pacer(clock=clock, sleep=clock.sleep)
-    pacer.throttled(clock.now)  # the bucket is empty now
+    clock = FakeClock(100.0)
+    pacer = Pacer(clock=clock)
+    pacer.throttled(clock.time)  # the bucket is empty now
     first = pacer.acquire()
-    clock.now += 0.05
+    clock.time += 0.05
     pacer.accepted(first)  # a probe got through: measuring starts
     for _ in range(40):  # 40 accepted in the next 2 seconds, then a 429
-        clock.now += 0.05
-        pacer.accepted(clock.now)
-    pacer.throttled(clock.now)
-    span = clock.now - 100.0
+        clock.time += 0.05
+        pacer.accepted(clock.time)
+    pacer.throttled(clock.time)
+    span = clock.time - 100.0
     assert pacer.rate == pytest.approx((41 + 1) / span)
 
 

@@ -27,9 +27,9 @@ from synap_sync import (
     SynapQuotaExceededError,
     SynapRateLimitError,
     SynapServerError,
-    SynapTransientError,
     SynapValidationError,
 )
+from synap_sync.testing import FakeClock
 
 from .conftest import API_KEY
 from .replies import BATCH_URL, batch_reply, echo_batch
@@ -89,7 +89,7 @@ def test_each_call_gets_its_own_correlation_id(client: SynapClient) -> None:
 def test_each_status_maps_to_its_error(client: SynapClient, status: int, error_type: Type[SynapError]) -> None:
     responses.add(responses.POST, BATCH_URL, status=status, json={"error": "nope", "code": "SOME_CODE"})
     with pytest.raises(error_type) as caught:
-        client.memories.batch_create(ONE)
+        client.with_options(max_retries=0).memories.batch_create(ONE)
     assert type(caught.value) is error_type
     assert caught.value.status_code == status
     assert caught.value.correlation_id == responses.calls[-1].request.headers["X-Correlation-ID"]
@@ -174,24 +174,36 @@ def test_instance_not_ready_under_detail(client: SynapClient) -> None:
     assert caught.value.retry_after == 30
 
 
-@pytest.mark.parametrize("status", [500, 502, 503, 504, 429])
+@pytest.mark.parametrize("status", [500, 502, 503, 504])
 @responses.activate
-def test_429_and_5xx_are_retried_then_raised(client: SynapClient, sleeps: List[float], status: int) -> None:
+def test_5xx_is_retried_then_raised(client: SynapClient, sleeps: List[float], status: int) -> None:
     responses.add(responses.POST, BATCH_URL, status=status, json={"error": "busy"})
-    with pytest.raises(SynapTransientError):
+    with pytest.raises(SynapServerError):
         client.memories.batch_create(ONE)
     assert len(responses.calls) == 3
     assert len(sleeps) == 2
 
 
 @responses.activate
-def test_backoff_doubles_with_at_most_25_percent_jitter(sleeps: List[float]) -> None:
-    client = SynapClient(api_key=API_KEY, base_url="https://synap.test", max_retries=4)
+def test_a_429_waits_for_the_pace_without_using_up_retries(client: SynapClient, sleeps: List[float]) -> None:
+    for _ in range(5):
+        responses.add(responses.POST, BATCH_URL, status=429, headers={"Retry-After": "1"})
+    responses.add(responses.POST, BATCH_URL, json=batch_reply(ONE))
+    batch = client.memories.batch_create(ONE)
+    assert batch.succeeded == 1 and len(responses.calls) == 6  # five 429s, more than max_retries=2
+    # The pace probes at doubling gaps from 10 ms instead of sleeping out the whole-second Retry-After.
+    assert sleeps == pytest.approx([0.01, 0.02, 0.04, 0.08, 0.16])
+
+
+@responses.activate
+def test_backoff_doubles_with_at_most_25_percent_jitter_and_never_over_10s(clock: FakeClock) -> None:
+    client = SynapClient(api_key=API_KEY, base_url="https://synap.test", max_retries=6, clock=clock)
     responses.add(responses.POST, BATCH_URL, status=503)
     with pytest.raises(SynapServerError):
         client.memories.batch_create(ONE)
-    for wait, base in zip(sleeps, [1, 2, 4, 8]):
-        assert base <= wait <= base * 1.25
+    assert len(clock.sleeps) == 6
+    for wait, base in zip(clock.sleeps, [1, 2, 4, 8, 10, 10]):
+        assert base <= wait <= min(base * 1.25, 10.0)
 
 
 @responses.activate
@@ -203,8 +215,8 @@ def test_a_retry_that_succeeds_returns_the_reply(client: SynapClient, sleeps: Li
 
 
 @responses.activate
-def test_retry_after_seconds_is_honoured(client: SynapClient, sleeps: List[float]) -> None:
-    responses.add(responses.POST, BATCH_URL, status=429, headers={"Retry-After": "7"})
+def test_retry_after_seconds_is_honoured_after_a_5xx(client: SynapClient, sleeps: List[float]) -> None:
+    responses.add(responses.POST, BATCH_URL, status=503, headers={"Retry-After": "7"})
     responses.add(responses.POST, BATCH_URL, json=batch_reply(ONE))
     client.memories.batch_create(ONE)
     assert sleeps == [7.0]
@@ -213,19 +225,26 @@ def test_retry_after_seconds_is_honoured(client: SynapClient, sleeps: List[float
 @responses.activate
 def test_retry_after_http_date_is_honoured(client: SynapClient, sleeps: List[float]) -> None:
     when = datetime.now(timezone.utc) + timedelta(seconds=30)
-    responses.add(responses.POST, BATCH_URL, status=429, headers={"Retry-After": http_date(when, usegmt=True)})
+    responses.add(responses.POST, BATCH_URL, status=503, headers={"Retry-After": http_date(when, usegmt=True)})
     responses.add(responses.POST, BATCH_URL, json=batch_reply(ONE))
     client.memories.batch_create(ONE)
-    assert 25 <= sleeps[0] <= 30
+    assert len(sleeps) == 1 and 25 <= sleeps[0] <= 30
 
 
 @responses.activate
 def test_rate_limit_error_carries_retry_after(client: SynapClient) -> None:
-    client._transport.retry.max_retries = 0
     responses.add(responses.POST, BATCH_URL, status=429, headers={"Retry-After": "3"})
     with pytest.raises(SynapRateLimitError) as caught:
-        client.memories.batch_create(ONE)
-    assert caught.value.retry_after == 3
+        client.with_options(max_retries=0).memories.batch_create(ONE)
+    assert caught.value.retry_after == 3 and len(responses.calls) == 1
+
+
+@responses.activate
+def test_a_retry_after_past_the_deadline_fails_at_once(client: SynapClient, sleeps: List[float]) -> None:
+    responses.add(responses.POST, BATCH_URL, status=429, headers={"Retry-After": "30"})
+    with pytest.raises(SynapRateLimitError) as caught:
+        client.with_options(deadline=1.0).memories.batch_create(ONE)
+    assert caught.value.retry_after == 30 and len(responses.calls) == 1 and sleeps == []
 
 
 @pytest.mark.parametrize("reason", ["trial_limit_reached", "subscription_inactive"])

@@ -13,19 +13,15 @@ import threading
 import time
 import tracemalloc
 from pathlib import Path
-from typing import Any, Dict, Iterator, List
+from typing import Any, Callable, Dict, Iterator, List
 
 import pytest
 
-from synap_sync import SynapAuthError, SynapClient, SynapJournalError, SynapValidationError, _transport
+from synap_sync import SynapAuthError, SynapClient, SynapJournalError, SynapValidationError
 from synap_sync.bulk import IngestOutcome
 from synap_sync.emulator import Emulator
 
-
-@pytest.fixture
-def no_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Retry waits skipped: the faults are real, only the sleeping between attempts is not."""
-    monkeypatch.setattr(_transport, "_sleep", lambda seconds: None)
+NoBackoff = Callable[..., SynapClient]
 
 
 def docs(count: int, with_ids: bool = True, prefix: str = "d") -> Iterator[Dict[str, Any]]:
@@ -40,11 +36,11 @@ def stored_ids(emulator: Emulator) -> List[str]:
     return [document["document_id"] for document in emulator.stored_documents()]
 
 
-def test_10000_documents_through_every_fault_none_lost_none_twice(no_backoff: None) -> None:
+def test_10000_documents_through_every_fault_none_lost_none_twice(no_backoff: NoBackoff) -> None:
     with Emulator(
         rate_limit=50, burst=5, fault_rate=0.15, fault_kinds=["503", "drop", "lost-reply"], seed=11
     ) as emulator:
-        client = SynapClient(api_key="synap_k", base_url=emulator.base_url)
+        client = no_backoff(emulator.base_url)
         report = client.memories.ingest(docs(10_000), workers=4)
         ids = stored_ids(emulator)
         statuses = dict(emulator.statuses)
@@ -54,9 +50,9 @@ def test_10000_documents_through_every_fault_none_lost_none_twice(no_backoff: No
     assert report.retries > 0 and report.throttled == statuses[429]
 
 
-def test_without_ids_every_document_is_accounted_and_none_claimed_unstored(no_backoff: None) -> None:
+def test_without_ids_every_document_is_accounted_and_none_claimed_unstored(no_backoff: NoBackoff) -> None:
     with Emulator(fault_rate=0.2, fault_kinds=["503", "drop", "lost-reply"], seed=5) as emulator:
-        client = SynapClient(api_key="synap_k", base_url=emulator.base_url)
+        client = no_backoff(emulator.base_url)
         outcomes = list(client.memories.ingest_iter(docs(3_000, with_ids=False), workers=4))
         stored = collections.Counter(document["document"] for document in emulator.stored_documents())
     assert sorted(outcome.index for outcome in outcomes) == list(range(3_000))
@@ -69,9 +65,9 @@ def test_without_ids_every_document_is_accounted_and_none_claimed_unstored(no_ba
     assert unknown, "the seeded drops should leave some outcomes unknown"
 
 
-def test_a_retry_that_finds_its_documents_stored_counts_them_deduplicated(no_backoff: None) -> None:
+def test_a_retry_that_finds_its_documents_stored_counts_them_deduplicated(no_backoff: NoBackoff) -> None:
     with Emulator(fault_rate=0.3, fault_kinds=["lost-reply"], seed=2) as emulator:
-        client = SynapClient(api_key="synap_k", base_url=emulator.base_url)
+        client = no_backoff(emulator.base_url)
         outcomes = list(client.memories.ingest_iter(docs(1_000), workers=2))
         ids = stored_ids(emulator)
     assert all(outcome.ok for outcome in outcomes)
@@ -80,12 +76,23 @@ def test_a_retry_that_finds_its_documents_stored_counts_them_deduplicated(no_bac
     assert sorted(ids) == sorted(f"d{index}" for index in range(1_000))
 
 
-def test_a_second_document_with_a_used_id_is_still_a_failure_without_a_retry() -> None:
+def test_a_rerun_without_journal_counts_stored_documents_as_already_stored() -> None:
+    with Emulator() as emulator:
+        client = SynapClient(api_key="synap_k", base_url=emulator.base_url)
+        client.memories.ingest(docs(2_000))
+        report = client.memories.ingest(docs(3_000))
+        stored = stored_ids(emulator)
+    assert (report.succeeded, report.failed, report.already_stored, report.deduplicated) == (3_000, 0, 2_000, 0)
+    assert report.new == 1_000 and sorted(stored) == sorted(f"d{index}" for index in range(3_000))
+
+
+def test_strict_callers_can_count_already_stored_documents_as_failures() -> None:
     with Emulator() as emulator:
         client = SynapClient(api_key="synap_k", base_url=emulator.base_url)
         client.memories.ingest(docs(5))
-        report = client.memories.ingest(docs(5))
-    assert (report.succeeded, report.failed, report.deduplicated) == (0, 5, 0)
+        report = client.memories.ingest(docs(5), fail_already_stored=True)
+    assert (report.succeeded, report.failed, report.already_stored) == (0, 5, 0)
+    assert {failure.kind for failure in report.failures} == {"duplicate"}
     assert "already ingested" in report.failures[0].error_message
 
 
@@ -229,14 +236,14 @@ def test_journal_resume_skips_what_was_settled(tmp_path: Path) -> None:
     assert (second.total, second.succeeded, second.resumed, second.requests) == (1_000, 1_000, 1_000, 0)
 
 
-def test_chunks_given_up_on_are_retried_by_a_resumed_run(tmp_path: Path, no_backoff: None) -> None:
+def test_chunks_given_up_on_are_retried_by_a_resumed_run(tmp_path: Path, no_backoff: NoBackoff) -> None:
     journal = str(tmp_path / "run.journal")
     with Emulator(fault_rate=1.0, fault_kinds=["503"]) as failing:
-        client = SynapClient(api_key="synap_k", base_url=failing.base_url)
+        client = no_backoff(failing.base_url)
         first = client.memories.ingest(docs(250), journal=journal)
         attempts = failing.requests["POST /api/v1/memories/batch"]
     with Emulator() as healthy:
-        client = SynapClient(api_key="synap_k", base_url=healthy.base_url)
+        client = no_backoff(healthy.base_url)
         second = client.memories.ingest(docs(250), journal=journal)
     assert (first.failed, attempts) == (250, 3 * 10)
     assert "gave up after 10 attempts" in first.failures[0].error_message

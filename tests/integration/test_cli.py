@@ -14,7 +14,7 @@ import pytest
 
 from synap_sync.emulator import Emulator
 
-EXIT_PARTIAL, EXIT_USAGE, EXIT_AUTH, EXIT_UNREACHABLE = 1, 2, 3, 4
+EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, EXIT_AUTH, EXIT_UNREACHABLE = 0, 1, 2, 3, 4
 
 
 def synap_sync(
@@ -83,11 +83,12 @@ def test_failures_file_can_be_fixed_and_rerun(tmp_path: Path) -> None:
 
 
 def test_service_refusals_are_reported_by_line_too(tmp_path: Path) -> None:
-    source = write_lines(tmp_path / "in.jsonl", [good(1), good(1)])
+    b2b_refusal = json.dumps({"document": "User: hi", "user_id": "u1"})  # valid locally, refused by a B2B instance
+    source = write_lines(tmp_path / "in.jsonl", [good(1), b2b_refusal])
     with Emulator() as emulator:
         result = synap_sync("ingest", str(source), "--api-key", "k", "--base-url", emulator.base_url)
     assert result.returncode == EXIT_PARTIAL
-    assert "line 2: document_id" in result.stderr
+    assert "line 2: customer_id" in result.stderr
 
 
 def test_dry_run_sends_nothing_and_names_each_bad_line(tmp_path: Path) -> None:
@@ -136,7 +137,9 @@ def test_unreachable_service_exits_with_its_code(tmp_path: Path) -> None:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     source = write_lines(tmp_path / "in.jsonl", [good(1)])
-    result = synap_sync("ingest", str(source), "--api-key", "k", "--base-url", f"http://127.0.0.1:{port}")
+    result = synap_sync(
+        "ingest", str(source), "--api-key", "k", "--base-url", f"http://127.0.0.1:{port}", "--max-retries", "0"
+    )
     assert result.returncode == EXIT_UNREACHABLE
 
 
@@ -151,7 +154,7 @@ def test_status_prints_and_waits(tmp_path: Path) -> None:
     with Emulator(completion_seconds=0.3) as emulator:
         created = SynapClient(api_key="k", base_url=emulator.base_url).memories.create("hello")
         arguments = ("status", str(created.ingestion_id), "--api-key", "k", "--base-url", emulator.base_url)
-        waited = synap_sync(*arguments, "--wait")
+        waited = synap_sync(*arguments, "--wait", "--poll-interval", "0.05")
         missing = synap_sync("status", "nope", "--api-key", "k", "--base-url", emulator.base_url)
     assert waited.returncode == 0 and json.loads(waited.stdout)["status"] == "completed"
     assert missing.returncode == 5 and "not found" in missing.stderr
@@ -208,5 +211,5 @@ def test_no_journal_sends_everything_again(tmp_path: Path) -> None:
         arguments = ("ingest", str(source), "--api-key", "k", "--base-url", emulator.base_url, "--no-journal")
         synap_sync(*arguments)
         second = synap_sync(*arguments)
-    assert second.returncode == EXIT_PARTIAL and "already ingested" in second.stderr
+    assert second.returncode == EXIT_OK and "failed 0; already stored 3" in second.stdout
     assert not (tmp_path / "in.jsonl.journal").exists()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import socket
 import time
 import uuid
-from typing import Any, Dict, List
+from typing import Any, Callable, Dict, List
 
 import pytest
 import requests
@@ -131,7 +131,7 @@ def test_whoami_tells_the_isolation(synap_client: SynapClient) -> None:
     assert identity is not None and identity.is_b2c is False and (identity.instance_id or "").startswith("inst_")
 
 
-def test_429_carries_an_integer_retry_after_that_the_client_waits_out() -> None:
+def test_429_carries_an_integer_retry_after_and_the_client_waits_for_a_token() -> None:
     with Emulator(rate_limit=2, burst=1) as emulator:
         raw = [
             requests.get(emulator.base_url + "/api/v1/auth/whoami", headers={"Authorization": "Bearer k"}, timeout=5)
@@ -144,7 +144,7 @@ def test_429_carries_an_integer_retry_after_that_the_client_waits_out() -> None:
         batch = client.memories.batch_create(docs(1, "b"))
         waited = time.monotonic() - started
     assert batch.succeeded == 1
-    assert waited >= 0.9
+    assert waited >= 0.4  # the bucket gains a token every 0.5 s: the pace found it, not the whole-second hint
     assert emulator.statuses[429] >= 2
 
 
@@ -157,24 +157,18 @@ def test_429_without_retries_is_a_rate_limit_error() -> None:
     assert caught.value.retry_after == 1
 
 
-def test_503_faults_are_survived_by_retries(monkeypatch: pytest.MonkeyPatch) -> None:
-    from synap_sync import _transport
-
-    monkeypatch.setattr(_transport, "_sleep", lambda seconds: None)
+def test_503_faults_are_survived_by_retries(no_backoff: Callable[..., SynapClient]) -> None:
     with Emulator(fault_rate=0.3, fault_kinds=["503"], seed=4) as emulator:
-        client = SynapClient(api_key="synap_k", base_url=emulator.base_url, max_retries=6)
+        client = no_backoff(emulator.base_url, max_retries=6)
         for number in range(30):
             assert client.memories.batch_create(docs(1, f"n{number}")).succeeded == 1
     assert emulator.statuses[503] > 0
     assert len(emulator.stored_documents()) == 30
 
 
-def test_dropped_connections_are_retried_when_every_document_has_an_id(monkeypatch: pytest.MonkeyPatch) -> None:
-    from synap_sync import _transport
-
-    monkeypatch.setattr(_transport, "_sleep", lambda seconds: None)
+def test_dropped_connections_are_retried_when_every_document_has_an_id(no_backoff: Callable[..., SynapClient]) -> None:
     with Emulator(fault_rate=0.3, fault_kinds=["drop"], seed=2) as emulator:
-        client = SynapClient(api_key="synap_k", base_url=emulator.base_url, max_retries=8)
+        client = no_backoff(emulator.base_url, max_retries=8)
         for number in range(30):
             assert client.memories.batch_create(docs(2, f"n{number}")).succeeded == 2
     assert emulator.statuses[0] > 0
@@ -190,12 +184,9 @@ def test_dropped_connection_without_ids_is_reported_not_repeated() -> None:
     assert emulator.requests["POST /api/v1/memories/batch"] == 1
 
 
-def test_lost_reply_after_storing_is_deduplicated_on_retry(monkeypatch: pytest.MonkeyPatch) -> None:
-    from synap_sync import _transport
-
-    monkeypatch.setattr(_transport, "_sleep", lambda seconds: None)
+def test_lost_reply_after_storing_is_deduplicated_on_retry(no_backoff: Callable[..., SynapClient]) -> None:
     with Emulator(fault_rate=1.0, fault_kinds=["lost-reply"]) as emulator:
-        client = SynapClient(api_key="synap_k", base_url=emulator.base_url, max_retries=1)
+        client = no_backoff(emulator.base_url, max_retries=1)
         with pytest.raises(SynapNetworkError):
             client.memories.batch_create(docs(1))
         stored = emulator.stored_documents()

@@ -4,8 +4,8 @@ One JSON object per line, appended and fsynced before the engine goes on:
 
 - a header with the settings that decide chunk boundaries (a resumed run must cut the same chunks);
 - ``{"sent": n, "fingerprint": ..., "indices": [...]}`` *before* chunk ``n`` is sent;
-- ``{"done": n, "failed": [[index, document_id, reason], ...], "deduplicated": k}`` once every
-  document of chunk ``n`` is acknowledged or refused for good.
+- ``{"done": n, "failed": [[index, document_id, reason, kind], ...], "deduplicated": k,
+  "already_stored": k}`` once every document of chunk ``n`` is acknowledged or refused for good.
 
 A chunk with ``sent`` and no ``done`` was in flight when a run died: its outcome is unknown. A kill
 mid-write leaves a torn last line, which loading drops.
@@ -18,10 +18,10 @@ import os
 import threading
 from typing import Any, Dict, List, Optional, Tuple
 
-from .errors import SynapJournalError
+from ..errors import SynapJournalError
 
-#: One refusal as journaled: (input index, document_id, reason).
-JournaledFailure = Tuple[int, Optional[str], str]
+#: One refusal as journaled: (input index, document_id, reason, kind).
+JournaledFailure = Tuple[int, Optional[str], str, str]
 
 FORMAT = "synap-sync journal"
 VERSION = 1
@@ -30,13 +30,12 @@ VERSION = 1
 class ChunkRecord:
     """What the journal knows of one chunk."""
 
-    __slots__ = ("fingerprint", "indices", "failed", "deduplicated", "done")
+    __slots__ = ("fingerprint", "indices", "failed", "done")
 
     def __init__(self, fingerprint: str, indices: List[int]) -> None:
         self.fingerprint = fingerprint
         self.indices = indices
         self.failed: List[JournaledFailure] = []
-        self.deduplicated = 0
         self.done = False
 
 
@@ -47,6 +46,7 @@ class Journal:
         self.path = path
         self.chunks: Dict[int, ChunkRecord] = {}
         self._lock = threading.Lock()
+        self._closed = False
         header = {"journal": FORMAT, "version": VERSION, **settings}
         existing = os.path.exists(path) and os.path.getsize(path) > 0
         if existing:
@@ -67,12 +67,15 @@ class Journal:
         try:
             records = [json.loads(line) for line in lines]
         except ValueError as error:
-            raise SynapJournalError(f"journal {self.path} is damaged ({error}); delete it to start over") from None
+            raise SynapJournalError(
+                f"journal {self.path} is damaged ({error}); delete it to start over", path=self.path
+            ) from None
         if not records or {key: records[0].get(key) for key in header} != header:
             found = records[0] if records else {}
             raise SynapJournalError(
                 f"journal {self.path} was written by a run with other settings ({_settings_text(found)}); "
-                f"this run has {_settings_text(header)}. Use the same settings, or another journal path"
+                f"this run has {_settings_text(header)}. Use the same settings, or another journal path",
+                path=self.path,
             )
         for record in records[1:]:
             self._replay(record)
@@ -82,8 +85,7 @@ class Journal:
             self.chunks[record["sent"]] = ChunkRecord(record["fingerprint"], record["indices"])
         elif "done" in record:
             chunk = self.chunks[record["done"]]
-            chunk.failed = [(index, document_id, reason) for index, document_id, reason in record["failed"]]
-            chunk.deduplicated = record.get("deduplicated", 0)
+            chunk.failed = [_failure(*entry) for entry in record["failed"]]
             chunk.done = True
 
     def check(self, number: int, fingerprint: str, indices: List[int]) -> Optional[ChunkRecord]:
@@ -93,7 +95,8 @@ class Journal:
             raise SynapJournalError(
                 f"the input no longer matches journal {self.path} at chunk {number} (documents "
                 f"{indices[0]} to {indices[-1]}): refusing to resume rather than skip the wrong documents. "
-                "Restore the original input, or delete the journal to start over"
+                "Restore the original input, or delete the journal to start over",
+                path=self.path,
             )
         return record
 
@@ -101,20 +104,31 @@ class Journal:
         """Note chunk ``number`` as about to be sent."""
         self._append({"sent": number, "fingerprint": fingerprint, "indices": indices})
 
-    def done(self, number: int, failed: List[JournaledFailure], deduplicated: int) -> None:
+    def done(self, number: int, failed: List[JournaledFailure], deduplicated: int, already_stored: int) -> None:
         """Note every document of chunk ``number`` as settled."""
-        self._append({"done": number, "failed": [list(failure) for failure in failed], "deduplicated": deduplicated})
+        entries = [list(failure) for failure in failed]
+        self._append(
+            {"done": number, "failed": entries, "deduplicated": deduplicated, "already_stored": already_stored}
+        )
 
     def _append(self, record: Dict[str, Any]) -> None:
         line = json.dumps(record, separators=(",", ":")) + "\n"
         with self._lock:
+            if self._closed:  # a worker still sending when the run returned: its chunk stays "in flight"
+                return
             self._file.write(line)
             self._file.flush()
             os.fsync(self._file.fileno())
 
     def close(self) -> None:
         with self._lock:
+            self._closed = True
             self._file.close()
+
+
+def _failure(index: int, document_id: Optional[str], reason: str, kind: str = "rejected") -> JournaledFailure:
+    """A journaled refusal; journals written before failures had kinds hold three fields."""
+    return (index, document_id, reason, kind)
 
 
 def _settings_text(record: Dict[str, Any]) -> str:

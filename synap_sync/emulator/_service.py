@@ -1,11 +1,7 @@
-"""A local stand-in for the Synap service: the contract's endpoints, in memory, stdlib only.
+"""The service's rules without sockets: what the emulator answers to one request, and what it holds.
 
 It checks the raw JSON on its own terms, without the client's models (it is the server's view: sharing
-the client's checks would hide the client's bugs). Knobs reproduce what production does to a client:
-accepted keys, a per-key rate limit (429 with ``Retry-After``), added latency, and seeded faults.
-
-    with Emulator(rate_limit=20, burst=5) as emulator:
-        client = SynapClient(api_key="synap_test", base_url=emulator.base_url)
+the client's checks would hide the client's bugs).
 """
 
 from __future__ import annotations
@@ -13,22 +9,15 @@ from __future__ import annotations
 import collections
 import json
 import math
-import random
-import socket
 import threading
 import time
 import uuid
 from datetime import datetime, timezone
-from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
-from typing import Any, Collection, Counter, Dict, List, Optional, Tuple, Type
+from typing import Any, Collection, Counter, Dict, List, Optional, Tuple
 
-__all__ = ["Emulator", "FAULT_KINDS"]
+from ._limits import Faults, TokenBucket
 
-#: ``503``: answered 503 without acting; ``drop``: connection closed before acting;
-#: ``lost-reply``: the request is acted on, then the connection closes with no answer.
-FAULT_KINDS = ("503", "drop", "lost-reply")
+__all__ = ["Service", "Drop"]
 
 MAX_BATCH = 100
 ACCEPTED_TYPES = (
@@ -45,28 +34,8 @@ ACCEPTED_MODES = ("fast", "long-range")
 Reply = Tuple[int, Any, Dict[str, str]]
 
 
-class _Drop(Exception):
+class Drop(Exception):
     """Raised inside a handler to close the connection without answering."""
-
-
-class _TokenBucket:
-    """``rate`` requests a second with bursts of ``burst``; tells how long until the next token."""
-
-    def __init__(self, rate: float, burst: int) -> None:
-        self.rate = rate
-        self.capacity = float(burst)
-        self.tokens = float(burst)
-        self.stamp = time.monotonic()
-
-    def take(self) -> float:
-        """Take a token; returns 0 on success, else the seconds until one is available."""
-        now = time.monotonic()
-        self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.rate)
-        self.stamp = now
-        if self.tokens >= 1.0:
-            self.tokens -= 1.0
-            return 0.0
-        return (1.0 - self.tokens) / self.rate
 
 
 def _field_problem(item: Any, isolation: str) -> Optional[str]:
@@ -130,11 +99,9 @@ def _error(status: int, message: str, code: str, **details: Any) -> Reply:
     return status, {"error": message, "code": code, "details": details}, {}
 
 
-class Emulator:
-    """An in-memory Synap on a loopback port, served from a background thread.
+class Service:
+    """An in-memory Synap: the contract's endpoints and rules, and what tests inspect; no sockets.
 
-    :param host: interface to bind; loopback by default.
-    :param port: 0 picks a free port.
     :param api_keys: bearer tokens accepted; None accepts any non-empty token.
     :param rate_limit: requests per second allowed per key (None: unlimited).
     :param burst: requests allowed at once before the rate applies (default: one second's worth).
@@ -147,8 +114,6 @@ class Emulator:
 
     def __init__(
         self,
-        host: str = "127.0.0.1",
-        port: int = 0,
         *,
         api_keys: Optional[Collection[str]] = None,
         rate_limit: Optional[float] = None,
@@ -160,27 +125,18 @@ class Emulator:
         completion_seconds: float = 1.5,
         isolation: str = "b2b",
     ) -> None:
-        unknown = set(fault_kinds) - set(FAULT_KINDS)
-        if unknown:
-            raise ValueError(f"fault_kinds: unknown {sorted(unknown)}; choose from {', '.join(FAULT_KINDS)}")
-        if not 0.0 <= fault_rate <= 1.0:
-            raise ValueError("fault_rate: must be between 0 and 1")
+        self.faults = Faults(fault_rate, fault_kinds, seed)
         if isolation not in ("b2b", "b2c"):
             raise ValueError("isolation: must be 'b2b' or 'b2c'")
-        self.host = host
-        self.port = port
         self.api_keys = None if api_keys is None else frozenset(api_keys)
         self.rate_limit = rate_limit
         self.burst = burst if burst is not None else max(1, math.ceil(rate_limit or 1))
         self.latency = latency_ms / 1000.0
-        self.fault_rate = fault_rate
-        self.fault_kinds = tuple(fault_kinds)
         self.completion_seconds = completion_seconds
         self.isolation = isolation
         self.instance_id = "inst_" + uuid.uuid4().hex[:16]
-        self._random = random.Random(seed)
         self._lock = threading.Lock()
-        self._buckets: Dict[str, _TokenBucket] = {}
+        self._buckets: Dict[str, TokenBucket] = {}
         self._ingestions: Dict[str, Dict[str, Any]] = {}
         self._by_document_id: Dict[str, str] = {}
         #: Requests received, by ``"METHOD /path"`` (status ids collapsed), for tests to inspect.
@@ -189,58 +145,6 @@ class Emulator:
         self.statuses: Counter[int] = collections.Counter()
         #: TCP connections accepted so far (a pooled client reuses its connections).
         self.connections = 0
-        self._server: Optional[ThreadingHTTPServer] = None
-        self._thread: Optional[threading.Thread] = None
-
-    # --- lifecycle ---------------------------------------------------------------------------------
-
-    @property
-    def base_url(self) -> str:
-        """``http://host:port`` once started."""
-        if self._server is None:
-            raise RuntimeError("the emulator is not running; call start() or use it as a context manager")
-        host, port = self._server.server_address[:2]
-        host = host.decode() if isinstance(host, bytes) else host
-        return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
-
-    def start(self) -> "Emulator":
-        """Bind the port and serve from a daemon thread."""
-        server = ThreadingHTTPServer((self.host, self.port), _Handler)
-        server.daemon_threads = True
-        server.emulator = self  # type: ignore[attr-defined]
-        self._server = server
-        self._thread = threading.Thread(target=server.serve_forever, name="synap-emulator", daemon=True)
-        self._thread.start()
-        return self
-
-    def wait(self) -> None:
-        """Block until the emulator stops; Ctrl-C raises KeyboardInterrupt here (the CLI's ``serve``)."""
-        # Sleep, not join: a join interrupted by Ctrl-C can leave the thread's lock such that the
-        # join in stop() never returns.
-        while self._thread is not None and self._thread.is_alive():
-            time.sleep(0.2)
-
-    def stop(self) -> None:
-        """Stop serving and release the port."""
-        if self._server is None:
-            return
-        if self._thread is not None:
-            self._server.shutdown()
-            self._thread.join(timeout=5)
-        self._server.server_close()
-        self._server = None
-        self._thread = None
-
-    def __enter__(self) -> "Emulator":
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: Optional[Type[BaseException]],
-        exc: Optional[BaseException],
-        traceback: Optional[TracebackType],
-    ) -> None:
-        self.stop()
 
     # --- inspection --------------------------------------------------------------------------------
 
@@ -264,7 +168,7 @@ class Emulator:
     def handle(
         self, method: str, path: str, authorization: str, body: bytes, arrived: float
     ) -> Tuple[int, bytes, Dict[str, str]]:
-        """Answer one request, encoded, no sooner than ``latency`` after it ``arrived``; raises `_Drop`
+        """Answer one request, encoded, no sooner than ``latency`` after it ``arrived``; raises `Drop`
         to close the connection instead."""
         status, payload, headers = self._decide(method, path, authorization, body, arrived)
         encoded = json.dumps(payload).encode("utf-8")
@@ -283,16 +187,16 @@ class Emulator:
             reply = _error(429, "Rate limit exceeded", "RATE_LIMITED")
             reply[2]["Retry-After"] = str(max(1, math.ceil(wait)))
             return reply
-        fault = self._draw_fault()
+        fault = self.faults.draw()
         if fault == "503":
             return _error(503, "Service temporarily unavailable", "UNAVAILABLE")
         if fault == "drop":
             self._wait_out_latency(arrived)
-            raise _Drop()
+            raise Drop()
         reply = self._route(method, path, body)
         if fault == "lost-reply":
             self._wait_out_latency(arrived)
-            raise _Drop()
+            raise Drop()
         return reply
 
     def _wait_out_latency(self, arrived: float) -> None:
@@ -307,16 +211,8 @@ class Emulator:
         with self._lock:
             bucket = self._buckets.get(token)
             if bucket is None:
-                bucket = self._buckets[token] = _TokenBucket(self.rate_limit, self.burst)
+                bucket = self._buckets[token] = TokenBucket(self.rate_limit, self.burst)
             return bucket.take()
-
-    def _draw_fault(self) -> Optional[str]:
-        if not self.fault_rate:
-            return None
-        with self._lock:
-            if self._random.random() >= self.fault_rate:
-                return None
-            return self._random.choice(self.fault_kinds)
 
     def _route(self, method: str, path: str, body: bytes) -> Reply:
         if path == "/api/v1/auth/whoami" and method == "GET":
@@ -453,56 +349,3 @@ class Emulator:
             },
             {},
         )
-
-
-class _Handler(BaseHTTPRequestHandler):
-    """HTTP/1.1 keep-alive; every answer goes out in one send, with TCP_NODELAY set besides."""
-
-    protocol_version = "HTTP/1.1"
-    server_version = "SynapEmulator"
-
-    def setup(self) -> None:
-        super().setup()
-        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        emulator: Emulator = self.server.emulator  # type: ignore[attr-defined]
-        with emulator._lock:
-            emulator.connections += 1
-
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
-        """Quiet: tests and benchmarks would drown in access lines."""
-
-    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
-        self._serve("GET")
-
-    def do_POST(self) -> None:  # noqa: N802
-        self._serve("POST")
-
-    def _serve(self, method: str) -> None:
-        arrived = time.monotonic()
-        emulator: Emulator = self.server.emulator  # type: ignore[attr-defined]
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
-        path = self.path.split("?", 1)[0]
-        try:
-            status, payload, headers = emulator.handle(
-                method, path, self.headers.get("Authorization", ""), body, arrived
-            )
-        except _Drop:
-            with emulator._lock:
-                emulator.statuses[0] += 1
-            self.close_connection = True
-            self.connection.shutdown(socket.SHUT_RDWR)
-            return
-        with emulator._lock:
-            emulator.statuses[status] += 1
-        self._answer(status, payload, headers)
-
-    def _answer(self, status: int, body: bytes, headers: Dict[str, str]) -> None:
-        lines = [
-            f"HTTP/1.1 {status} {HTTPStatus(status).phrase}",
-            "Content-Type: application/json",
-            f"Content-Length: {len(body)}",
-            f"Date: {self.date_time_string()}",
-        ]
-        lines += [f"{name}: {value}" for name, value in headers.items()]
-        self.wfile.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body)

@@ -1,4 +1,5 @@
-"""One send schedule shared by every bulk worker, learned from the service's 429s.
+"""One send schedule per API key, shared by every call of every client of that key in the process,
+learned from the service's 429s.
 
 The service limits each key to a rate it does not publish, with a burst allowance: a token bucket.
 A 429 means the bucket was empty when that request arrived, and between two such moments every token
@@ -32,9 +33,15 @@ it, and a run told the limit starts paced instead of probing.
 from __future__ import annotations
 
 import bisect
+import hashlib
+import logging
 import threading
-import time
-from typing import Callable, List, Optional
+import weakref
+from typing import List, Optional, Tuple
+
+from ._clock import SYSTEM_CLOCK, Clock
+
+log = logging.getLogger("synap_sync")
 
 FIRST_PROBE_GAP_SECONDS = 0.01
 #: The measurement starts at the oldest of this many latest 429s.
@@ -55,17 +62,11 @@ SLOWEST_RATE = 0.05
 class Pacer:
     """Hands each send a slot on one shared schedule; thread-safe."""
 
-    def __init__(
-        self,
-        max_rate: Optional[float] = None,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> None:
+    def __init__(self, max_rate: Optional[float] = None, clock: Clock = SYSTEM_CLOCK) -> None:
         self.max_rate = max_rate
         #: Requests per second now paced at; None while unpaced or probing.
         self.rate: Optional[float] = max_rate
-        self._clock = clock
-        self._sleep = sleep
+        self.clock = clock
         self._lock = threading.Lock()
         self._next_slot = 0.0
         #: Send times of the latest 429s (at most WINDOW_MARKS), the first opening the measurement,
@@ -88,12 +89,24 @@ class Pacer:
     def probing(self) -> bool:
         return self._probe_gap is not None
 
-    def acquire(self) -> float:
-        """Wait for this send's slot; returns the slot's time, to be passed back with the answer."""
+    def limit(self, max_rate: float) -> None:
+        """Never pace faster than ``max_rate`` (a client sharing this pace was told the limit)."""
         with self._lock:
-            now = self._clock()
+            self.max_rate = max_rate if self.max_rate is None else min(self.max_rate, max_rate)
+            self.rate = max_rate if self.rate is None else self._bounded(self.rate)
+
+    def acquire(self, latest: Optional[float] = None) -> Optional[float]:
+        """Wait for this send's slot; returns the slot's time, to be passed back with the answer.
+
+        :param latest: a slot after this clock time is no use to the caller (its deadline): then
+            nothing is reserved and None is returned at once.
+        """
+        with self._lock:
+            now = self.clock.now()
             if self._probe_gap is not None:
                 slot = max(now, self._next_slot)
+                if latest is not None and slot > latest:
+                    return None
                 self._probe_slots.append(slot)
                 self._probe_gap *= 2
                 self._next_slot = slot + self._probe_gap
@@ -102,10 +115,19 @@ class Pacer:
             else:
                 self._raise_after_quiet(now)
                 slot = max(now, self._next_slot)
+                if latest is not None and slot > latest:
+                    return None
                 self._next_slot = slot + 1.0 / self.rate
         if slot > now:
-            self._sleep(slot - now)
+            self.clock.sleep(slot - now)
         return slot
+
+    def next_slot_in(self) -> float:
+        """Seconds until the schedule has a free slot (0 when unpaced)."""
+        with self._lock:
+            if self._probe_gap is None and self.rate is None:
+                return 0.0
+            return max(0.0, self._next_slot - self.clock.now())
 
     def accepted(self, sent_at: float) -> None:
         """The service accepted the request sent at ``sent_at`` (it took one of its tokens)."""
@@ -119,8 +141,9 @@ class Pacer:
     def throttled(self, sent_at: float, retry_after: Optional[float] = None) -> None:
         """The service answered 429 to the request sent at ``sent_at``."""
         with self._lock:
-            now = self._clock()
+            now = self.clock.now()
             self._last_throttle = now
+            before = self.rate
             if self._mark is None:
                 self._start_probing(sent_at, now, retry_after)
             elif self._probe_gap is not None:
@@ -140,6 +163,11 @@ class Pacer:
             self._ramping = False
             if self.rate is not None:
                 self._next_slot = max(self._next_slot, now + 1.0 / self.rate)
+            after = self.rate
+        if self._probe_gap is not None and before is None and self._mark == sent_at:
+            log.warning("the service answered 429: probing for its rate limit")
+        elif before is not None and after is not None and after < before * 0.95:
+            log.warning("pace lowered from %.1f to %.1f requests/s after a 429", before, after)
 
     def _slide(self, sent_at: float) -> None:
         """Measure from the last WINDOW_MARKS 429s: long while they are rare (precise), short when
@@ -187,3 +215,26 @@ class Pacer:
     def _bounded(self, rate: float) -> float:
         rate = max(rate, SLOWEST_RATE)
         return min(rate, self.max_rate) if self.max_rate is not None else rate
+
+
+#: Paces by (base URL, SHA-256 of the key, clock): the service limits the key, not the client object.
+_SHARED: "weakref.WeakValueDictionary[Tuple[str, str, int], Pacer]" = weakref.WeakValueDictionary()
+_SHARED_LOCK = threading.Lock()
+
+
+def shared_pace(base_url: str, api_key: str, max_rate: Optional[float] = None, clock: Clock = SYSTEM_CLOCK) -> Pacer:
+    """The process's one pace for this key at this URL, made on first use; never holds the key itself.
+
+    It lives while a client uses it. A ``max_rate`` lowers the ceiling for every client of the key.
+    """
+    digest = hashlib.sha256(api_key.encode("utf-8")).hexdigest()
+    key = (base_url, digest, id(clock))
+    with _SHARED_LOCK:
+        pace = _SHARED.get(key)
+        if pace is None or pace.clock is not clock:
+            pace = Pacer(max_rate, clock)
+            _SHARED[key] = pace
+            return pace
+    if max_rate is not None:
+        pace.limit(max_rate)
+    return pace

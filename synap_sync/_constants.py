@@ -1,0 +1,34 @@
+"""Numbers and paths from the contract, and the library's own defaults; a leaf."""
+
+DEFAULT_BASE_URL = "https://synap-cloud-prod.maximem.ai"
+
+WHOAMI_PATH = "/api/v1/auth/whoami"
+BATCH_PATH = "/api/v1/memories/batch"
+CREATE_PATH = "/api/v1/memories/create"
+STATUS_PATH = "/api/v1/memories/status/"
+
+#: The service's ceiling on documents per ``batch_create`` call.
+MAX_BATCH_SIZE = 100
+
+#: The official SDK's connect and read timeouts, in seconds.
+DEFAULT_TIMEOUT = (5.0, 30.0)
+#: Retries after the first attempt (three attempts in all, as the official SDK).
+DEFAULT_MAX_RETRIES = 2
+#: Seconds one call may take in all (pacing, attempts, backoff, reading the reply) unless told otherwise:
+#: three attempts at the official timeouts with their backoff fit, a hung server does not.
+DEFAULT_DEADLINE = 120.0
+#: A reply larger than this is refused while it streams in (real replies are a few hundred KB at most).
+DEFAULT_MAX_REPLY_BYTES = 32 * 1024 * 1024
+
+BACKOFF_SECONDS = 1.0
+MAX_BACKOFF_SECONDS = 10.0
+JITTER = 0.25
+#: A Retry-After longer than this is not waited out within one call.
+MAX_RETRY_AFTER_SECONDS = 60.0
+#: 429s one call waits out on the pace before giving up (its deadline usually ends it first).
+MAX_THROTTLED_ATTEMPTS = 50
+#: The service caps its instance_not_ready wait at this many seconds.
+MAX_NOT_READY_SECONDS = 300.0
+
+#: 429 reasons that waiting will not clear.
+PERMANENT_RATE_LIMIT_REASONS = frozenset({"trial_limit_reached", "subscription_inactive"})

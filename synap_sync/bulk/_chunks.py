@@ -1,0 +1,149 @@
+"""Cutting the input into chunks (one request each), and turning a chunk's fate into outcomes."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Iterable, Iterator, List, Optional, Union
+
+import attrs
+
+from ..errors import SynapError, SynapValidationError
+from ..models import (
+    CreateMemoryResponse,
+    DocumentInput,
+    at_index,
+    derive_document_id,
+    encode_json,
+    item_document_id,
+    wire_document,
+)
+from ._journal import ChunkRecord
+from ._report import IngestOutcome, kind_of
+
+BODY_OVERHEAD = len(b'{"documents":[],"fail_fast":false}')
+
+
+@attrs.define
+class Chunk:
+    """Encoded documents that go in one request, with their input positions."""
+
+    number: int
+    indices: List[int]
+    document_ids: List[Optional[str]]
+    encoded: List[bytes]
+    #: What a journal knew of this chunk when the run started (it was sent by a run that died).
+    record: Optional[ChunkRecord] = None
+    digest: Optional[str] = None
+
+    def body(self, fail_fast: bool) -> bytes:
+        flag = b"true" if fail_fast else b"false"
+        return b'{"documents":[' + b",".join(self.encoded) + b'],"fail_fast":' + flag + b"}"
+
+    def fingerprint(self) -> str:
+        """A digest of the chunk's documents, computed once (the journal needs it twice)."""
+        if self.digest is None:
+            digest = hashlib.blake2b(digest_size=16)
+            for encoded in self.encoded:
+                digest.update(encoded)
+                digest.update(b"\n")
+            self.digest = digest.hexdigest()
+        return self.digest
+
+    def describe(self) -> str:
+        return f"chunk {self.number} (documents {self.indices[0]} to {self.indices[-1]})"
+
+
+def chunk_documents(
+    documents: Iterable[DocumentInput], chunk_size: int, max_chunk_bytes: Optional[int], derive_ids: bool = False
+) -> Iterator[Union[Chunk, IngestOutcome]]:
+    """Check, encode and cut the input into chunks; an invalid or oversized document comes out as a
+    failed outcome in its place. With ``derive_ids``, a document without an id gets one from its content."""
+    number = 0
+    chunk = Chunk(0, [], [], [])
+    size = BODY_OVERHEAD
+    for index, item in enumerate(documents):
+        try:
+            wire = wire_document(item)
+        except SynapValidationError as error:
+            refusal = at_index(error, index)
+            yield IngestOutcome(
+                index, False, item_document_id(item), error=refusal, error_message=refusal.message, kind="invalid"
+            )
+            continue
+        if derive_ids and wire["document_id"] is None:
+            wire["document_id"] = derive_document_id(wire)
+        encoded = encode_json(wire)
+        if max_chunk_bytes is not None and BODY_OVERHEAD + len(encoded) > max_chunk_bytes:
+            message = f"documents[{index}]: {len(encoded)} bytes encoded, over max_chunk_bytes={max_chunk_bytes}"
+            yield IngestOutcome(index, False, wire["document_id"], error_message=message, kind="invalid")
+            continue
+        too_big = max_chunk_bytes is not None and size + 1 + len(encoded) > max_chunk_bytes
+        if chunk.indices and (len(chunk.indices) >= chunk_size or too_big):
+            yield chunk
+            number += 1
+            chunk = Chunk(number, [], [], [])
+            size = BODY_OVERHEAD
+        chunk.indices.append(index)
+        chunk.document_ids.append(wire["document_id"])
+        chunk.encoded.append(encoded)
+        size += len(encoded) + 1
+    if chunk.indices:
+        yield chunk
+
+
+def looks_like_duplicate(message: Optional[str]) -> bool:
+    """Does a refusal say the document_id was stored already? The wording is not fixed, so any of
+    "already ingested / stored / exists" or "duplicate" counts, whatever the case."""
+    text = (message or "").lower()
+    if "duplicate" in text:
+        return True
+    return "already" in text and any(word in text for word in ("ingested", "stored", "exist"))
+
+
+def acknowledged(
+    chunk: Chunk, results: List[CreateMemoryResponse], maybe_stored: bool, fail_already_stored: bool
+) -> List[IngestOutcome]:
+    """The service's per-item answers for ``chunk``; a refusal that says the id is stored already is a
+    success (``deduplicated`` when this run may have stored it, else ``already_stored``)."""
+    outcomes = []
+    for index, document_id, result in zip(chunk.indices, chunk.document_ids, results):
+        if result.ok:
+            outcomes.append(IngestOutcome(index, True, document_id, result))
+        elif document_id and looks_like_duplicate(result.error_message):
+            if maybe_stored:
+                outcomes.append(IngestOutcome(index, True, document_id, result, deduplicated=True))
+            elif fail_already_stored:
+                message = result.error_message or "already stored"
+                outcomes.append(
+                    IngestOutcome(index, False, document_id, result, error_message=message, kind="duplicate")
+                )
+            else:
+                outcomes.append(IngestOutcome(index, True, document_id, result, already_stored=True))
+        else:
+            message = result.error_message or f"status {result.status}"
+            outcomes.append(IngestOutcome(index, False, document_id, result, error_message=message, kind="rejected"))
+    return outcomes
+
+
+def failed(
+    chunk: Chunk, error: Optional[SynapError], message: str = "", kind: Optional[str] = None
+) -> List[IngestOutcome]:
+    """Every document of ``chunk`` failed: ``message``, then the error's own words."""
+    message += str(error) if error is not None else ""
+    kind = kind or kind_of(error)
+    return [
+        IngestOutcome(index, False, document_id, error=error, error_message=message, kind=kind)
+        for index, document_id in zip(chunk.indices, chunk.document_ids)
+    ]
+
+
+def replayed(chunk: Chunk, record: ChunkRecord) -> List[IngestOutcome]:
+    """The outcomes an earlier run's journal settled for ``chunk``."""
+    refused = {index: (reason, kind) for index, _, reason, kind in record.failed}
+    outcomes = []
+    for index, document_id in zip(chunk.indices, chunk.document_ids):
+        reason, kind = refused.get(index, (None, None))
+        outcomes.append(
+            IngestOutcome(index, reason is None, document_id, error_message=reason, resumed=True, kind=kind)
+        )
+    return outcomes

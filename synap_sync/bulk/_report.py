@@ -1,0 +1,202 @@
+"""What a bulk run tells its caller: one outcome per document, and the report that counts them."""
+
+from __future__ import annotations
+
+from html import escape
+from typing import Dict, List, Optional, Tuple
+
+import attrs
+
+from ..errors import (
+    SynapAuthError,
+    SynapError,
+    SynapInstanceNotReadyError,
+    SynapInsufficientCreditsError,
+    SynapNetworkError,
+    SynapProtocolError,
+    SynapQuotaExceededError,
+    SynapRateLimitError,
+    SynapServerError,
+    SynapTimeoutError,
+    SynapValidationError,
+)
+from ..models import CreateMemoryResponse
+
+__all__ = ["IngestOutcome", "IngestFailure", "IngestReport", "FAILURE_KINDS", "kind_of"]
+
+#: Why a document failed, as ``IngestFailure.kind``:
+FAILURE_KINDS = (
+    "invalid",  # refused before sending: a field check, or larger than max_chunk_bytes
+    "rejected",  # the service refused it (a per-item error, or a 4xx for its batch)
+    "duplicate",  # the service already held its document_id, and fail_already_stored was asked for
+    "outcome_unknown",  # the connection failed after sending and it has no id: it may be stored
+    "auth",  # the key was refused
+    "out_of_credits",  # 402
+    "quota",  # a 429 that waiting will not clear
+    "instance_not_ready",  # the instance is still being built
+    "rate_limited",  # too many 429s for one chunk
+    "server",  # 5xx, retried until the chunk's attempts ran out
+    "network",  # the connection failed, retried until the chunk's attempts ran out
+    "protocol",  # a reply that could not be read
+    "deadline",  # the run's or the call's time ran out
+    "not_sent",  # the run stopped before this document was sent
+    "not_settled",  # the run stopped while this document's chunk was being retried
+    "error",  # anything else
+)
+
+
+def kind_of(error: Optional[SynapError]) -> str:
+    """The failure kind an error stands for."""
+    for error_type, kind in _KINDS_BY_ERROR:
+        if isinstance(error, error_type):
+            return kind
+    return "error"
+
+
+_KINDS_BY_ERROR = (
+    (SynapAuthError, "auth"),
+    (SynapInsufficientCreditsError, "out_of_credits"),
+    (SynapQuotaExceededError, "quota"),
+    (SynapInstanceNotReadyError, "instance_not_ready"),
+    (SynapRateLimitError, "rate_limited"),
+    (SynapServerError, "server"),
+    (SynapNetworkError, "network"),
+    (SynapProtocolError, "protocol"),
+    (SynapTimeoutError, "deadline"),
+    (SynapValidationError, "rejected"),
+)
+
+
+@attrs.frozen
+class IngestOutcome:
+    """How one input document ended: acknowledged (``ok``) or failed, with the service's result or the error.
+
+    ``already_stored``: acknowledged because the service already held its ``document_id`` from an
+    earlier run. ``deduplicated``: acknowledged because a resend of a request whose outcome was unknown
+    (or of a chunk a killed run had in flight) found it stored. ``resumed``: settled by an earlier run,
+    as its journal records. ``kind`` says why a failed document failed (see `FAILURE_KINDS`).
+    """
+
+    index: int
+    ok: bool
+    document_id: Optional[str] = None
+    result: Optional[CreateMemoryResponse] = None
+    error: Optional[SynapError] = None
+    error_message: Optional[str] = None
+    deduplicated: bool = False
+    already_stored: bool = False
+    resumed: bool = False
+    kind: Optional[str] = None
+
+
+@attrs.frozen
+class IngestFailure:
+    """One document that was not acknowledged: its input position, its id, why, and what kind of why."""
+
+    index: int
+    document_id: Optional[str]
+    error_message: str
+    kind: str = "error"
+    #: The exception behind the failure, where there was one.
+    error: Optional[SynapError] = attrs.field(default=None, eq=False, repr=False)
+
+
+@attrs.define
+class IngestReport:
+    """What a bulk run did. ``failures`` are in input order once the run has finished.
+
+    ``succeeded`` counts every acknowledged document: new ones, ``already_stored`` ones and
+    ``deduplicated`` ones.
+    """
+
+    total: int = 0
+    succeeded: int = 0
+    failed: int = 0
+    already_stored: int = 0
+    deduplicated: int = 0
+    resumed: int = 0
+    failures: List[IngestFailure] = attrs.field(factory=list)
+    requests: int = 0
+    retries: int = 0
+    throttled: int = 0
+    elapsed_seconds: float = 0.0
+
+    @property
+    def documents_per_second(self) -> float:
+        return self.total / self.elapsed_seconds if self.elapsed_seconds else 0.0
+
+    @property
+    def new(self) -> int:
+        """Acknowledged documents the service had not held before."""
+        return self.succeeded - self.already_stored - self.deduplicated
+
+    def record(self, outcome: IngestOutcome) -> None:
+        """Count one settled document (the engine calls this once per document)."""
+        self.total += 1
+        self.resumed += outcome.resumed
+        if outcome.ok:
+            self.succeeded += 1
+            self.already_stored += outcome.already_stored
+            self.deduplicated += outcome.deduplicated
+        else:
+            self.failed += 1
+            self.failures.append(
+                IngestFailure(
+                    outcome.index,
+                    outcome.document_id,
+                    outcome.error_message or "",
+                    outcome.kind or "error",
+                    outcome.error,
+                )
+            )
+
+    def summary(self) -> str:
+        """One line: the counts a person reads first."""
+        return (
+            f"total {self.total}, succeeded {self.succeeded}, failed {self.failed}; new {self.new}, "
+            f"already stored {self.already_stored}, deduplicated {self.deduplicated}"
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"<IngestReport total={self.total} succeeded={self.succeeded} failed={self.failed} "
+            f"already_stored={self.already_stored} deduplicated={self.deduplicated} resumed={self.resumed} "
+            f"in {self.elapsed_seconds:.1f}s ({self.documents_per_second:.0f} docs/s), requests={self.requests} "
+            f"retries={self.retries} throttled={self.throttled}>"
+        )
+
+    def _repr_html_(self) -> str:
+        rows = [
+            ("documents", self.total),
+            ("succeeded", self.succeeded),
+            ("&nbsp;&nbsp;new", self.new),
+            ("&nbsp;&nbsp;already stored", self.already_stored),
+            ("&nbsp;&nbsp;deduplicated on retry", self.deduplicated),
+            ("failed", self.failed),
+            *((f"&nbsp;&nbsp;{escape(kind)}", count) for kind, count in self._failures_by_kind()),
+            ("settled by an earlier run", self.resumed),
+            ("elapsed", f"{self.elapsed_seconds:.1f} s ({self.documents_per_second:.0f} documents/s)"),
+            ("requests", self.requests),
+            ("retries", self.retries),
+            ("answered 429", self.throttled),
+        ]
+        table = "".join(f"<tr><th style='text-align:left'>{name}</th><td>{value}</td></tr>" for name, value in rows)
+        shown = self.failures[:10]
+        failures = "".join(
+            f"<tr><td>{failure.index}</td><td>{escape(str(failure.document_id))}</td>"
+            f"<td>{escape(failure.kind)}</td><td>{escape(failure.error_message)}</td></tr>"
+            for failure in shown
+        )
+        more = f"<p>and {len(self.failures) - len(shown)} more failures</p>" if len(self.failures) > len(shown) else ""
+        failure_table = (
+            f"<table><tr><th>index</th><th>document_id</th><th>kind</th><th>error</th></tr>{failures}</table>{more}"
+            if shown
+            else ""
+        )
+        return f"<div><strong>synap-sync ingest</strong><table>{table}</table>{failure_table}</div>"
+
+    def _failures_by_kind(self) -> List[Tuple[str, int]]:
+        counts: Dict[str, int] = {}
+        for failure in self.failures:
+            counts[failure.kind] = counts.get(failure.kind, 0) + 1
+        return sorted(counts.items())

@@ -1,0 +1,223 @@
+"""One chunk, sent until every document in it is settled: the bulk engine's retry state machine.
+
+No threads here: the engine's workers each call `ChunkSender.send`. What it needs comes in — a
+"post one batch" callable, the retry policy, a clock, the journal — so it is tested with fakes.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Callable, List, Optional, Tuple
+
+from .._clock import Clock
+from .._pace import Pacer
+from .._retry import RetryPolicy, Verdict, classify
+from ..errors import (
+    SynapAuthError,
+    SynapConflictError,
+    SynapError,
+    SynapInstanceBuildFailedError,
+    SynapInstanceNotReadyError,
+    SynapInsufficientCreditsError,
+    SynapNetworkError,
+    SynapNotFoundError,
+    SynapQuotaExceededError,
+    SynapValidationError,
+)
+from ..models import BatchCreateResponse
+from ._chunks import Chunk, acknowledged, failed, looks_like_duplicate
+from ._journal import Journal, JournaledFailure
+from ._report import IngestOutcome
+
+log = logging.getLogger("synap_sync")
+
+#: Sends one encoded batch of ``count`` documents once (``repeatable``: every one has an id) and
+#: returns the parsed reply holding ``count`` results, or raises the attempt's `SynapError`.
+Poster = Callable[[bytes, int, bool], BatchCreateResponse]
+
+#: Attempts per chunk after failures that are not 429s (5xx, connection trouble): about a minute of backoff.
+MAX_ATTEMPTS = 10
+#: 429s one chunk may meet before it is reported failed (the pace keeps them rare).
+MAX_THROTTLES = 100
+#: Errors about the key, the account or the instance: every other chunk would meet them too.
+RUN_STOPPING = (
+    SynapAuthError,
+    SynapInsufficientCreditsError,
+    SynapQuotaExceededError,
+    SynapInstanceNotReadyError,
+    SynapInstanceBuildFailedError,
+    SynapNotFoundError,
+)
+NOT_SETTLED = "not settled: the run stopped while this chunk was being retried"
+UNKNOWN_OUTCOME = "outcome unknown (it may have been stored); not resent, as not every document has a document_id: "
+
+
+class StopRun(Exception):
+    """A chunk met an error that ends the whole run."""
+
+    def __init__(self, error: SynapError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+class SendCounts:
+    """Requests, retries and 429s of a run, counted from every worker."""
+
+    def __init__(self) -> None:
+        self.requests = self.retries = self.throttled = 0
+        self._lock = threading.Lock()
+
+    def add(self, requests: int = 0, retries: int = 0, throttled: int = 0) -> None:
+        with self._lock:
+            self.requests += requests
+            self.retries += retries
+            self.throttled += throttled
+
+
+class ChunkSender:
+    """Settles chunks through ``post``; one instance serves every worker of a run (thread-safe).
+
+    :param cap: a fixed pace the run was told (``max_requests_per_second``), on top of the key's.
+    :param client_attempts: attempts before a service never reached is declared unreachable.
+    """
+
+    def __init__(
+        self,
+        post: Poster,
+        *,
+        retry: RetryPolicy,
+        clock: Clock,
+        client_attempts: int,
+        fail_fast: bool = False,
+        fail_already_stored: bool = False,
+        journal: Optional[Journal] = None,
+        cap: Optional[Pacer] = None,
+    ) -> None:
+        self.post = post
+        self.retry = retry
+        self.clock = clock
+        self.client_attempts = client_attempts
+        self.fail_fast = fail_fast
+        self.fail_already_stored = fail_already_stored
+        self.journal = journal
+        self.cap = cap
+        self.counts = SendCounts()
+        #: Set by the engine to stop: a chunk being retried gives up, unsettled.
+        self.stopping = threading.Event()
+        #: Set once the service has answered anything: from then on it gets MAX_ATTEMPTS to come back.
+        self.reached = threading.Event()
+
+    def send(self, chunk: Chunk) -> List[IngestOutcome]:
+        """Send ``chunk`` until every document in it is settled; raises `StopRun` for a run-ending error."""
+        if self.journal is not None and chunk.record is None:
+            self.journal.sent(chunk.number, chunk.fingerprint(), chunk.indices)
+        # A chunk the journal saw sent by a run that died may already be stored.
+        outcomes, final = self._send(chunk, maybe_stored=chunk.record is not None)
+        if final:
+            self.settle(chunk, outcomes)
+        return outcomes
+
+    def _send(self, chunk: Chunk, maybe_stored: bool) -> Tuple[List[IngestOutcome], bool]:
+        """The chunk's outcomes, and whether they are final (a resend would not change them)."""
+        body = chunk.body(self.fail_fast)
+        repeatable = all(chunk.document_ids)
+        attempts = throttles = 0
+        while True:
+            if self.stopping.is_set():  # not final: a resumed run sends it again
+                return failed(chunk, None, NOT_SETTLED, kind="not_settled"), False
+            if self.cap is not None:
+                self.cap.acquire()
+            self.counts.add(requests=1)
+            try:
+                reply = self.post(body, len(chunk.indices), repeatable)
+            except SynapError as error:
+                if error.status_code is not None:
+                    self.reached.set()
+                verdict = classify(error, repeatable)
+                if verdict is Verdict.THROTTLED:
+                    self.counts.add(throttled=1)
+                    throttles += 1
+                    if throttles >= MAX_THROTTLES:
+                        return failed(chunk, error, f"gave up after {throttles} answers of 429: "), False
+                    continue
+                if self._ends_run(error):
+                    raise StopRun(error) from error
+                if verdict is Verdict.STOP:
+                    return self._refused(chunk, error, repeatable)
+                maybe_stored = maybe_stored or error.outcome_unknown
+                attempts += 1
+                if attempts >= self._attempt_limit():
+                    if _unreachable(error):
+                        raise StopRun(error) from error
+                    return failed(chunk, error, f"gave up after {attempts} attempts: "), False
+                delay = self.retry.delay(error, attempts)
+                self.counts.add(retries=1)
+                log.warning(
+                    "%s: retrying in %.1fs (attempt %d) after: %s", chunk.describe(), delay, attempts + 1, error
+                )
+                self.clock.sleep(delay)
+                continue
+            self.reached.set()
+            return acknowledged(chunk, reply.results, maybe_stored, self.fail_already_stored), True
+
+    def _ends_run(self, error: SynapError) -> bool:
+        return isinstance(error, RUN_STOPPING) or (self.fail_fast and isinstance(error, SynapValidationError))
+
+    def _refused(self, chunk: Chunk, error: SynapError, repeatable: bool) -> Tuple[List[IngestOutcome], bool]:
+        """The chunk as a whole was refused, or its outcome is unknown and it cannot be resent."""
+        if error.outcome_unknown and not repeatable:
+            return failed(chunk, error, UNKNOWN_OUTCOME, kind="outcome_unknown"), True
+        if isinstance(error, SynapConflictError) and looks_like_duplicate(error.message) and repeatable:
+            return self._one_by_one(chunk)
+        return failed(chunk, error, kind="rejected"), True
+
+    def _one_by_one(self, chunk: Chunk) -> Tuple[List[IngestOutcome], bool]:
+        """A 409 for a whole batch says some id is stored already, not which: settle each document alone."""
+        if len(chunk.indices) == 1:
+            document_id = chunk.document_ids[0]
+            if self.fail_already_stored:
+                message = "already stored: the service answered 409 for its document_id"
+                return [
+                    IngestOutcome(chunk.indices[0], False, document_id, error_message=message, kind="duplicate")
+                ], True
+            return [IngestOutcome(chunk.indices[0], True, document_id, already_stored=True)], True
+        outcomes: List[IngestOutcome] = []
+        final = True
+        for position in range(len(chunk.indices)):
+            single = Chunk(
+                chunk.number,
+                chunk.indices[position : position + 1],
+                chunk.document_ids[position : position + 1],
+                chunk.encoded[position : position + 1],
+            )
+            single_outcomes, single_final = self._send(single, maybe_stored=False)
+            outcomes += single_outcomes
+            final = final and single_final
+        return outcomes, final
+
+    def _attempt_limit(self) -> int:
+        """A service not reached yet (a wrong URL?) gets the client's attempts; one that answered
+        before gets MAX_ATTEMPTS to come back."""
+        return MAX_ATTEMPTS if self.reached.is_set() else self.client_attempts
+
+    def settle(self, chunk: Chunk, outcomes: List[IngestOutcome]) -> None:
+        """Journal the chunk as settled for good: acknowledged, or refused in a way a resend would not
+        change. (A chunk given up on after transient failures is not: a resumed run retries it.)"""
+        if self.journal is not None:
+            refusals: List[JournaledFailure] = [
+                (outcome.index, outcome.document_id, outcome.error_message or "", outcome.kind or "error")
+                for outcome in outcomes
+                if not outcome.ok
+            ]
+            self.journal.done(
+                chunk.number,
+                refusals,
+                sum(outcome.deduplicated for outcome in outcomes),
+                sum(outcome.already_stored for outcome in outcomes),
+            )
+
+
+def _unreachable(error: SynapError) -> bool:
+    """No connection could be made at all: every other chunk would fail the same way."""
+    return isinstance(error, SynapNetworkError) and not error.outcome_unknown

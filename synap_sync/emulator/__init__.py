@@ -1,0 +1,94 @@
+"""A local stand-in for the Synap service: the contract's endpoints, in memory, stdlib only.
+
+Knobs reproduce what production does to a client: accepted keys, a per-key rate limit (429 with
+``Retry-After``), added latency, and seeded faults::
+
+    with Emulator(rate_limit=20, burst=5) as emulator:
+        client = SynapClient(api_key="synap_test", base_url=emulator.base_url)
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from http.server import ThreadingHTTPServer
+from types import TracebackType
+from typing import Any, Optional, Type
+
+from ._http import Handler
+from ._limits import FAULT_KINDS
+from ._service import Service
+
+__all__ = ["Emulator", "FAULT_KINDS"]
+
+#: How often the server thread looks for a stop request; a stop takes at most this long.
+_POLL_SECONDS = 0.02
+
+
+class Emulator(Service):
+    """An in-memory Synap on a loopback port, served from a background thread.
+
+    :param host: interface to bind; loopback by default.
+    :param port: 0 picks a free port.
+
+    The other parameters are the service's knobs, see `Service`: ``api_keys``, ``rate_limit``,
+    ``burst``, ``latency_ms``, ``fault_rate``, ``fault_kinds``, ``seed``, ``completion_seconds``,
+    ``isolation``.
+    """
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, **knobs: Any) -> None:
+        super().__init__(**knobs)
+        self.host = host
+        self.port = port
+        self._server: Optional[ThreadingHTTPServer] = None
+        self._thread: Optional[threading.Thread] = None
+
+    @property
+    def base_url(self) -> str:
+        """``http://host:port`` once started."""
+        if self._server is None:
+            raise RuntimeError("the emulator is not running; call start() or use it as a context manager")
+        host, port = self._server.server_address[:2]
+        host = host.decode() if isinstance(host, bytes) else host
+        return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+    def start(self) -> "Emulator":
+        """Bind the port and serve from a daemon thread."""
+        server = ThreadingHTTPServer((self.host, self.port), Handler)
+        server.daemon_threads = True
+        server.emulator = self  # type: ignore[attr-defined]
+        self._server = server
+        self._thread = threading.Thread(
+            target=server.serve_forever, args=(_POLL_SECONDS,), name="synap-emulator", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def wait(self) -> None:
+        """Block until the emulator stops; Ctrl-C raises KeyboardInterrupt here (the CLI's ``serve``)."""
+        # Sleep, not join: a join interrupted by Ctrl-C can leave the thread's lock such that the
+        # join in stop() never returns.
+        while self._thread is not None and self._thread.is_alive():
+            time.sleep(0.2)
+
+    def stop(self) -> None:
+        """Stop serving and release the port."""
+        if self._server is None:
+            return
+        if self._thread is not None:
+            self._server.shutdown()
+            self._thread.join(timeout=5)
+        self._server.server_close()
+        self._server = None
+        self._thread = None
+
+    def __enter__(self) -> "Emulator":
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: Optional[Type[BaseException]],
+        exc: Optional[BaseException],
+        traceback: Optional[TracebackType],
+    ) -> None:
+        self.stop()

@@ -1,0 +1,119 @@
+"""Field checks shared by the request models: each refusal names its field (and its item's index)."""
+
+from __future__ import annotations
+
+import math
+import re
+from datetime import datetime
+from typing import Any, Mapping, Optional
+
+from ..errors import SynapValidationError
+
+#: Containers nested deeper than this are refused (a cycle is refused the same way).
+MAX_NESTING = 64
+
+
+def refuse(field: str, reason: str) -> SynapValidationError:
+    """Build the error for one refused field (the caller raises it)."""
+    return SynapValidationError(f"{field}: {reason}", errors=[(None, field, reason)])
+
+
+def at_index(error: SynapValidationError, index: int) -> SynapValidationError:
+    """The same refusal, placed at ``index`` of its batch."""
+    return SynapValidationError(
+        f"documents[{index}].{error.message}",
+        errors=[(index, field, reason) for _, field, reason in error.errors],
+    )
+
+
+def item_document_id(item: Any) -> Optional[str]:
+    """The document_id of an input item, if it has a usable one (the item may be invalid)."""
+    value = item.get("document_id") if isinstance(item, Mapping) else getattr(item, "document_id", None)
+    return value if isinstance(value, str) else None
+
+
+_FRACTION = re.compile(r"\.(\d+)")
+
+
+def parse_datetime(text: str) -> datetime:
+    """Parse ISO-8601 on every supported Python: ``Z`` suffix and any number of fraction digits."""
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        pass  # before 3.11, fromisoformat refuses "Z" and fractions of other than 3 or 6 digits
+    value = text.strip()
+    if value[-1:] in ("Z", "z"):
+        value = value[:-1] + "+00:00"
+    match = _FRACTION.search(value)
+    if match and len(match.group(1)) != 6:
+        digits = match.group(1)[:6].ljust(6, "0")
+        value = value[: match.start(1)] + digits + value[match.end(1) :]
+    return datetime.fromisoformat(value)
+
+
+def format_datetime(value: datetime) -> str:
+    """Encode as the official SDK does: UTC as ``...Z``, other offsets kept, naive left as is."""
+    text = value.isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+_JSON_SCALARS = frozenset({str, int, bool, type(None)})
+
+
+def check_json(value: Any, field: str, path: str, depth: int = 0) -> None:
+    """Refuse what json.dumps would refuse or silently change: NaN, infinity, non-string keys, and
+    nesting beyond `MAX_NESTING` (which also catches a container that holds itself)."""
+    if type(value) in _JSON_SCALARS:
+        return
+    if depth >= MAX_NESTING and isinstance(value, (dict, list, tuple)):
+        raise refuse(field, f"{path} is nested deeper than {MAX_NESTING} levels (or contains itself)")
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if type(key) is not str and not isinstance(key, str):
+                raise refuse(field, f"{path} has a non-string key {key!r}")
+            if type(item) not in _JSON_SCALARS:
+                check_json(item, field, f"{path}[{key!r}]", depth + 1)
+        return
+    if isinstance(value, (list, tuple)):
+        for position, item in enumerate(value):
+            check_json(item, field, f"{path}[{position}]", depth + 1)
+        return
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise refuse(field, f"{path} is {value!r}; NaN and infinity are not valid JSON")
+        return
+    if isinstance(value, (str, int)):
+        return
+    raise refuse(field, f"{path} is a {type(value).__name__}, which is not JSON-serialisable")
+
+
+def check_optional_id(value: Any, field: str) -> None:
+    if value is None:
+        return
+    if not isinstance(value, str):
+        raise refuse(field, f"must be a non-empty string or None, not {type(value).__name__}")
+    if not value.strip():
+        raise refuse(field, "must not be empty")
+
+
+def check_document(value: Any) -> None:
+    if isinstance(value, str):
+        if not value.strip():
+            raise refuse("document", "must not be empty")
+        return
+    if isinstance(value, dict):
+        if not value:
+            raise refuse("document", "must not be an empty object")
+        check_json(value, "document", "document")
+        return
+    raise refuse("document", f"must be a string or a dict, not {type(value).__name__}")
+
+
+def check_scope(value: Any) -> None:
+    if value is None:
+        return
+    if not isinstance(value, dict):
+        raise refuse("scope", f"must be a dict of str to str or None, not {type(value).__name__}")
+    for key, item in value.items():
+        if not isinstance(key, str) or not isinstance(item, str):
+            raise refuse("scope", f"must map str to str; got {key!r}: {item!r}")

@@ -1,0 +1,316 @@
+"""What the service answers, parsed field by field into typed models.
+
+Fields and status values this version does not know are kept (``extra``, the raw status string); any
+wrong shape is a `SynapProtocolError` carrying the call's correlation id, never a KeyError.
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import datetime, timezone
+from typing import Any, Dict, List, Optional, Tuple, Union
+
+import attrs
+
+from ..errors import SynapProtocolError
+from ._checks import parse_datetime
+
+__all__ = [
+    "IngestStatus",
+    "Status",
+    "CreateMemoryResponse",
+    "BatchCreateResponse",
+    "MemoryStatusResponse",
+    "InstanceIdentity",
+]
+
+
+class IngestStatus(str, enum.Enum):
+    """Where an ingestion is in the service's pipeline."""
+
+    QUEUED = "queued"
+    PROCESSING = "processing"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    PARTIAL_SUCCESS = "partial_success"
+
+    def __str__(self) -> str:
+        return self.value
+
+    @property
+    def is_terminal(self) -> bool:
+        """True once the ingestion will not change any more."""
+        return self in _TERMINAL_STATUSES
+
+
+_TERMINAL_STATUSES = frozenset({IngestStatus.COMPLETED, IngestStatus.FAILED, IngestStatus.PARTIAL_SUCCESS})
+_STATUS_BY_VALUE = {member.value: member for member in IngestStatus}
+
+#: A status as parsed: the enum member when known, else the service's raw string.
+Status = Union[IngestStatus, str]
+
+
+class _Reader:
+    """Reads one reply object; any wrong shape becomes a SynapProtocolError, never a KeyError."""
+
+    __slots__ = ("data", "what", "correlation_id")
+
+    def __init__(self, data: Any, what: str, correlation_id: Optional[str]) -> None:
+        self.what = what
+        self.correlation_id = correlation_id
+        if not isinstance(data, dict):
+            raise self.error(f"expected a JSON object, got {type(data).__name__}")
+        self.data = data
+
+    def error(self, reason: str) -> SynapProtocolError:
+        return SynapProtocolError(f"{self.what}: {reason}", correlation_id=self.correlation_id)
+
+    def fail(self, key: str, reason: str) -> SynapProtocolError:
+        return self.error(f"field {key!r} {reason}")
+
+    def require(self, key: str) -> Any:
+        if key not in self.data:
+            raise self.fail(key, "is missing")
+        return self.data[key]
+
+    def uuid(self, key: str, required: bool = False) -> Optional[uuid.UUID]:
+        value = self.require(key) if required else self.data.get(key)
+        if value is None:
+            if required:
+                raise self.fail(key, "is null")
+            return None
+        try:
+            return uuid.UUID(value)
+        except (TypeError, ValueError, AttributeError):
+            raise self.fail(key, f"is not a UUID: {value!r}") from None
+
+    def text(self, key: str) -> Optional[str]:
+        value = self.data.get(key)
+        if value is None or isinstance(value, str):
+            return value
+        raise self.fail(key, f"is not a string: {value!r}")
+
+    def integer(self, key: str, default: Optional[int] = None) -> int:
+        value = self.data.get(key)
+        if value is None and default is not None:
+            return default
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        raise self.fail(key, f"is not an integer: {value!r}")
+
+    def timestamp(self, key: str) -> Optional[datetime]:
+        value = self.data.get(key)
+        if value is None:
+            return None
+        try:
+            return _aware(parse_datetime(value))
+        except (TypeError, ValueError, AttributeError, IndexError):
+            raise self.fail(key, f"is not an ISO-8601 timestamp: {value!r}") from None
+
+    def status(self, key: str = "status") -> Status:
+        value = self.require(key)
+        if not isinstance(value, str):
+            raise self.fail(key, f"is not a string: {value!r}")
+        return _STATUS_BY_VALUE.get(value, value)
+
+    def extra(self, known: Tuple[str, ...]) -> Dict[str, Any]:
+        return {key: value for key, value in self.data.items() if key not in known}
+
+
+_RESULT_FIELDS = ("ingestion_id", "document_id", "status", "queued_at", "error_message")
+_RESULT_FIELD_SET = frozenset(_RESULT_FIELDS)
+
+
+def _aware(moment: datetime) -> datetime:
+    """The service's timestamps are UTC; one without an offset is read as UTC."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
+
+
+@attrs.define
+class CreateMemoryResponse:
+    """The service's answer for one document: queued (with an ingestion id) or refused."""
+
+    ingestion_id: Optional[uuid.UUID]
+    document_id: Optional[str]
+    status: Status
+    queued_at: Optional[datetime] = None
+    error_message: Optional[str] = None
+    #: Reply fields this library does not know yet, kept as sent.
+    extra: Dict[str, Any] = attrs.field(factory=dict, repr=False)
+    correlation_id: Optional[str] = attrs.field(default=None, repr=False)
+
+    @property
+    def ok(self) -> bool:
+        """True when the service accepted the document."""
+        return self.error_message is None and self.status != IngestStatus.FAILED
+
+    @classmethod
+    def from_dict(cls, data: Any, correlation_id: Optional[str] = None) -> "CreateMemoryResponse":
+        """Parse one result object; raises SynapProtocolError if its shape is wrong."""
+        parsed = _read_result_quickly(data, correlation_id)
+        if parsed is not None:
+            return parsed
+        reader = _Reader(data, "memory result", correlation_id)
+        return cls(
+            ingestion_id=reader.uuid("ingestion_id"),
+            document_id=reader.text("document_id"),
+            status=reader.status(),
+            queued_at=reader.timestamp("queued_at"),
+            error_message=reader.text("error_message"),
+            extra=reader.extra(_RESULT_FIELDS),
+            correlation_id=correlation_id,
+        )
+
+    @classmethod
+    def refused(cls, document_id: Optional[str], error_message: str) -> "CreateMemoryResponse":
+        """A per-item result for a document refused before it was sent."""
+        return cls(ingestion_id=None, document_id=document_id, status=IngestStatus.FAILED, error_message=error_message)
+
+
+def _read_result_quickly(data: Any, correlation_id: Optional[str]) -> Optional[CreateMemoryResponse]:
+    """The hot path for the common, well-formed result; None sends it to the careful `_Reader`."""
+    if type(data) is not dict:
+        return None
+    get = data.get
+    ingestion_id, document_id, status = get("ingestion_id"), get("document_id"), get("status")
+    queued_at, error_message = get("queued_at"), get("error_message")
+    if type(status) is not str or (
+        (ingestion_id is not None and type(ingestion_id) is not str)
+        or (document_id is not None and type(document_id) is not str)
+        or (queued_at is not None and type(queued_at) is not str)
+        or (error_message is not None and type(error_message) is not str)
+    ):
+        return None
+    try:
+        return CreateMemoryResponse(
+            None if ingestion_id is None else uuid.UUID(ingestion_id),
+            document_id,
+            _STATUS_BY_VALUE.get(status, status),
+            None if queued_at is None else _aware(parse_datetime(queued_at)),
+            error_message,
+            {} if _RESULT_FIELD_SET.issuperset(data) else {k: v for k, v in data.items() if k not in _RESULT_FIELD_SET},
+            correlation_id,
+        )
+    except ValueError:
+        return None
+
+
+_BATCH_FIELDS = ("batch_id", "total", "succeeded", "failed", "results")
+
+
+@attrs.define
+class BatchCreateResponse:
+    """Counts and per-document results of one ``batch_create``; ``results`` are in input order."""
+
+    batch_id: Optional[uuid.UUID]
+    total: int
+    succeeded: int
+    failed: int
+    results: List[CreateMemoryResponse]
+    extra: Dict[str, Any] = attrs.field(factory=dict, repr=False)
+    correlation_id: Optional[str] = None
+
+    @property
+    def failures(self) -> List[Tuple[int, CreateMemoryResponse]]:
+        """``(index, result)`` for every document that was not accepted, in input order."""
+        return [(index, result) for index, result in enumerate(self.results) if not result.ok]
+
+    @classmethod
+    def from_dict(cls, data: Any, correlation_id: Optional[str] = None) -> "BatchCreateResponse":
+        """Parse a batch reply; raises SynapProtocolError if its shape is wrong."""
+        reader = _Reader(data, "batch reply", correlation_id)
+        results = reader.require("results")
+        if not isinstance(results, list):
+            raise reader.fail("results", "is not a list")
+        return cls(
+            batch_id=reader.uuid("batch_id"),
+            total=reader.integer("total"),
+            succeeded=reader.integer("succeeded"),
+            failed=reader.integer("failed"),
+            results=[CreateMemoryResponse.from_dict(item, correlation_id) for item in results],
+            extra=reader.extra(_BATCH_FIELDS),
+            correlation_id=correlation_id,
+        )
+
+
+_STATUS_FIELDS = (
+    "ingestion_id",
+    "document_id",
+    "status",
+    "queued_at",
+    "started_at",
+    "completed_at",
+    "memories_created",
+    "memory_ids",
+    "error_message",
+)
+
+
+@attrs.define
+class MemoryStatusResponse:
+    """Where one ingestion stands; ``is_terminal`` says whether it can still change."""
+
+    ingestion_id: Optional[uuid.UUID]
+    document_id: Optional[str]
+    status: Status
+    queued_at: Optional[datetime] = None
+    started_at: Optional[datetime] = None
+    completed_at: Optional[datetime] = None
+    memories_created: int = 0
+    memory_ids: List[Any] = attrs.field(factory=list)
+    error_message: Optional[str] = None
+    extra: Dict[str, Any] = attrs.field(factory=dict, repr=False)
+    correlation_id: Optional[str] = attrs.field(default=None, repr=False)
+
+    @property
+    def is_terminal(self) -> bool:
+        """True for completed, failed and partial_success; an unknown status is not terminal."""
+        return isinstance(self.status, IngestStatus) and self.status.is_terminal
+
+    @classmethod
+    def from_dict(cls, data: Any, correlation_id: Optional[str] = None) -> "MemoryStatusResponse":
+        """Parse a status reply; raises SynapProtocolError if its shape is wrong."""
+        reader = _Reader(data, "status reply", correlation_id)
+        memory_ids = reader.data.get("memory_ids") or []
+        if not isinstance(memory_ids, list):
+            raise reader.fail("memory_ids", "is not a list")
+        return cls(
+            ingestion_id=reader.uuid("ingestion_id"),
+            document_id=reader.text("document_id"),
+            status=reader.status(),
+            queued_at=reader.timestamp("queued_at"),
+            started_at=reader.timestamp("started_at"),
+            completed_at=reader.timestamp("completed_at"),
+            memories_created=reader.integer("memories_created", default=0),
+            memory_ids=memory_ids,
+            error_message=reader.text("error_message"),
+            extra=reader.extra(_STATUS_FIELDS),
+            correlation_id=correlation_id,
+        )
+
+
+@attrs.define
+class InstanceIdentity:
+    """What ``GET /auth/whoami`` says about the key: its client, its instance, its user isolation."""
+
+    client_id: Optional[str]
+    instance_id: Optional[str]
+    user_context_isolation: Optional[str]
+
+    @property
+    def is_b2c(self) -> Optional[bool]:
+        """True on a B2C instance, False on B2B, None when the server did not say."""
+        if self.user_context_isolation is None:
+            return None
+        return self.user_context_isolation == "equals_customer"
+
+    @classmethod
+    def from_dict(cls, data: Any, correlation_id: Optional[str] = None) -> "InstanceIdentity":
+        """Parse a whoami reply; raises SynapProtocolError if its shape is wrong."""
+        reader = _Reader(data, "whoami reply", correlation_id)
+        return cls(
+            client_id=reader.text("client_id"),
+            instance_id=reader.text("instance_id"),
+            user_context_isolation=reader.text("user_context_isolation"),
+        )
