@@ -165,12 +165,20 @@ class CreateMemoryRequest:
 
 
 def _check_fields(document: Any, document_id: Any, user_id: Any, customer_id: Any, scope: Any, metadata: Any) -> None:
-    """The checks no converter makes, shared by `CreateMemoryRequest` and `wire_document`."""
-    check_document(document)
-    check_optional_id(document_id, "document_id")
-    check_optional_id(user_id, "user_id")
-    check_optional_id(customer_id, "customer_id")
-    check_scope(scope)
+    """The checks no converter makes, shared by `CreateMemoryRequest` and `wire_document`.
+
+    The common valid shapes are accepted inline; anything else goes to the check that names the field.
+    """
+    if type(document) is not str or not document.strip():
+        check_document(document)
+    if document_id is not None and (type(document_id) is not str or not document_id.strip()):
+        check_optional_id(document_id, "document_id")
+    if user_id is not None and (type(user_id) is not str or not user_id.strip()):
+        check_optional_id(user_id, "user_id")
+    if customer_id is not None and (type(customer_id) is not str or not customer_id.strip()):
+        check_optional_id(customer_id, "customer_id")
+    if scope is not None:
+        check_scope(scope)
     if type(metadata) is not dict:
         raise refuse("metadata", f"must be a dict, not {type(metadata).__name__}")
     if metadata:
@@ -231,12 +239,16 @@ def wire_document(item: DocumentInput) -> Dict[str, Any]:
     if isinstance(item, CreateMemoryRequest):
         return item.to_dict()
     get = _known_fields(item).get
-    document_type = _document_type(get("document_type", DocumentType.AI_CHAT_CONVERSATION))
+    document_type = _wire_enum(_TYPE_WIRE, _document_type, get("document_type", "ai-chat-conversation"))
+    mode = _wire_enum(_MODE_WIRE, _mode, get("mode", "long-range"))
     created_at = get("document_created_at")
-    wire_created_at = created_at if type(created_at) is str and _CANONICAL_UTC.fullmatch(created_at) else None
-    created_at = _to_created_at(created_at)
-    mode = _mode(get("mode", IngestMode.LONG_RANGE))
-    metadata = _to_metadata(get("metadata"))
+    if created_at is not None:
+        parsed = _to_created_at(created_at)
+        if type(created_at) is not str or not _CANONICAL_UTC.fullmatch(created_at):
+            created_at = format_datetime(parsed)  # type: ignore[arg-type]
+    metadata = get("metadata")
+    if metadata is None:
+        metadata = {}
     document, document_id, user_id, customer_id, scope = (
         item["document"],
         get("document_id"),
@@ -245,11 +257,29 @@ def wire_document(item: DocumentInput) -> Dict[str, Any]:
         get("scope"),
     )
     _check_fields(document, document_id, user_id, customer_id, scope, metadata)
-    wire = _wire(document, document_type, document_id, None, user_id, customer_id, scope, mode, metadata)
-    if created_at is not None:
-        wire["document_created_at"] = wire_created_at or format_datetime(created_at)
-    return wire
+    return {
+        "document": document,
+        "document_type": document_type,
+        "document_id": document_id,
+        "document_created_at": created_at,
+        "user_id": user_id,
+        "customer_id": customer_id,
+        "scope": scope,
+        "mode": mode,
+        "metadata": metadata,
+    }
 
+
+#: Each accepted input (an enum member or its value) to its wire string, in one lookup.
+_TYPE_WIRE: Dict[Any, str] = {key: member.value for member in DocumentType for key in (member, member.value)}
+_MODE_WIRE: Dict[Any, str] = {key: member.value for member in IngestMode for key in (member, member.value)}
+
+
+def _wire_enum(wire_values: Dict[Any, str], convert: Callable[[Any], Any], value: Any) -> str:
+    try:
+        return wire_values[value]
+    except (KeyError, TypeError):
+        return str(convert(value).value)  # convert refuses the value, naming the field
 
 #: What `derive_document_id` hashes: the content and who and when it belongs to, not how it is processed.
 DERIVED_ID_FIELDS = ("document", "document_type", "document_created_at", "user_id", "customer_id", "scope")
