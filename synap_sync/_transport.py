@@ -190,11 +190,8 @@ class Transport:
                 verdict = classify(error, repeatable)
                 if verdict is Verdict.THROTTLED:
                     throttles += 1
-                    if not options.wait_when_throttled or not options.max_retries or throttles >= MAX_THROTTLED_ATTEMPTS:
+                    if not self._may_wait_for_pace(error, throttles, options, deadline):
                         raise
-                    if deadline is not None and error.retry_after is not None:
-                        if self.clock.now() + error.retry_after > deadline:
-                            raise  # the service asked for a wait this call cannot afford
                     continue  # the pace, told of the 429 already, gives the next slot
                 if verdict is Verdict.STOP or retries >= options.max_retries:
                     raise
@@ -204,6 +201,17 @@ class Transport:
                     raise
                 log.info("retrying %s %s in %.2fs after: %s", method, path, delay, error)
                 self.clock.sleep(delay)
+
+    def _may_wait_for_pace(
+        self, error: SynapError, throttles: int, options: CallOptions, deadline: Optional[float]
+    ) -> bool:
+        """After a 429: try again on the pace's next slot, unless this call may not retry, has met
+        too many 429s, or the service asked for a wait the call's deadline cannot afford."""
+        if not options.wait_when_throttled or not options.max_retries or throttles >= MAX_THROTTLED_ATTEMPTS:
+            return False
+        if deadline is not None and error.retry_after is not None:
+            return self.clock.now() + error.retry_after <= deadline
+        return True
 
     def _call_headers(self, correlation_id: str) -> Dict[str, str]:
         headers = {"X-Correlation-ID": correlation_id}

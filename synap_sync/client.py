@@ -80,7 +80,7 @@ class SynapClient:
             raise refuse("pool_maxsize", f"must be a whole number >= 1, got {pool_maxsize!r}")
         if not _whole(max_reply_bytes) or max_reply_bytes < 1024:
             raise refuse("max_reply_bytes", f"must be a whole number >= 1024, got {max_reply_bytes!r}")
-        if not isinstance(backoff_seconds, (int, float)) or isinstance(backoff_seconds, bool) or not 0 <= backoff_seconds <= 60:
+        if not (_positive(backoff_seconds) or backoff_seconds == 0) or backoff_seconds > 60:
             raise refuse("backoff_seconds", f"must be seconds from 0 to 60, got {backoff_seconds!r}")
         if max_requests_per_second is not None and not _positive(max_requests_per_second):
             raise refuse("max_requests_per_second", f"must be None or a number > 0, got {max_requests_per_second!r}")
