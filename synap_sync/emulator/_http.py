@@ -21,8 +21,7 @@ class Handler(BaseHTTPRequestHandler):
         super().setup()
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         emulator: Service = self.server.emulator  # type: ignore[attr-defined]
-        with emulator._lock:
-            emulator.connections += 1
+        emulator.note_connection()
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
         """Quiet: tests and benchmarks would drown in access lines."""
@@ -44,13 +43,11 @@ class Handler(BaseHTTPRequestHandler):
                 method, path, self.headers.get("Authorization", ""), body, arrived
             )
         except Drop:
-            with emulator._lock:
-                emulator.statuses[0] += 1
+            emulator.note_answer(0)
             self.close_connection = True
             self.connection.shutdown(socket.SHUT_RDWR)
             return
-        with emulator._lock:
-            emulator.statuses[status] += 1
+        emulator.note_answer(status)
         self._answer(status, payload, headers)
 
     def _answer(self, status: int, body: bytes, headers: Dict[str, str]) -> None:

@@ -146,6 +146,16 @@ class Service:
         #: TCP connections accepted so far (a pooled client reuses its connections).
         self.connections = 0
 
+    def note_connection(self) -> None:
+        """Count a TCP connection accepted (the HTTP side calls this)."""
+        with self._lock:
+            self.connections += 1
+
+    def note_answer(self, status: int) -> None:
+        """Count an answer sent; 0 for a connection closed without one."""
+        with self._lock:
+            self.statuses[status] += 1
+
     # --- inspection --------------------------------------------------------------------------------
 
     @property
