@@ -12,15 +12,17 @@ service's differences too.
 The pacer therefore works in phases:
 
 1. unpaced, until the first 429 (the burst allowance is there to be used); that 429 is the *mark*;
-2. probing: sends at gaps that double from 10 ms until one is accepted, which brackets the time one
-   token takes to arrive; the pace starts at the fast end of the bracket;
+2. probing: one probe at a time, 10 ms after the mark, then at gaps that double after each refusal
+   (up to the Retry-After, at most 1 s), until one is accepted: that brackets the time one token
+   takes to arrive, and the pace starts at the fast end of the bracket. Other callers wait for the
+   probe's answer instead of each spending a request the bucket cannot serve;
 3. measuring: each later 429 sets the pace to ``(accepted since the mark + 1) / time since``, the
    limit plus the one request the count cannot see, so 429s keep coming, ever rarer, each sharpening
    the estimate. Counts of a few requests are noise: they may raise the pace, never lower it. The
    mark slides to the 16th-latest 429: while 429s are rare the span is long and the estimate
    precise; when they crowd in (the limit was lowered) it shortens and follows within a few.
 4. quiet spells: pacing a shade over the limit, a 429 is due about once per measured span; none for
-   8 spans means the pace is under the limit (or the limit was raised), so the pace rises 10%, and
+   8 spans (at most 18 s) means the pace is under the limit (or the limit was raised), so the pace rises 10%, and
    again every 3 s until a 429, which opens a fresh measurement (the bucket may have spilled
    meanwhile). Right after probing the first guess may be low, so the pace rises 25% every half
    second until a 429.
@@ -37,13 +39,26 @@ import hashlib
 import logging
 import threading
 import weakref
-from typing import List, Optional, Tuple
+from typing import List, Optional, Tuple, Union
 
 from ._clock import SYSTEM_CLOCK, Clock
 
 log = logging.getLogger("synap_sync")
 
 FIRST_PROBE_GAP_SECONDS = 0.01
+#: Probing never spaces sends further apart than this (nor than the service's Retry-After).
+MAX_PROBE_GAP_SECONDS = 1.0
+#: A probe unanswered for this long is taken as lost, and the next one may go.
+PROBE_PATIENCE_SECONDS = 5.0
+#: Callers waiting for a probe's answer look again at least this often (real seconds).
+_WAIT_SECONDS = 0.25
+
+
+class Wait:
+    """`Pacer.reserve`'s answer while a probe is out: ask again once it is answered."""
+
+
+WAIT = Wait()
 #: The measurement starts at the oldest of this many latest 429s.
 WINDOW_MARKS = 16
 #: A count of fewer accepted requests than this may raise the pace but not lower it.
@@ -52,6 +67,8 @@ MIN_GAINED = 4
 #: only no 429 for this many spans (and at least QUIET_SECONDS) counts as a quiet spell.
 QUIET_SPANS = 8
 QUIET_SECONDS = 3.0
+#: ... but never more than this: pacing exactly at the limit, no 429 ever comes to end a long span.
+MAX_QUIET_SECONDS = 18.0
 RAISE_FACTOR = 1.1
 #: Right after probing, a quiet spell is shorter and the pace rises faster.
 RAMP_SECONDS = 0.5
@@ -68,13 +85,17 @@ class Pacer:
         self.rate: Optional[float] = max_rate
         self.clock = clock
         self._lock = threading.Lock()
+        self._answered = threading.Condition(self._lock)
         self._next_slot = 0.0
         #: Send times of the latest 429s (at most WINDOW_MARKS), the first opening the measurement,
         #: and of the requests accepted since it (sorted; only ever appended near the end).
         self._marks: List[float] = []
         self._accepted_since: List[float] = []
         self._probe_gap: Optional[float] = None
+        self._probe_cap = MAX_PROBE_GAP_SECONDS
+        #: Send times of the probes so far, and of the one awaiting its answer.
         self._probe_slots: List[float] = []
+        self._probe_out: Optional[float] = None
         self._raised = False
         #: Set when probing ends, until the next 429: the pace is a first guess, maybe low.
         self._ramping = False
@@ -99,27 +120,41 @@ class Pacer:
         """Wait for this send's slot; returns the slot's time, to be passed back with the answer.
 
         :param latest: a slot after this clock time is no use to the caller (its deadline): then
-            nothing is reserved and None is returned at once.
+            nothing is reserved and None is returned as soon as that is known.
         """
-        with self._lock:
-            now = self.clock.now()
-            if self._probe_gap is not None:
-                slot = max(now, self._next_slot)
-                if latest is not None and slot > latest:
+        with self._answered:
+            while True:
+                now = self.clock.now()
+                slot = self.reserve(latest)
+                if not isinstance(slot, Wait):
+                    break
+                if latest is not None and now >= latest:
                     return None
-                self._probe_slots.append(slot)
-                self._probe_gap *= 2
-                self._next_slot = slot + self._probe_gap
-            elif self.rate is None:
-                slot = now
-            else:
-                self._raise_after_quiet(now)
-                slot = max(now, self._next_slot)
-                if latest is not None and slot > latest:
-                    return None
-                self._next_slot = slot + 1.0 / self.rate
-        if slot > now:
+                self._answered.wait(_WAIT_SECONDS if latest is None else min(_WAIT_SECONDS, latest - now))
+        if slot is not None and slot > now:
             self.clock.sleep(slot - now)
+        return slot
+
+    def reserve(self, latest: Optional[float] = None) -> Union[float, None, Wait]:
+        """The decision behind `acquire`, without waiting (call with the lock held, or alone): a slot,
+        None if it would fall after ``latest``, or `WAIT` while a probe awaits its answer."""
+        now = self.clock.now()
+        if self._probe_gap is not None:
+            if self._probe_out is not None and now - self._probe_out < PROBE_PATIENCE_SECONDS:
+                return WAIT
+            slot = max(now, self._next_slot)
+            if latest is not None and slot > latest:
+                return None
+            self._probe_slots.append(slot)
+            self._probe_out = slot
+            return slot
+        if self.rate is None:
+            return now
+        self._raise_after_quiet(now)
+        slot = max(now, self._next_slot)
+        if latest is not None and slot > latest:
+            return None
+        self._next_slot = slot + 1.0 / self.rate
         return slot
 
     def next_slot_in(self) -> float:
@@ -137,6 +172,16 @@ class Pacer:
             bisect.insort(self._accepted_since, sent_at)
             if self._probe_gap is not None and sent_at in self._probe_slots:
                 self._end_probing(sent_at)
+                self._answered.notify_all()
+
+    def unanswered(self, sent_at: float) -> None:
+        """The request sent at ``sent_at`` got no answer (a network failure): if it was the probe,
+        the next one may go."""
+        with self._lock:
+            if self._probe_out == sent_at:
+                self._probe_out = None
+                self._next_slot = max(self._next_slot, sent_at + (self._probe_gap or 0.0))
+                self._answered.notify_all()
 
     def throttled(self, sent_at: float, retry_after: Optional[float] = None) -> None:
         """The service answered 429 to the request sent at ``sent_at``."""
@@ -147,7 +192,12 @@ class Pacer:
             if self._mark is None:
                 self._start_probing(sent_at, now, retry_after)
             elif self._probe_gap is not None:
-                return  # the probes' doubling gaps are already on the schedule
+                if sent_at == self._probe_out:  # the probe was refused: the next goes a longer gap later
+                    self._probe_gap = min(self._probe_gap * 2, self._probe_cap)
+                    self._next_slot = sent_at + self._probe_gap
+                    self._probe_out = None
+                    self._answered.notify_all()
+                return
             elif self._raised:
                 # The pace was raised after a quiet spell, in which the bucket may have filled and
                 # spilled tokens the count cannot see: measure afresh from this empty-bucket moment.
@@ -182,7 +232,8 @@ class Pacer:
         if self.rate is not None:  # told the limit: no need to probe for it
             return
         self._probe_gap = min(FIRST_PROBE_GAP_SECONDS, retry_after or FIRST_PROBE_GAP_SECONDS)
-        self._next_slot = now + self._probe_gap
+        self._probe_cap = max(self._probe_gap, min(retry_after or MAX_PROBE_GAP_SECONDS, MAX_PROBE_GAP_SECONDS))
+        self._next_slot = sent_at + self._probe_gap
 
     def _end_probing(self, sent_at: float) -> None:
         """A probe got through: the bucket gained a token since the last probe before it was refused,
@@ -194,6 +245,7 @@ class Pacer:
         token_seconds = max((earlier[-1] if earlier else sent_at) - self._mark, 1e-3)
         self._probe_gap = None
         self._probe_slots = []
+        self._probe_out = None
         self.rate = self._bounded(1.0 / token_seconds)
         self._next_slot = sent_at + 1.0 / self.rate  # not later probe slots: they were for probing
         self._ramping = True
@@ -206,7 +258,7 @@ class Pacer:
             quiet, factor = RAMP_SECONDS, RAMP_FACTOR
         else:  # once raised, rise again every QUIET_SECONDS until a 429
             span = 0.0 if self._raised else self._last_throttle - self._marks[0]
-            quiet, factor = max(QUIET_SECONDS, QUIET_SPANS * span), RAISE_FACTOR
+            quiet, factor = min(max(QUIET_SECONDS, QUIET_SPANS * span), MAX_QUIET_SECONDS), RAISE_FACTOR
         if now - self._last_throttle > quiet and now - self._last_raise > quiet:
             self._last_raise = now
             self._raised = True

@@ -246,12 +246,16 @@ class Transport:
         prepared.hooks = {"response": []}
         log.debug("%s %s correlation_id=%s", method, path, correlation_id)
         try:
-            response = self._adapter.send(
-                prepared, stream=True, timeout=timeout, verify=self._verify, proxies=self.proxies
-            )
-        except requests.RequestException as exc:
-            raise self._network_error(exc, correlation_id) from None
-        content = self._read(response, deadline, correlation_id, method)
+            try:
+                response = self._adapter.send(
+                    prepared, stream=True, timeout=timeout, verify=self._verify, proxies=self.proxies
+                )
+            except requests.RequestException as exc:
+                raise self._network_error(exc, correlation_id) from None
+            content = self._read(response, deadline, correlation_id, method)
+        except SynapError:
+            self.pace.unanswered(sent_at)  # a probe that got no answer must not hold the others back
+            raise
         status = response.status_code
         log.debug("%s %s -> %s correlation_id=%s", method, path, status, correlation_id)
         if 200 <= status < 300:

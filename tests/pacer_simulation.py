@@ -8,7 +8,7 @@ import random
 from typing import List, NamedTuple, Optional, Tuple
 
 from synap_sync._clock import Clock
-from synap_sync._pace import Pacer
+from synap_sync._pace import Pacer, Wait
 
 
 class SimulatedClock(Clock):
@@ -64,13 +64,17 @@ def simulate(
     for _ in range(workers):
         at(0.0, "ready")
     remaining, throttled, sent = batches, 0, []
+    parked = 0  # workers waiting for a probe's answer
     while events:
         time, _, kind, data = heapq.heappop(events)
         clock.time = time
         if kind == "ready" and remaining > 0:
-            remaining -= 1
-            slot = pacer.acquire()
+            slot = pacer.reserve()
+            if isinstance(slot, Wait):
+                parked += 1
+                continue
             assert slot is not None
+            remaining -= 1
             at(slot + round_trip / 2 + delay(0, jitter), "arrive", slot)
         elif kind == "arrive":
             if new_rate_at is not None and time >= new_rate_at[0]:
@@ -90,4 +94,7 @@ def simulate(
                 throttled += 1
                 remaining += 1
             at(time, "ready")
+            for _ in range(parked):  # an answer came: the waiting workers ask again
+                at(time, "ready")
+            parked = 0
     return Run(clock.time, (batches - burst) / rate, throttled, len(sent), sent)

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import threading
+import time
+from typing import List, Optional
+
 import pytest
 
-from synap_sync._pace import Pacer
+from synap_sync._pace import WAIT, Pacer
 from synap_sync.testing import FakeClock
 
 from .pacer_simulation import simulate
@@ -29,14 +33,42 @@ def test_a_hint_spaces_every_send_and_is_never_exceeded() -> None:
     assert min(b - a for a, b in zip(later, later[1:])) == pytest.approx(0.1)
 
 
-def test_a_429_stops_the_stampede_every_worker_waits_on_one_schedule() -> None:
+def test_a_429_stops_the_stampede_one_probe_goes_and_the_others_wait_for_its_answer() -> None:
     clock = FakeClock(100.0)
     pacer = Pacer(clock=clock)
     for _ in range(5):
         pacer.accepted(pacer.acquire())
     pacer.throttled(clock.time, retry_after=1)
-    slots = [pacer.acquire() for _ in range(4)]
-    assert all(later > earlier for earlier, later in zip(slots, slots[1:]))
+    probe = pacer.reserve()
+    assert probe == pytest.approx(100.01)
+    assert [pacer.reserve() for _ in range(3)] == [WAIT, WAIT, WAIT]
+    clock.time = 100.02
+    pacer.throttled(probe)  # refused: the next probe goes twice as far from it
+    assert pacer.reserve() == pytest.approx(100.03)
+
+
+def test_callers_blocked_on_a_probe_go_as_soon_as_it_is_answered() -> None:
+    clock = FakeClock(100.0)
+    pacer = Pacer(clock=clock)
+    pacer.throttled(clock.time)
+    probe = pacer.acquire()
+    assert probe is not None
+    slots: List[Optional[float]] = []
+    waiting = threading.Thread(target=lambda: slots.append(pacer.acquire()))
+    waiting.start()
+    waiting.join(0.1)
+    assert waiting.is_alive() and slots == []  # no send while the probe is out
+    clock.time = probe + 0.005
+    pacer.accepted(probe)  # through: probing ends, the pace is set, the waiting caller gets a slot
+    waiting.join(5)
+    assert not waiting.is_alive() and slots[0] is not None and slots[0] > probe
+
+
+def test_a_waiting_caller_gives_up_at_its_deadline() -> None:
+    pacer = Pacer()  # the real clock: the wait is real, and short
+    pacer.throttled(time.monotonic())
+    assert pacer.acquire() is not None  # the probe, never answered
+    assert pacer.acquire(latest=time.monotonic() + 0.05) is None
 
 
 def test_the_limit_is_measured_between_429s() -> None:

@@ -1,0 +1,51 @@
+"""A call's deadline covers pacing, retries and every byte of the reply, against real sockets."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from synap_sync import SynapClient, SynapRateLimitError, SynapTimeoutError
+
+from .fake_server import FakeServer, dripping, reply
+
+BATCH = [{"document": "User: hi", "document_id": "d1"}]
+STATUS_BODY = json.dumps(
+    {"ingestion_id": "0f8fad5b-d9cb-469f-a165-70867728950e", "document_id": "d", "status": "queued"}
+).encode()
+
+
+def test_a_reply_dripped_a_byte_a_second_ends_at_the_deadline() -> None:
+    with FakeServer(dripping(reply(200, STATUS_BODY), seconds_per_byte=1.0)) as server:
+        client = SynapClient(api_key="synap_k", base_url=server.base_url, deadline=1.0)
+        started = time.monotonic()
+        with pytest.raises(SynapTimeoutError) as caught:
+            client.memories.status("0f8fad5b-d9cb-469f-a165-70867728950e")
+        elapsed = time.monotonic() - started
+    # The whole body would take over 100 s; the bound is the deadline plus one byte's wait.
+    assert elapsed < 2.5
+    assert caught.value.correlation_id and not caught.value.outcome_unknown
+
+
+def test_a_write_cut_short_by_its_deadline_may_have_been_stored() -> None:
+    body = json.dumps({"batch_id": None, "total": 1, "succeeded": 1, "failed": 0, "results": []}).encode()
+    with FakeServer(dripping(reply(200, body), seconds_per_byte=0.5)) as server:
+        client = SynapClient(api_key="synap_k", base_url=server.base_url, deadline=1.0, max_retries=0)
+        with pytest.raises(SynapTimeoutError) as caught:
+            client.memories.batch_create([{"document": "no id"}])
+    assert caught.value.outcome_unknown
+
+
+def test_a_429_asking_for_more_than_the_deadline_fails_at_once_over_sockets() -> None:
+    throttled = reply(429, b'{"error": "slow down", "code": "RATE_LIMITED"}', ["Retry-After: 30"])
+    with FakeServer(lambda connection: connection.sendall(throttled)) as server:
+        client = SynapClient(api_key="synap_k", base_url=server.base_url)
+        started = time.monotonic()
+        with pytest.raises(SynapRateLimitError) as caught:
+            client.with_options(deadline=1.0).memories.batch_create(BATCH)
+        elapsed = time.monotonic() - started
+        requests = server.requests
+    assert caught.value.retry_after == 30 and requests == 1
+    assert elapsed < 1.1  # no wait at all: the service's 30 s cannot fit in the call's 1 s
