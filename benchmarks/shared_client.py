@@ -25,8 +25,6 @@ RATE, BURST, DOCUMENTS_PER_CALL = 20.0, 5, 10
 def run(label: str, threads: int, calls: int, client_for: Callable[[str, int], SynapClient]) -> None:
     with Emulator(rate_limit=RATE, burst=BURST, completion_seconds=60) as emulator:
         clients = [client_for(emulator.base_url, number) for number in range(threads)]
-        for client in clients:
-            client.memories  # built before the clock starts, as a long-lived process would have it
         url = emulator.base_url
         failures: List[SynapError] = []
         stored = [0]
