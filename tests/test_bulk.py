@@ -7,9 +7,10 @@ from typing import Any, Dict, List
 
 import pytest
 
-from synap_sync import SynapClient, SynapValidationError
+from synap_sync import SynapClient, SynapValidationError, derive_document_id
 from synap_sync.bulk import IngestFailure, IngestOutcome, IngestReport
 from synap_sync.bulk._chunks import Chunk, chunk_documents
+from synap_sync.models import wire_document
 
 from .conftest import API_KEY
 
@@ -104,3 +105,47 @@ def test_bad_arguments_are_refused_before_anything_runs(arguments: Dict[str, Any
     with pytest.raises(SynapValidationError) as caught:
         client.memories.ingest(docs(1), **arguments)
     assert caught.value.field == field
+
+
+def test_derived_ids_follow_the_content_and_who_and_when_it_belongs_to() -> None:
+    base = {"document": "User: hi", "user_id": "u1", "customer_id": "c1", "document_created_at": "2025-01-02T03:04:05Z"}
+    first = derive_document_id(wire_document(base))
+    assert first == derive_document_id(wire_document(dict(base)))
+    assert first.startswith("sha256-") and len(first) == len("sha256-") + 32
+    for field, other in [
+        ("document", "User: hello"),
+        ("user_id", "u2"),
+        ("customer_id", "c2"),
+        ("document_type", "email"),
+        ("document_created_at", "2025-01-02T03:04:06Z"),
+        ("scope", {"team": "a"}),
+    ]:
+        assert derive_document_id(wire_document(dict(base, **{field: other}))) != first, field
+    for field, other in [("mode", "fast"), ("metadata", {"source": "export"})]:
+        assert derive_document_id(wire_document(dict(base, **{field: other}))) == first, field
+
+
+def test_derive_ids_fills_only_missing_ids() -> None:
+    items = [{"document": "a"}, {"document": "b", "document_id": "mine"}]
+    chunk = chunks_of(list(chunk_documents(items, 100, None, derive_ids=True)))[0]
+    assert chunk.document_ids[1] == "mine" and (chunk.document_ids[0] or "").startswith("sha256-")
+    assert json.loads(chunk.body(False))["documents"][0]["document_id"] == chunk.document_ids[0]
+    plain = chunks_of(list(chunk_documents(items, 100, None)))[0]
+    assert plain.document_ids == [None, "mine"]
+
+
+def test_report_counts_already_stored_and_groups_failures_by_kind() -> None:
+    report = IngestReport()
+    report.record(IngestOutcome(0, True, "a"))
+    report.record(IngestOutcome(1, True, "b", already_stored=True))
+    report.record(IngestOutcome(2, True, "c", deduplicated=True))
+    report.record(IngestOutcome(3, False, "d", error_message="customer_id: required", kind="rejected"))
+    report.record(IngestOutcome(4, False, "e", error_message="bad", kind="invalid"))
+    assert (report.succeeded, report.new, report.already_stored, report.deduplicated, report.failed) == (3, 1, 1, 1, 2)
+    assert [failure.kind for failure in report.failures] == ["rejected", "invalid"]
+    assert "already_stored=1" in repr(report)
+    assert report.summary().startswith("total 5, succeeded 3, failed 2; new 1, already stored 1, deduplicated 1")
+    html = report._repr_html_()
+    succeeded_part, failed_part = html.split(">failed<", 1)
+    assert "already stored" in succeeded_part and "deduplicated on retry" in succeeded_part
+    assert "rejected" in failed_part and "invalid" in failed_part

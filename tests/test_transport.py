@@ -2,10 +2,11 @@
 
 import json
 import logging
+import pickle
 import threading
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime as http_date
-from typing import List, Type
+from typing import Any, Dict, List, Type
 
 import pytest
 import requests
@@ -31,8 +32,11 @@ from synap_sync import (
 )
 from synap_sync.testing import FakeClock
 
-from .conftest import API_KEY
+from .conftest import API_KEY, BASE_URL
 from .replies import BATCH_URL, batch_reply, echo_batch
+
+INGESTION_ID = "0f8fad5b-d9cb-469f-a165-70867728950e"
+STATUS_URL = f"{BASE_URL}/api/v1/memories/status/{INGESTION_ID}"
 
 ONE = [{"document": "User: hi"}]
 ONE_WITH_ID = [{"document": "User: hi", "document_id": "d-1"}]
@@ -158,6 +162,31 @@ def test_instance_not_ready_is_refused_locally_until_the_wait_passes(client: Syn
     with pytest.raises(SynapInstanceNotReadyError):
         client.memories.batch_create(ONE)
     assert len(responses.calls) == 1
+
+
+@responses.activate
+def test_instance_not_ready_gates_writes_only_for_at_most_300s(client: SynapClient, clock: FakeClock) -> None:
+    not_ready = {"error": "instance_not_ready", "retry_after_seconds": 5000}
+    responses.add(responses.POST, BATCH_URL, status=409, json=not_ready)
+    responses.add(responses.GET, STATUS_URL, json={"ingestion_id": INGESTION_ID, "status": "queued"})
+    with pytest.raises(SynapInstanceNotReadyError):
+        client.memories.batch_create(ONE)
+    client.memories.status(INGESTION_ID)  # a read still goes
+    with pytest.raises(SynapInstanceNotReadyError) as caught:
+        client.memories.batch_create(ONE)
+    assert caught.value.from_cooldown and caught.value.retry_after == 300  # the service caps its wait at 300 s
+    clock.time += 300.5
+    responses.replace(responses.POST, BATCH_URL, json=batch_reply(ONE))
+    assert client.memories.batch_create(ONE).succeeded == 1
+
+
+@responses.activate
+def test_instance_not_ready_without_a_hint_does_not_block_the_next_call(client: SynapClient) -> None:
+    responses.add(responses.POST, BATCH_URL, status=409, json={"error": "instance_not_ready"})
+    responses.add(responses.POST, BATCH_URL, json=batch_reply(ONE))
+    with pytest.raises(SynapInstanceNotReadyError):
+        client.memories.batch_create(ONE)
+    assert client.memories.batch_create(ONE).succeeded == 1
 
 
 @responses.activate
@@ -327,12 +356,12 @@ def test_read_timeout_on_get_is_retried(client: SynapClient) -> None:
 
 
 @responses.activate
-def test_max_retries_zero_sends_once(sleeps: List[float]) -> None:
-    client = SynapClient(api_key=API_KEY, base_url="https://synap.test", max_retries=0)
+def test_max_retries_zero_sends_once(clock: FakeClock) -> None:
+    client = SynapClient(api_key=API_KEY, base_url="https://synap.test", max_retries=0, clock=clock)
     responses.add(responses.POST, BATCH_URL, status=503)
     with pytest.raises(SynapServerError):
         client.memories.batch_create(ONE)
-    assert len(responses.calls) == 1 and sleeps == []
+    assert len(responses.calls) == 1 and clock.sleeps == []
 
 
 @responses.activate
@@ -376,3 +405,94 @@ def test_thread_shared_client_keeps_every_call_apart(client: SynapClient) -> Non
     assert {json.loads(call.request.body)["documents"][0]["document_id"] for call in responses.calls} == {
         f"w{worker}-{round_number}" for worker in range(8) for round_number in range(10)
     }
+
+
+@pytest.mark.parametrize(
+    "status, body, error_type",
+    [
+        (200, b"not json", SynapProtocolError),
+        (200, b"[1, 2]", SynapProtocolError),
+        (200, b'{"batch_id": null, "total": 1, "succeeded": 1, "failed": 0, "results": []}', SynapProtocolError),
+        (200, b"[" * 100_000 + b"]" * 100_000, SynapProtocolError),
+        (200, b" " * (2 * 1024 * 1024), SynapProtocolError),
+        (422, b"[" * 100_000, SynapValidationError),
+        (503, b'{"detail": 7}', SynapServerError),
+    ],
+)
+@responses.activate
+def test_every_reply_error_carries_the_calls_correlation_id(
+    clock: FakeClock, status: int, body: bytes, error_type: Type[SynapError]
+) -> None:
+    client = SynapClient(api_key=API_KEY, base_url=BASE_URL, max_retries=0, max_reply_bytes=1024 * 1024, clock=clock)
+    responses.add(responses.POST, BATCH_URL, status=status, body=body)
+    with pytest.raises(error_type) as caught:
+        client.memories.batch_create(ONE)
+    assert caught.value.correlation_id == responses.calls[0].request.headers["X-Correlation-ID"]
+
+
+@responses.activate
+def test_a_reply_over_max_reply_bytes_is_refused(clock: FakeClock) -> None:
+    client = SynapClient(api_key=API_KEY, base_url=BASE_URL, max_reply_bytes=4096, max_retries=0, clock=clock)
+    responses.add(responses.POST, BATCH_URL, body=b'{"pad": "' + b"x" * 10_000 + b'"}')
+    with pytest.raises(SynapProtocolError, match="max_reply_bytes=4096") as caught:
+        client.memories.batch_create([{"document": "no id"}])
+    assert caught.value.outcome_unknown  # a write whose reply could not be read may have been stored
+
+
+@responses.activate
+def test_a_key_echoed_by_the_service_is_removed_from_the_reply_and_the_error(client: SynapClient) -> None:
+    responses.add(responses.POST, BATCH_URL, status=400, json={"error": f"key {API_KEY} is odd", "echo": API_KEY})
+    with pytest.raises(SynapValidationError) as caught:
+        client.memories.batch_create(ONE)
+    assert API_KEY not in repr(caught.value.body) and API_KEY not in caught.value.message
+    assert API_KEY not in repr(pickle.loads(pickle.dumps(caught.value)).__dict__)
+
+
+def test_clients_of_one_key_share_one_pace_and_other_keys_do_not() -> None:
+    first = SynapClient(api_key=API_KEY, base_url=BASE_URL)
+    second = SynapClient(api_key=API_KEY, base_url=BASE_URL + "/")
+    other_key = SynapClient(api_key=API_KEY + "x", base_url=BASE_URL)
+    other_url = SynapClient(api_key=API_KEY, base_url="https://eu.synap.test")
+    assert first._transport.pace is second._transport.pace
+    assert first._transport.pace is not other_key._transport.pace
+    assert first._transport.pace is not other_url._transport.pace
+
+
+def test_a_known_rate_is_a_ceiling_for_every_client_of_the_key() -> None:
+    first = SynapClient(api_key=API_KEY, base_url=BASE_URL)
+    SynapClient(api_key=API_KEY, base_url=BASE_URL, max_requests_per_second=5)
+    assert first._transport.pace.max_rate == 5
+
+
+@responses.activate
+def test_with_options_shares_the_pool_and_changes_only_the_limits(client: SynapClient, clock: FakeClock) -> None:
+    view = client.with_options(max_retries=0, deadline=2.0)
+    assert view._transport is client._transport
+    assert (view.max_retries, view.deadline, view.timeout) == (0, 2.0, client.timeout)
+    assert (client.max_retries, client.deadline) == (2, 120.0)
+    responses.add(responses.POST, BATCH_URL, status=503)
+    with pytest.raises(SynapServerError):
+        view.memories.batch_create(ONE)
+    assert len(responses.calls) == 1 and clock.sleeps == []
+
+
+@pytest.mark.parametrize("options", [{"deadline": 0}, {"deadline": -1}, {"max_retries": -1}, {"timeout": "5"}])
+def test_with_options_refuses_bad_limits(client: SynapClient, options: Dict[str, Any]) -> None:
+    with pytest.raises(SynapValidationError) as caught:
+        client.with_options(**options)
+    assert caught.value.field == next(iter(options))
+
+
+@pytest.mark.parametrize("key", ["synap_abc\n", "  synap_abc  "])
+@responses.activate
+def test_surrounding_whitespace_in_a_key_is_dropped(key: str) -> None:
+    responses.add(responses.GET, STATUS_URL, json={"ingestion_id": INGESTION_ID, "status": "queued"})
+    SynapClient(api_key=key, base_url=BASE_URL).memories.status(INGESTION_ID)
+    assert responses.calls[0].request.headers["Authorization"] == "Bearer synap_abc"
+
+
+@pytest.mark.parametrize("key", ["synap_a\nb", "synap_\u200bab", "synap_\u20acab", "synap a"])
+def test_a_key_a_header_cannot_carry_is_an_auth_error_that_does_not_show_it(key: str) -> None:
+    with pytest.raises(SynapAuthError) as caught:
+        SynapClient(api_key=key, base_url=BASE_URL)
+    assert key.strip() not in str(caught.value)

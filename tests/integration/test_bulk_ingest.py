@@ -13,7 +13,7 @@ import threading
 import time
 import tracemalloc
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterator, List
+from typing import Any, Callable, Dict, Iterator, List, Tuple
 
 import pytest
 
@@ -270,42 +270,54 @@ def test_journal_refuses_other_chunk_settings(tmp_path: Path) -> None:
             client.memories.ingest(docs(10), journal=journal, chunk_size=50)
 
 
+Finished = "subprocess.CompletedProcess[str]"
+
+
+def kill_and_resume(command: List[str], rng: random.Random, patience: float) -> Tuple[int, Finished]:
+    """Run ``command``, SIGKILL it at a random moment, again and again, then run it to the end."""
+    kills = 0
+    for _ in range(30):
+        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        try:
+            process.wait(timeout=rng.uniform(0.25, patience))
+        except subprocess.TimeoutExpired:
+            os.kill(process.pid, signal.SIGKILL)
+            process.wait()
+            kills += 1
+        else:
+            break
+    return kills, subprocess.run(command, capture_output=True, text=True, timeout=120)
+
+
+def ingest_command(source: Path, base_url: str, *extra: str, workers: int = 2) -> List[str]:
+    return [sys.executable, "-m", "synap_sync", "ingest", str(source), "--workers", str(workers),
+            "--api-key", "synap_k", "--base-url", base_url, "--no-progress", *extra]  # fmt: skip
+
+
 def test_killed_runs_resume_until_done_and_store_everything_exactly_once(tmp_path: Path) -> None:
     source = write_jsonl(tmp_path / "history.jsonl", 10_000)
-    rng = random.Random(20261124)
     with Emulator(latency_ms=40) as emulator:
-        command = [
-            sys.executable,
-            "-m",
-            "synap_sync",
-            "ingest",
-            str(source),
-            "--workers",
-            "2",
-            "--api-key",
-            "synap_k",
-            "--base-url",
-            emulator.base_url,
-            "--no-progress",
-        ]
-        kills = 0
-        for _ in range(30):
-            process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-            try:
-                process.wait(timeout=rng.uniform(0.25, 0.9))
-            except subprocess.TimeoutExpired:
-                os.kill(process.pid, signal.SIGKILL)
-                process.wait()
-                kills += 1
-            else:
-                break
-        final = subprocess.run(command, capture_output=True, text=True, timeout=120)
+        kills, final = kill_and_resume(ingest_command(source, emulator.base_url), random.Random(20261124), 0.9)
         ids = collections.Counter(stored_ids(emulator))
     assert kills >= 3, "the run should have been killed mid-way several times"
     assert final.returncode == 0, final.stderr
     assert "failed 0" in final.stdout
     assert len(ids) == 10_000 and set(ids.values()) == {1}
     assert (tmp_path / "history.jsonl.journal").exists()
+
+
+def test_documents_without_ids_are_stored_exactly_once_through_kills_with_derived_ids(tmp_path: Path) -> None:
+    source = tmp_path / "chats.jsonl"
+    source.write_text("".join(json.dumps({"document": f"User: chat {n}"}) + "\n" for n in range(20_000)))
+    with Emulator(latency_ms=40) as emulator:
+        command = ingest_command(source, emulator.base_url, "--derive-ids", workers=4)
+        kills, final = kill_and_resume(command, random.Random(6), 0.6)
+        contents = collections.Counter(document["document"] for document in emulator.stored_documents())
+        ids = {document["document_id"] for document in emulator.stored_documents()}
+    assert kills >= 6, "the run should have been killed mid-way at least six times"
+    assert final.returncode == 0 and "failed 0" in final.stdout, final.stderr
+    assert len(contents) == 20_000 and set(contents.values()) == {1}
+    assert len(ids) == 20_000 and all(document_id.startswith("sha256-") for document_id in ids)
 
 
 def test_progress_bar_uses_tqdm_auto_when_installed(monkeypatch: pytest.MonkeyPatch) -> None:
