@@ -273,13 +273,16 @@ def test_journal_refuses_other_chunk_settings(tmp_path: Path) -> None:
 Finished = "subprocess.CompletedProcess[str]"
 
 
-def kill_and_resume(command: List[str], rng: random.Random, patience: float) -> Tuple[int, Finished]:
-    """Run ``command``, SIGKILL it at a random moment, again and again, then run it to the end."""
+def kill_and_resume(
+    command: List[str], rng: random.Random, patience: float, times: int = 30, shortest: float = 0.25
+) -> Tuple[int, Finished]:
+    """Run ``command`` and SIGKILL it at a random moment, up to ``times`` times or until it finishes
+    first, then run it to the end."""
     kills = 0
-    for _ in range(30):
+    for _ in range(times):
         process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         try:
-            process.wait(timeout=rng.uniform(0.25, patience))
+            process.wait(timeout=rng.uniform(shortest, patience))
         except subprocess.TimeoutExpired:
             os.kill(process.pid, signal.SIGKILL)
             process.wait()
@@ -309,12 +312,13 @@ def test_killed_runs_resume_until_done_and_store_everything_exactly_once(tmp_pat
 def test_documents_without_ids_are_stored_exactly_once_through_kills_with_derived_ids(tmp_path: Path) -> None:
     source = tmp_path / "chats.jsonl"
     source.write_text("".join(json.dumps({"document": f"User: chat {n}"}) + "\n" for n in range(20_000)))
-    with Emulator(latency_ms=40) as emulator:
+    with Emulator(latency_ms=80) as emulator:
         command = ingest_command(source, emulator.base_url, "--derive-ids", workers=4)
-        kills, final = kill_and_resume(command, random.Random(6), 0.6)
+        # Each killed run has under a second, about 3,000 documents at most: six kills cannot finish it.
+        kills, final = kill_and_resume(command, random.Random(6), 1.0, times=6, shortest=0.5)
         contents = collections.Counter(document["document"] for document in emulator.stored_documents())
         ids = {document["document_id"] for document in emulator.stored_documents()}
-    assert kills >= 6, "the run should have been killed mid-way at least six times"
+    assert kills == 6, "the run should have been killed mid-way six times"
     assert final.returncode == 0 and "failed 0" in final.stdout, final.stderr
     assert len(contents) == 20_000 and set(contents.values()) == {1}
     assert len(ids) == 20_000 and all(document_id.startswith("sha256-") for document_id in ids)
