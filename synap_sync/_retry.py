@@ -1,8 +1,8 @@
 """When a failed call may be sent again, and how long to wait first: one classifier, one backoff.
 
 The service has no idempotency key, so a write is repeated only when that cannot store anything
-twice: it answered 429 or 5xx (it did not act), the connection was never made, or every document
-carries a ``document_id`` (the service refuses the copy). Used by the transport's retry loop and by
+twice: it answered 429 or a 5xx other than a gateway's 502/504 (it did not act), the connection
+was never made, or every document carries a ``document_id`` (the service refuses the copy). Used by the transport's retry loop and by
 the bulk engine's chunk sender alike.
 """
 
@@ -13,7 +13,14 @@ import random
 from typing import Callable
 
 from ._constants import BACKOFF_SECONDS, JITTER, MAX_BACKOFF_SECONDS, MAX_RETRY_AFTER_SECONDS
-from .errors import SynapError, SynapNetworkError, SynapProtocolError, SynapRateLimitError, SynapServerError
+from .errors import (
+    SynapError,
+    SynapNetworkError,
+    SynapProtocolError,
+    SynapRateLimitError,
+    SynapServerError,
+    SynapTimeoutError,
+)
 
 
 class Verdict(enum.Enum):
@@ -34,9 +41,8 @@ def classify(error: SynapError, repeatable: bool) -> Verdict:
     """
     if isinstance(error, SynapRateLimitError):
         return Verdict.THROTTLED
-    if isinstance(error, SynapServerError):
-        return Verdict.RETRY
-    if isinstance(error, (SynapNetworkError, SynapProtocolError)):
+    if isinstance(error, (SynapServerError, SynapNetworkError, SynapProtocolError, SynapTimeoutError)):
+        # 5xx means the service did not act, except a gateway's 502/504, which leaves it unknown.
         return Verdict.RETRY if repeatable or not error.outcome_unknown else Verdict.STOP
     return Verdict.STOP
 

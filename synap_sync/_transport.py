@@ -12,8 +12,9 @@ import os
 import random
 import threading
 import time
+import zlib
 from datetime import datetime, timezone
-from typing import Any, Dict, List, Optional, Set, Tuple, Union
+from typing import Any, Callable, Dict, List, Optional, Set, Tuple, Union
 
 import attrs
 import requests
@@ -263,7 +264,7 @@ class Transport:
             if method in _WRITE_METHODS and self._not_ready_until:
                 self._not_ready_until = 0.0
             return self._parse(content, status, correlation_id, method)
-        error = error_from_reply(status, response.reason, response.headers, content, correlation_id)
+        error = error_from_reply(status, response.reason, response.headers, content, correlation_id, self._api_key)
         if isinstance(error, SynapRateLimitError):
             self.pace.throttled(sent_at, error.retry_after)
         else:
@@ -296,45 +297,50 @@ class Transport:
         return (min(timeout[0], remaining), min(timeout[1], remaining))
 
     def _read(self, response: requests.Response, deadline: Optional[float], correlation_id: str, method: str) -> bytes:
-        """The whole reply body, one socket read at a time, within the deadline and the size bound.
+        """The whole reply body, one socket read at a time, within the deadline and the size bound,
+        with the API key taken out.
 
         Reading piece by piece (not "until N bytes") is what lets a reply dripped a byte at a time end
-        at the deadline; counting as it comes is what keeps an endless reply from filling memory.
+        at the deadline; counting as it comes (after decompression, for a reply compressed although
+        this client asks for none) is what keeps an endless reply or a gzip bomb from filling memory.
         """
         raw = response.raw
-        source = getattr(raw, "_fp", None)
+        source = getattr(raw, "_fp", None)  # urllib3's http.client response: read1 reads what has come
         read = getattr(source, "read1", None) or raw.read
+        unknown = method in _WRITE_METHODS
         pieces: List[bytes] = []
         size = 0
         try:
+            inflate = _inflater(response.headers.get("Content-Encoding"), correlation_id)
             while True:
                 if deadline is not None and self.clock.now() > deadline:
                     raise SynapTimeoutError(
                         "the call's deadline passed while the reply was arriving",
                         correlation_id=correlation_id,
-                        outcome_unknown=method in _WRITE_METHODS,
+                        outcome_unknown=unknown,
                     )
-                piece = read(_READ_SIZE)
-                if not piece:
-                    break
+                received = read(_READ_SIZE)
+                piece = received if inflate is None else inflate(received, self.max_reply_bytes - size + 1)
                 size += len(piece)
                 if size > self.max_reply_bytes:
                     raise SynapProtocolError(
                         f"the reply is larger than max_reply_bytes={self.max_reply_bytes}",
                         correlation_id=correlation_id,
                         status_code=response.status_code,
-                        outcome_unknown=method in _WRITE_METHODS,
+                        outcome_unknown=unknown,
                     )
                 pieces.append(piece)
+                if not received:
+                    break
         except SynapError:
             response.close()
             raise
-        except (OSError, ValueError, http.client.HTTPException, urllib3.exceptions.HTTPError) as exc:
+        except (OSError, ValueError, zlib.error, http.client.HTTPException, urllib3.exceptions.HTTPError) as exc:
             response.close()
             raise SynapNetworkError(
                 f"the connection failed while the reply was arriving: {type(exc).__name__}",
                 correlation_id=correlation_id,
-                outcome_unknown=method in _WRITE_METHODS,
+                outcome_unknown=unknown,
             ) from None
         if source is not None:
             # http.client's read1 can reach the end without marking the response closed, and a
@@ -346,7 +352,7 @@ class Transport:
 
     def _parse(self, content: bytes, status: int, correlation_id: str, method: str) -> Any:
         try:
-            return json.loads(content)
+            return self._redacted(json.loads(content), content)
         except (ValueError, RecursionError):
             raise SynapProtocolError(
                 f"HTTP {status}: the reply is not readable JSON",
@@ -354,6 +360,13 @@ class Transport:
                 status_code=status,
                 outcome_unknown=method in _WRITE_METHODS,
             ) from None
+
+    def _redacted(self, value: Any, content: bytes) -> Any:
+        """``value`` parsed from ``content``; a key spelled with JSON escapes (``\\u0073ynap_...``)
+        survives the byte-level redaction, so where escapes occur the parsed strings are searched too."""
+        if b"\\u" not in content and b"\\/" not in content:
+            return value
+        return _replace_in_strings(value, self._api_key)
 
     def _network_error(self, exc: requests.RequestException, correlation_id: str) -> SynapNetworkError:
         """Map a requests failure; says whether the service may have received the request."""
@@ -397,13 +410,44 @@ def _refused(exc: requests.RequestException) -> bool:
 # --- replies that are not 2xx ----------------------------------------------------------------------
 
 
-def _json_body(content: bytes) -> Any:
+def _json_body(content: bytes, secret: str) -> Any:
     if not content:
         return None
     try:
-        return json.loads(content)
+        body = json.loads(content)
     except (ValueError, RecursionError):
         return None
+    return _replace_in_strings(body, secret) if secret and (b"\\u" in content or b"\\/" in content) else body
+
+
+def _replace_in_strings(value: Any, secret: str) -> Any:
+    """``value`` with ``secret`` replaced by ``***`` in every string, keys included."""
+    if isinstance(value, str):
+        return value.replace(secret, "***")
+    if isinstance(value, list):
+        return [_replace_in_strings(item, secret) for item in value]
+    if isinstance(value, dict):
+        return {_replace_in_strings(key, secret): _replace_in_strings(item, secret) for key, item in value.items()}
+    return value
+
+
+def _inflater(encoding: Optional[str], correlation_id: str) -> Optional[Callable[[bytes, int], bytes]]:
+    """For a compressed reply (this client asks for none, but a proxy may compress anyway): a function
+    of (compressed piece, room) giving at most ``room`` bytes out; the empty piece at the end flushes."""
+    name = (encoding or "identity").strip().lower()
+    if name in ("identity", ""):
+        return None
+    if name not in ("gzip", "x-gzip", "deflate"):
+        raise SynapProtocolError(
+            f"the reply is encoded as {name!r}, which this client cannot read", correlation_id=correlation_id
+        )
+    decoder = zlib.decompressobj(32 + zlib.MAX_WBITS)  # a gzip or a zlib header, whichever it is
+
+    def inflate(piece: bytes, room: int) -> bytes:
+        # Output beyond ``room`` stays in unconsumed_tail: the caller refuses the reply before asking more.
+        return decoder.decompress(piece, room) if piece else decoder.flush()
+
+    return inflate
 
 
 def _text(value: Any) -> Optional[str]:
@@ -477,10 +521,10 @@ def _number(value: Any) -> Optional[float]:
 
 
 def error_from_reply(
-    status: int, reason: Optional[str], headers: Any, content: bytes, correlation_id: Optional[str]
+    status: int, reason: Optional[str], headers: Any, content: bytes, correlation_id: Optional[str], secret: str = ""
 ) -> SynapError:
     """Map a non-2xx reply to the matching SynapError, with a message from whatever body came back."""
-    body = _json_body(content)
+    body = _json_body(content, secret)
     message, code, fields = _describe(body)
     if not message:
         message = f"HTTP {status} {reason or ''}".rstrip()
@@ -507,7 +551,16 @@ def error_from_reply(
             return SynapQuotaExceededError(message, **kwargs)
         return SynapRateLimitError(message, retry_after=parse_retry_after(headers.get("Retry-After")), **kwargs)
     if status >= 500:
-        return SynapServerError(message, retry_after=parse_retry_after(headers.get("Retry-After")), **kwargs)
+        # A gateway's 502 or 504 may come after the service behind it acted: for a write, unknown.
+        retry_after = parse_retry_after(headers.get("Retry-After"))
+        return SynapServerError(message, retry_after=retry_after, outcome_unknown=status in (502, 504), **kwargs)
+    if 300 <= status < 400:
+        location = str(headers.get("Location") or "nowhere").replace(secret or "\0", "***")
+        return SynapPermanentError(
+            f"the service answered {status}, a redirect to {location}; redirects are not followed (the key "
+            "would go with them): set base_url to where it points",
+            **dict(kwargs, code="redirect"),
+        )
     if 400 <= status < 500:
         return SynapPermanentError(message, **kwargs)
     return SynapProtocolError(f"unexpected reply: {message}", outcome_unknown=True, **kwargs)

@@ -203,7 +203,7 @@ def test_instance_not_ready_under_detail(client: SynapClient) -> None:
     assert caught.value.retry_after == 30
 
 
-@pytest.mark.parametrize("status", [500, 502, 503, 504])
+@pytest.mark.parametrize("status", [500, 503])
 @responses.activate
 def test_5xx_is_retried_then_raised(client: SynapClient, sleeps: List[float], status: int) -> None:
     responses.add(responses.POST, BATCH_URL, status=status, json={"error": "busy"})
@@ -496,3 +496,55 @@ def test_a_key_a_header_cannot_carry_is_an_auth_error_that_does_not_show_it(key:
     with pytest.raises(SynapAuthError) as caught:
         SynapClient(api_key=key, base_url=BASE_URL)
     assert key.strip() not in str(caught.value)
+
+
+@pytest.mark.parametrize("status", [502, 504])
+@responses.activate
+def test_a_gateway_error_leaves_a_write_without_ids_unknown_and_unrepeated(client: SynapClient, status: int) -> None:
+    responses.add(responses.POST, BATCH_URL, status=status)
+    with pytest.raises(SynapServerError) as caught:
+        client.memories.batch_create(ONE)
+    assert caught.value.outcome_unknown and len(responses.calls) == 1
+
+
+@pytest.mark.parametrize("status", [502, 504])
+@responses.activate
+def test_a_gateway_error_is_retried_when_every_document_has_an_id(client: SynapClient, status: int) -> None:
+    responses.add(responses.POST, BATCH_URL, status=status)
+    responses.add_callback(responses.POST, BATCH_URL, callback=echo_batch)
+    assert client.memories.batch_create(ONE_WITH_ID).succeeded == 1 and len(responses.calls) == 2
+
+
+@responses.activate
+def test_a_redirect_is_not_followed_and_says_where_it_pointed(client: SynapClient) -> None:
+    responses.add(
+        responses.POST, BATCH_URL, status=301, headers={"Location": "https://eu.synap.test/api/v1/memories/batch"}
+    )
+    with pytest.raises(SynapPermanentError, match="redirect to https://eu.synap.test.*set base_url") as caught:
+        client.memories.batch_create(ONE)
+    assert caught.value.code == "redirect" and len(responses.calls) == 1
+
+
+@responses.activate
+def test_a_gzip_reply_is_read_and_a_gzip_bomb_is_refused(clock: FakeClock) -> None:
+    import gzip
+
+    client = SynapClient(api_key=API_KEY, base_url=BASE_URL, max_reply_bytes=1024 * 1024, max_retries=0, clock=clock)
+    good = gzip.compress(json.dumps(batch_reply(ONE)).encode())
+    bomb = gzip.compress(b"[" + b" " * (50 * 1024 * 1024) + b"]")
+    responses.add(responses.POST, BATCH_URL, body=good, headers={"Content-Encoding": "gzip"})
+    responses.add(responses.POST, BATCH_URL, body=bomb, headers={"Content-Encoding": "gzip"})
+    assert client.memories.batch_create(ONE).succeeded == 1
+    assert len(bomb) < 100_000
+    with pytest.raises(SynapProtocolError, match="max_reply_bytes"):
+        client.memories.batch_create(ONE)
+
+
+@responses.activate
+def test_a_key_spelled_with_json_escapes_is_removed_too(client: SynapClient) -> None:
+    escaped = "".join(f"\\u{ord(char):04x}" for char in API_KEY)
+    body = '{"error": "key ' + escaped + ' refused", "code": "UNAUTHORIZED"}'
+    responses.add(responses.POST, BATCH_URL, status=401, body=body, content_type="application/json")
+    with pytest.raises(SynapAuthError) as caught:
+        client.memories.batch_create(ONE)
+    assert API_KEY not in caught.value.message and API_KEY not in repr(caught.value.body)
