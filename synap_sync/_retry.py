@@ -2,8 +2,8 @@
 
 The service has no idempotency key, so a write is repeated only when that cannot store anything
 twice: it answered 429 or a 5xx other than a gateway's 502/504 (it did not act), the connection
-was never made, or every document carries a ``document_id`` (the service refuses the copy). Used by the transport's retry loop and by
-the bulk engine's chunk sender alike.
+was never made, or every document carries a ``document_id`` (the service refuses the copy). Used by
+the transport's retry loop and by the bulk engine's chunk sender alike.
 """
 
 from __future__ import annotations
