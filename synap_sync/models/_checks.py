@@ -57,13 +57,19 @@ def format_datetime(value: datetime) -> str:
     return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
-_JSON_SCALARS = frozenset({str, int, bool, type(None)})
+_JSON_SCALARS = frozenset({str, bool, type(None)})
+#: Integers JSON parsers read exactly (64 bits); a larger one is refused rather than rounded or refused later.
+_SMALLEST_INT, _LARGEST_INT = -(2**63), 2**64 - 1
 
 
 def check_json(value: Any, field: str, path: str, depth: int = 0) -> None:
     """Refuse what json.dumps would refuse or silently change: NaN, infinity, non-string keys, and
     nesting beyond `MAX_NESTING` (which also catches a container that holds itself)."""
     if type(value) in _JSON_SCALARS:
+        return
+    if isinstance(value, int) and not isinstance(value, bool):
+        if not _SMALLEST_INT <= value <= _LARGEST_INT:
+            raise refuse(field, f"{path} is an integer beyond 64 bits, which JSON readers cannot hold")
         return
     if depth >= MAX_NESTING and isinstance(value, (dict, list, tuple)):
         raise refuse(field, f"{path} is nested deeper than {MAX_NESTING} levels (or contains itself)")
@@ -82,7 +88,7 @@ def check_json(value: Any, field: str, path: str, depth: int = 0) -> None:
         if not math.isfinite(value):
             raise refuse(field, f"{path} is {value!r}; NaN and infinity are not valid JSON")
         return
-    if isinstance(value, (str, int)):
+    if isinstance(value, str):
         return
     raise refuse(field, f"{path} is a {type(value).__name__}, which is not JSON-serialisable")
 

@@ -6,6 +6,7 @@ model does and encodes it in one pass, without building the object.
 
 from __future__ import annotations
 
+import copy
 import enum
 import hashlib
 import json
@@ -33,8 +34,12 @@ _ENCODER = json.JSONEncoder(allow_nan=False)
 
 
 def encode_json(value: Any) -> bytes:
-    """The one JSON encoding every request body uses."""
-    return _ENCODER.encode(value).encode("ascii")
+    """The one JSON encoding every request body uses; what it cannot encode is a `SynapValidationError`
+    (the checks catch it first; this is the net under them)."""
+    try:
+        return _ENCODER.encode(value).encode("ascii")
+    except (ValueError, TypeError, RecursionError, OverflowError) as error:
+        raise refuse("documents", f"cannot be encoded as JSON: {type(error).__name__}: {error}") from None
 
 
 class DocumentType(str, enum.Enum):
@@ -143,6 +148,11 @@ class CreateMemoryRequest:
 
     def __attrs_post_init__(self) -> None:
         _check_fields(self.document, self.document_id, self.user_id, self.customer_id, self.scope, self.metadata)
+        # Its own copies of what was checked: the caller's dicts may change afterwards, this may not.
+        for name in ("document", "scope", "metadata"):
+            value = getattr(self, name)
+            if isinstance(value, dict):
+                object.__setattr__(self, name, copy.deepcopy(value))
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> "CreateMemoryRequest":
@@ -150,7 +160,11 @@ class CreateMemoryRequest:
         return cls(**_known_fields(data))
 
     def to_dict(self) -> Dict[str, Any]:
-        """The exact JSON object the official SDK sends: every field, nulls included."""
+        """The exact JSON object the official SDK sends: every field, nulls included.
+
+        The fields are checked again: ``metadata`` is a dict, and someone may have changed it in place.
+        """
+        _check_fields(self.document, self.document_id, self.user_id, self.customer_id, self.scope, self.metadata)
         return _wire(
             self.document,
             self.document_type,
