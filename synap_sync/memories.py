@@ -111,6 +111,7 @@ class Memories:
         progress: ProgressOption = None,
         derive_ids: bool = False,
         fail_already_stored: bool = False,
+        deadline: Optional[float] = None,
     ) -> IngestReport:
         """Stream any number of documents into Synap and account for every one.
 
@@ -132,9 +133,12 @@ class Memories:
             (`derive_document_id`), so resends, resumes and re-runs store it once.
         :param fail_already_stored: count a document the service already holds (a re-run) as failed
             (kind ``duplicate``) instead of succeeded (``already_stored``).
+        :param deadline: seconds the whole run may take; then it stops (`SynapTimeoutError` with
+            ``.report``), and the journal resumes it.
         :returns: an `IngestReport`.
         :raises SynapError: only an error that every request would meet (auth, credits, quota,
-            instance not ready, no such endpoint, a service that cannot be reached), with ``.report``.
+            instance not ready, no such endpoint, a service that cannot be reached, three chunks in a
+            row failing after every attempt), or the run's deadline, with ``.report``.
         :raises IngestInterrupted: Ctrl-C; a KeyboardInterrupt whose ``.report`` holds what was done.
         """
         run = self.ingest_iter(
@@ -148,6 +152,7 @@ class Memories:
             progress=progress,
             derive_ids=derive_ids,
             fail_already_stored=fail_already_stored,
+            deadline=deadline,
         )
         try:
             for _ in run:
@@ -171,6 +176,7 @@ class Memories:
         progress: ProgressOption = None,
         derive_ids: bool = False,
         fail_already_stored: bool = False,
+        deadline: Optional[float] = None,
     ) -> BulkIngestion:
         """The engine behind `ingest`: an iterator of one `IngestOutcome` per document as its chunk
         settles (not in input order), with the running ``report``. Same parameters as `ingest`.
@@ -185,6 +191,7 @@ class Memories:
             progress=progress,
             derive_ids=derive_ids,
             fail_already_stored=fail_already_stored,
+            deadline=deadline,
         ).check(self._transport.pool_maxsize)
         if isinstance(documents, (str, bytes, Mapping)) or documents is None:
             raise refuse("documents", f"must be an iterable of documents, not {type(documents).__name__}")

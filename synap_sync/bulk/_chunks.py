@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 from typing import Iterable, Iterator, List, Optional, Union
 
 import attrs
@@ -61,7 +62,16 @@ def chunk_documents(
     number = 0
     chunk = Chunk(0, [], [], [])
     size = BODY_OVERHEAD
-    for index, item in enumerate(documents):
+    items = iter(documents)
+    for index in itertools.count():
+        try:
+            item = next(items)
+        except StopIteration:
+            break
+        except Exception as error:
+            if chunk.indices:  # what was read before the input failed still goes, or is accounted for
+                yield chunk
+            raise error
         try:
             wire = wire_document(item)
         except SynapValidationError as error:

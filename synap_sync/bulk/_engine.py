@@ -17,7 +17,7 @@ from typing import Any, Dict, Iterable, Iterator, List, Optional, Set
 from .._clock import Clock
 from .._pace import Pacer
 from .._retry import RetryPolicy
-from ..errors import SynapError, SynapValidationError
+from ..errors import SynapError, SynapTimeoutError, SynapValidationError
 from ..models import DocumentInput
 from ._chunks import Chunk, chunk_documents, failed, replayed
 from ._journal import Journal
@@ -133,9 +133,10 @@ class BulkIngestion:
             thread.start()
         running = 1 + len(workers)
         failure: Optional[BaseException] = None
+        ends = None if options.deadline is None else started + options.deadline
         try:
             while running:
-                item = settled.get()
+                item = self._next_settled(settled, ends)
                 if item is _DONE:
                     running -= 1
                 elif isinstance(item, BaseException):
@@ -155,6 +156,21 @@ class BulkIngestion:
             if isinstance(failure, SynapError):
                 failure.report = self.report
             raise failure
+
+    def _next_settled(self, settled: "queue.Queue[Any]", ends: Optional[float]) -> Any:
+        """The next settled item; past the run's deadline, the error that ends it."""
+        if ends is None:
+            return settled.get()
+        while True:
+            remaining = ends - self._clock.now()
+            if remaining <= 0:
+                return SynapTimeoutError(
+                    f"the run's deadline of {self.options.deadline:g}s passed; the journal resumes it"
+                )
+            try:
+                return settled.get(timeout=min(remaining, _POLL_SECONDS * 4))
+            except queue.Empty:
+                continue
 
     def _stop(self) -> None:
         self._stopping.set()

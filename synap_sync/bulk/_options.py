@@ -37,6 +37,7 @@ class IngestOptions:
     progress: ProgressOption = None
     derive_ids: bool = False
     fail_already_stored: bool = False
+    deadline: Optional[float] = None
 
     def check(self, pool_maxsize: int) -> "IngestOptions":
         """Refuse a bad option by name, before anything is read or sent; returns self."""
@@ -76,6 +77,13 @@ class IngestOptions:
         )
         _require(isinstance(self.derive_ids, bool), "derive_ids", "must be True or False")
         _require(isinstance(self.fail_already_stored, bool), "fail_already_stored", "must be True or False")
+        deadline = self.deadline
+        _require(
+            deadline is None
+            or (isinstance(deadline, (int, float)) and not isinstance(deadline, bool) and deadline > 0),
+            "deadline",
+            "must be None or seconds > 0",
+        )
         return self
 
     def journal_settings(self) -> Dict[str, Any]:

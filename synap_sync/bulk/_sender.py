@@ -40,6 +40,9 @@ Poster = Callable[[bytes, int, bool], BatchCreateResponse]
 MAX_ATTEMPTS = 10
 #: 429s one chunk may meet before it is reported failed (the pace keeps them rare).
 MAX_THROTTLES = 100
+#: Chunks given up on one after another (no chunk settling between them) before the run stops: the
+#: service is failing for everyone, and an unattended run should say so, not burn hours.
+MAX_CHUNKS_GIVEN_UP = 3
 #: Errors about the key, the account or the instance: every other chunk would meet them too.
 RUN_STOPPING = (
     SynapAuthError,
@@ -107,6 +110,8 @@ class ChunkSender:
         self.stopping = threading.Event()
         #: Set once the service has answered anything: from then on it gets MAX_ATTEMPTS to come back.
         self.reached = threading.Event()
+        self._given_up_in_a_row = 0
+        self._lock = threading.Lock()
 
     def send(self, chunk: Chunk) -> List[IngestOutcome]:
         """Send ``chunk`` until every document in it is settled; raises `StopRun` for a run-ending error."""
@@ -148,7 +153,7 @@ class ChunkSender:
                 maybe_stored = maybe_stored or error.outcome_unknown
                 attempts += 1
                 if attempts >= self._attempt_limit():
-                    if _unreachable(error):
+                    if _unreachable(error) or self._one_more_given_up():
                         raise StopRun(error) from error
                     return failed(chunk, error, f"gave up after {attempts} attempts: "), False
                 delay = self.retry.delay(error, attempts)
@@ -159,7 +164,18 @@ class ChunkSender:
                 self.clock.sleep(delay)
                 continue
             self.reached.set()
+            with self._lock:
+                self._given_up_in_a_row = 0
             return acknowledged(chunk, reply.results, maybe_stored, self.fail_already_stored), True
+
+    def _one_more_given_up(self) -> bool:
+        """Count a chunk given up on; True when that makes MAX_CHUNKS_GIVEN_UP in a row."""
+        with self._lock:
+            self._given_up_in_a_row += 1
+            if self._given_up_in_a_row < MAX_CHUNKS_GIVEN_UP:
+                return False
+        log.error("ingest: stopping: %d chunks in a row failed after every attempt", MAX_CHUNKS_GIVEN_UP)
+        return True
 
     def _ends_run(self, error: SynapError) -> bool:
         return isinstance(error, RUN_STOPPING) or (self.fail_fast and isinstance(error, SynapValidationError))

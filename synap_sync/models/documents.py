@@ -295,6 +295,7 @@ def _wire_enum(wire_values: Dict[Any, str], convert: Callable[[Any], Any], value
     except (KeyError, TypeError):
         return str(convert(value).value)  # convert refuses the value, naming the field
 
+
 #: What `derive_document_id` hashes: the content and who and when it belongs to, not how it is processed.
 DERIVED_ID_FIELDS = ("document", "document_type", "document_created_at", "user_id", "customer_id", "scope")
 DERIVED_ID_PREFIX = "sha256-"

@@ -1,0 +1,108 @@
+"""The bulk engine's threads and queues, driven through a mocked transport or a fake poster: it stops,
+it never hangs, and it says what it did."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Dict, Iterator
+
+import pytest
+import requests
+import responses
+
+from synap_sync import SynapClient, SynapNetworkError, SynapServerError, SynapTimeoutError
+from synap_sync._retry import RetryPolicy
+from synap_sync.bulk import BulkIngestion, IngestOptions
+from synap_sync.bulk._sender import MAX_ATTEMPTS, MAX_CHUNKS_GIVEN_UP
+from synap_sync.testing import FakeClock
+
+from .conftest import API_KEY, BASE_URL
+from .replies import BATCH_URL, echo_batch
+
+
+def docs(count: int) -> Iterator[Dict[str, Any]]:
+    for index in range(count):
+        yield {"document": f"n{index}", "document_id": f"d{index}"}
+
+
+@responses.activate
+def test_a_service_failing_for_every_chunk_stops_the_run_with_its_report(tmp_path: Path) -> None:
+    journal = str(tmp_path / "run.journal")
+    clock = FakeClock()
+    client = SynapClient(api_key=API_KEY, base_url=BASE_URL, clock=clock)
+    responses.add(responses.POST, BATCH_URL, status=500, json={"error": "down"})
+    with pytest.raises(SynapServerError) as caught:
+        client.memories.ingest(docs(10_000), workers=4, journal=journal)  # 100 chunks
+    report = caught.value.report
+    sent = len(responses.calls)
+    # At most the chunks in flight when the third one in a row was given up, each with its attempts.
+    assert sent <= (MAX_CHUNKS_GIVEN_UP + 4) * MAX_ATTEMPTS
+    assert report is not None and report.failed == report.total and 0 < report.total < 10_000
+    assert sum(clock.sleeps) < 2 * 120  # twice one chunk's retry budget, at most
+
+    responses.reset()
+    responses.add_callback(responses.POST, BATCH_URL, callback=echo_batch)
+    resumed = client.memories.ingest(docs(10_000), workers=4, journal=journal)
+    assert (resumed.total, resumed.succeeded, resumed.failed) == (10_000, 10_000, 0)
+
+
+def test_the_run_deadline_stops_it_and_keeps_the_report() -> None:
+    clock = FakeClock()
+
+    def slow_post(body: bytes, count: int, repeatable: bool) -> Any:
+        clock.time += 1.0  # every post takes a second of the run's time
+        from synap_sync.models import BatchCreateResponse, CreateMemoryResponse
+
+        ids = [document["document_id"] for document in json.loads(body)["documents"]]
+        results = [CreateMemoryResponse(None, document_id, "queued") for document_id in ids]
+        return BatchCreateResponse(None, count, count, 0, results)
+
+    run = BulkIngestion(
+        docs(100_000),
+        IngestOptions(workers=1, deadline=5.0),
+        slow_post,
+        retry=RetryPolicy(),
+        clock=clock,
+        client_attempts=3,
+    )
+    with pytest.raises(SynapTimeoutError, match="deadline of 5s") as caught:
+        list(run)
+    assert caught.value.report is run.report and 0 < run.report.succeeded < 100_000
+
+
+def test_an_unexpected_exception_in_a_worker_ends_the_run_at_once() -> None:
+    def broken_post(body: bytes, count: int, repeatable: bool) -> Any:
+        raise RuntimeError("a bug")
+
+    run = BulkIngestion(
+        docs(50_000), IngestOptions(workers=4), broken_post, retry=RetryPolicy(), clock=FakeClock(), client_attempts=3
+    )
+    with pytest.raises(RuntimeError, match="a bug"):
+        list(run)
+    assert run.report.total < 50_000  # it did not read on to the end
+
+
+def test_an_input_that_fails_ends_the_run_with_its_own_exception_and_accounts_what_was_read() -> None:
+    def rows() -> Iterator[Dict[str, Any]]:
+        yield from docs(250)
+        raise ValueError("line 251 is garbage")
+
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        mock.add_callback(responses.POST, BATCH_URL, callback=echo_batch)
+        client = SynapClient(api_key=API_KEY, base_url=BASE_URL, clock=FakeClock())
+        run = client.memories.ingest_iter(rows(), workers=2)
+        with pytest.raises(ValueError, match="line 251"):
+            list(run)
+    assert run.report.total == 250  # acknowledged, or reported not sent: none unaccounted
+    assert {failure.kind for failure in run.report.failures} <= {"not_sent", "not_settled"}
+
+
+@responses.activate
+def test_a_connection_that_keeps_failing_stops_the_run_after_three_chunks() -> None:
+    client = SynapClient(api_key=API_KEY, base_url=BASE_URL, clock=FakeClock())
+    responses.add(responses.POST, BATCH_URL, body=requests.ConnectionError("reset by peer"))
+    with pytest.raises(SynapNetworkError) as caught:
+        client.memories.ingest(docs(5_000), workers=2)
+    assert caught.value.report is not None and caught.value.report.failed == caught.value.report.total
+    assert len(responses.calls) <= (MAX_CHUNKS_GIVEN_UP + 2) * 3
