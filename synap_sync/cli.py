@@ -12,6 +12,7 @@ import json
 import os
 import re
 import sys
+import tempfile
 from typing import IO, Any, Dict, Iterator, List, Optional, Sequence, Tuple
 
 from ._version import __version__
@@ -241,24 +242,41 @@ def run_serve(args: argparse.Namespace) -> int:
 
 # --- ingest --------------------------------------------------------------------------------------
 
-#: A line that could not become a request: (line number, reason, the line as read).
-Failure = Tuple[int, str, str]
+#: A line that could not become a request: (line number, reason, the line's bytes as read).
+Failure = Tuple[int, str, bytes]
+
+_BOM = b"\xef\xbb\xbf"
 
 
-def read_lines(stream: IO[str]) -> Iterator[Tuple[int, str]]:
-    """Numbered lines worth reading: blanks and ``#`` comments are skipped."""
+def read_lines(stream: IO[bytes]) -> Iterator[Tuple[int, bytes]]:
+    """Numbered lines worth reading, as bytes: blanks and ``#`` comments are skipped, a UTF-8 byte order
+    mark before the first line is dropped. Decoding is per line, so one bad line spoils only itself."""
     for number, line in enumerate(stream, start=1):
-        text = line.strip()
-        if text and not text.startswith("#"):
-            yield number, text
+        if number == 1 and line.startswith(_BOM):
+            line = line[len(_BOM) :]
+        raw = line.rstrip(b"\r\n")
+        text = raw.strip()
+        if text and not text.startswith(b"#"):
+            yield number, raw
 
 
-def parse_line(number: int, text: str) -> CreateMemoryRequest:
-    """One line to a checked request; raises SynapValidationError naming the line and field."""
+def parse_document(number: int, raw: bytes) -> Any:
+    """One line's JSON; raises SynapValidationError naming the line for text that is not UTF-8 or not JSON."""
     try:
-        data = json.loads(text)
-    except ValueError as error:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise SynapValidationError(
+            f"line {number}: not UTF-8 text (byte 0x{raw[error.start]:02x} at column {error.start + 1})"
+        ) from None
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError) as error:
         raise SynapValidationError(f"line {number}: not valid JSON ({error})") from None
+
+
+def parse_line(number: int, raw: bytes) -> CreateMemoryRequest:
+    """One line to a checked request; raises SynapValidationError naming the line and field."""
+    data = parse_document(number, raw)
     try:
         return CreateMemoryRequest.from_dict(data)
     except SynapValidationError as error:
@@ -266,11 +284,11 @@ def parse_line(number: int, text: str) -> CreateMemoryRequest:
 
 
 @contextlib.contextmanager
-def open_input(path: str) -> Iterator[IO[str]]:
+def open_input(path: str) -> Iterator[IO[bytes]]:
     if path == "-":
-        yield sys.stdin
+        yield sys.stdin.buffer
         return
-    with open(path, encoding="utf-8") as stream:
+    with open(path, "rb") as stream:
         yield stream
 
 
@@ -282,10 +300,30 @@ def failures_path(args: argparse.Namespace) -> str:
 
 def write_failures(path: str, failures: List[Failure]) -> None:
     """Failed lines verbatim, each after a comment with its number and reason: fix, then re-run."""
-    with open(path, "w", encoding="utf-8") as stream:
-        stream.write("# synap-sync failures: fix the lines below and run `synap-sync ingest` on this file\n")
-        for number, reason, text in failures:
-            stream.write(f"# line {number}: {reason}\n{text}\n")
+    with open(path, "wb") as stream:
+        stream.write(b"# synap-sync failures: fix the lines below and run `synap-sync ingest` on this file\n")
+        for number, reason, raw in failures:
+            stream.write(f"# line {number}: {reason}\n".encode("utf-8") + raw + b"\n")
+
+
+def keep_failures(target: str, failures: List[Failure]) -> None:
+    """Write the failures file; if it cannot be written (a full disk, a read-only folder), write it in the
+    temporary folder and say so; if that fails too, print the lines. They are never lost."""
+    fallback = os.path.join(tempfile.gettempdir(), f"synap-sync-{os.getpid()}.failed.jsonl")
+    problem: Optional[OSError] = None
+    for place in (target, fallback):
+        try:
+            write_failures(place, failures)
+        except OSError as error:
+            problem = problem or error
+            continue
+        if problem is not None:
+            print(f"synap-sync: cannot write {target} ({problem.strerror or problem})", file=sys.stderr)
+        print(f"failed lines written to {place}", file=sys.stderr)
+        return
+    print(f"synap-sync: cannot write {target} ({problem}); the failed lines follow", file=sys.stderr)
+    for number, reason, raw in failures:
+        print(f"# line {number}: {reason}\n{raw.decode('utf-8', 'replace')}", file=sys.stderr)
 
 
 def run_ingest(args: argparse.Namespace) -> int:
@@ -299,6 +337,11 @@ def run_ingest(args: argparse.Namespace) -> int:
                     run.ingest()
                 except SynapError as error:
                     print(f"synap-sync: the run stopped: {error}", file=sys.stderr)
+                    if isinstance(error, SynapJournalError):
+                        print(
+                            "synap-sync: --journal FILE puts the journal elsewhere; --no-journal keeps none",
+                            file=sys.stderr,
+                        )
                     summarise(args, run)
                     return exit_code_for(error)
                 except KeyboardInterrupt:
@@ -326,12 +369,12 @@ def ingest_options(args: argparse.Namespace) -> Dict[str, Any]:
     }
 
 
-def dry_run(stream: IO[str]) -> int:
+def dry_run(stream: IO[bytes]) -> int:
     total = bad = 0
-    for number, text in read_lines(stream):
+    for number, raw in read_lines(stream):
         total += 1
         try:
-            parse_line(number, text)
+            parse_line(number, raw)
         except SynapValidationError as error:
             bad += 1
             print(error.message, file=sys.stderr)
@@ -345,7 +388,7 @@ _ITEM_PREFIX = re.compile(r"^documents\[\d+\]\.")
 class IngestRun:
     """Feeds a JSON Lines stream to the bulk engine and maps every outcome back to its line."""
 
-    def __init__(self, client: SynapClient, stream: IO[str], options: Dict[str, Any]) -> None:
+    def __init__(self, client: SynapClient, stream: IO[bytes], options: Dict[str, Any]) -> None:
         self.client = client
         self.stream = stream
         self.options = options
@@ -353,20 +396,20 @@ class IngestRun:
         self.failures: List[Failure] = []
         #: What the engine counted (lines that were not JSON never reach it).
         self.report = IngestReport()
-        #: Lines handed to the engine and not yet settled, by input index: (line number, text).
-        self.pending: Dict[int, Tuple[int, str]] = {}
+        #: Lines handed to the engine and not yet settled, by input index: (line number, bytes).
+        self.pending: Dict[int, Tuple[int, bytes]] = {}
 
     def documents(self) -> Iterator[Any]:
-        """Parsed lines; one that is not JSON is a failure of its own, never sent."""
+        """Parsed lines; one that is not UTF-8 JSON is a failure of its own, never sent."""
         index = 0
-        for number, text in read_lines(self.stream):
+        for number, raw in read_lines(self.stream):
             self.total += 1
             try:
-                document = json.loads(text)
-            except ValueError as error:
-                self.failures.append((number, f"not valid JSON ({error})", text))
+                document = parse_document(number, raw)
+            except SynapValidationError as error:
+                self.failures.append((number, error.message.split(": ", 1)[1], raw))
                 continue
-            self.pending[index] = (number, text)
+            self.pending[index] = (number, raw)
             index += 1
             yield document
 
@@ -401,9 +444,7 @@ def summarise(args: argparse.Namespace, run: IngestRun) -> int:
         return EXIT_OK
     for number, reason, _ in failures[:20]:
         print(f"  line {number}: {reason}", file=sys.stderr)
-    target = failures_path(args)
-    write_failures(target, failures)
-    print(f"failed lines written to {target}", file=sys.stderr)
+    keep_failures(failures_path(args), failures)
     return EXIT_PARTIAL
 
 
@@ -438,7 +479,7 @@ def run_demo(args: argparse.Namespace) -> int:
     sample = os.path.join(os.path.dirname(__file__), "data", "sample_conversations.jsonl")
     with Emulator(completion_seconds=1.0) as emulator:
         print(f"started a local Synap emulator at {emulator.base_url} (nothing leaves this machine)")
-        with SynapClient(api_key="synap_demo_key", base_url=emulator.base_url) as client, open(sample) as stream:
+        with SynapClient(api_key="synap_demo_key", base_url=emulator.base_url) as client, open(sample, "rb") as stream:
             run = IngestRun(client, stream, {"workers": 4})
             run.ingest()
             total, failures = run.total, run.failures

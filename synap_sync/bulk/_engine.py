@@ -332,7 +332,7 @@ class BulkIngestion:
                 try:
                     outcomes = self._sender.send(chunk)
                 except StopRun as stop:
-                    outcomes = failed(chunk, stop.error)
+                    outcomes = stop.outcomes or failed(chunk, stop.error)
                     self._stop()
                     self._deliver(settled, stop.error)
                 self._deliver(settled, outcomes, chunk.number)

@@ -48,41 +48,66 @@ class Journal:
         self._lock = threading.Lock()
         self._closed = False
         header = {"journal": FORMAT, "version": VERSION, **settings}
-        existing = os.path.exists(path) and os.path.getsize(path) > 0
-        if existing:
-            self._load(header)
-        self._file = open(path, "a", encoding="utf-8")
-        if not existing:
-            self._append(header)
-            _fsync_directory(path)
+        try:
+            existing = os.path.exists(path) and os.path.getsize(path) > 0
+            if existing:
+                self._load(header)
+            self._file = open(path, "a", encoding="utf-8")
+            if not existing:
+                self._append(header)
+                _fsync_directory(path)
+        except OSError as error:
+            raise SynapJournalError(
+                f"cannot write the journal {path} ({error.strerror or error}): choose another place for it, "
+                "or run without one",
+                path=path,
+            ) from None
 
     def _load(self, header: Dict[str, Any]) -> None:
+        """Read an earlier run's records; a file that is not this run's journal is refused untouched."""
         with open(self.path, "rb") as stream:
             content = stream.read()
         complete = content[: content.rfind(b"\n") + 1]
-        if len(complete) != len(content):
-            with open(self.path, "r+b") as stream:  # drop the torn line a kill left behind
-                stream.truncate(len(complete))
-        lines = complete.decode("utf-8").splitlines()
-        try:
-            records = [json.loads(line) for line in lines]
-        except ValueError as error:
+        if not _is_journal_header(complete.split(b"\n", 1)[0]):
             raise SynapJournalError(
-                f"journal {self.path} is damaged ({error}); delete it to start over", path=self.path
-            ) from None
-        if not records or {key: records[0].get(key) for key in header} != header:
-            found = records[0] if records else {}
+                f"{self.path} is not a synap-sync journal; it was left untouched. Give another journal path, "
+                "or run without one",
+                path=self.path,
+            )
+        records = self._records(complete)
+        if {key: records[0].get(key) for key in header} != header:
             raise SynapJournalError(
-                f"journal {self.path} was written by a run with other settings ({_settings_text(found)}); "
+                f"journal {self.path} was written by a run with other settings ({_settings_text(records[0])}); "
                 f"this run has {_settings_text(header)}. Use the same settings, or another journal path",
                 path=self.path,
             )
-        for record in records[1:]:
-            self._replay(record)
+        try:
+            for record in records[1:]:
+                self._replay(record)
+        except (KeyError, TypeError, ValueError, AttributeError):
+            raise self._damaged("a record has the wrong shape") from None
+        if len(complete) != len(content):
+            with open(self.path, "r+b") as stream:  # drop the torn line a kill left behind
+                stream.truncate(len(complete))
+
+    def _records(self, complete: bytes) -> List[Dict[str, Any]]:
+        try:
+            records = [json.loads(line) for line in complete.decode("utf-8").splitlines()]
+        except (ValueError, RecursionError) as error:  # UnicodeDecodeError is a ValueError
+            raise self._damaged(str(error)) from None
+        if not all(isinstance(record, dict) for record in records):
+            raise self._damaged("a line is not a JSON object")
+        return records
+
+    def _damaged(self, reason: str) -> SynapJournalError:
+        return SynapJournalError(
+            f"journal {self.path} is damaged ({reason}); delete it to start over, or run without a journal",
+            path=self.path,
+        )
 
     def _replay(self, record: Dict[str, Any]) -> None:
         if "sent" in record:
-            self.chunks[record["sent"]] = ChunkRecord(record["fingerprint"], record["indices"])
+            self.chunks[record["sent"]] = ChunkRecord(str(record["fingerprint"]), list(record["indices"]))
         elif "done" in record:
             chunk = self.chunks[record["done"]]
             chunk.failed = [_failure(*entry) for entry in record["failed"]]
@@ -116,9 +141,16 @@ class Journal:
         with self._lock:
             if self._closed:  # a worker still sending when the run returned: its chunk stays "in flight"
                 return
-            self._file.write(line)
-            self._file.flush()
-            os.fsync(self._file.fileno())
+            try:
+                self._file.write(line)
+                self._file.flush()
+                os.fsync(self._file.fileno())
+            except OSError as error:
+                raise SynapJournalError(
+                    f"cannot write the journal {self.path} ({error.strerror or error}); the run stopped, and what "
+                    "the service acknowledged is in the report",
+                    path=self.path,
+                ) from None
 
     def close(self) -> None:
         with self._lock:
@@ -129,6 +161,14 @@ class Journal:
 def _failure(index: int, document_id: Optional[str], reason: str, kind: str = "rejected") -> JournaledFailure:
     """A journaled refusal; journals written before failures had kinds hold three fields."""
     return (index, document_id, reason, kind)
+
+
+def _is_journal_header(line: bytes) -> bool:
+    try:
+        header = json.loads(line)
+    except (ValueError, RecursionError):
+        return False
+    return isinstance(header, dict) and header.get("journal") == FORMAT
 
 
 def _settings_text(record: Dict[str, Any]) -> str:

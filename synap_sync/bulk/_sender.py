@@ -20,6 +20,7 @@ from ..errors import (
     SynapInstanceBuildFailedError,
     SynapInstanceNotReadyError,
     SynapInsufficientCreditsError,
+    SynapJournalError,
     SynapNetworkError,
     SynapNotFoundError,
     SynapQuotaExceededError,
@@ -57,11 +58,12 @@ UNKNOWN_OUTCOME = "outcome unknown (it may have been stored); not resent, as not
 
 
 class StopRun(Exception):
-    """A chunk met an error that ends the whole run."""
+    """A chunk met an error that ends the whole run; ``outcomes`` are its own, when it had settled."""
 
-    def __init__(self, error: SynapError) -> None:
+    def __init__(self, error: SynapError, outcomes: Optional[List[IngestOutcome]] = None) -> None:
         super().__init__(str(error))
         self.error = error
+        self.outcomes = outcomes
 
 
 class SendCounts:
@@ -115,12 +117,18 @@ class ChunkSender:
 
     def send(self, chunk: Chunk) -> List[IngestOutcome]:
         """Send ``chunk`` until every document in it is settled; raises `StopRun` for a run-ending error."""
-        if self.journal is not None and chunk.record is None:
-            self.journal.sent(chunk.number, chunk.fingerprint(), chunk.indices)
+        try:
+            if self.journal is not None and chunk.record is None:
+                self.journal.sent(chunk.number, chunk.fingerprint(), chunk.indices)
+        except SynapJournalError as error:
+            raise StopRun(error) from error
         # A chunk the journal saw sent by a run that died may already be stored.
         outcomes, final = self._send(chunk, maybe_stored=chunk.record is not None)
         if final:
-            self.settle(chunk, outcomes)
+            try:
+                self.settle(chunk, outcomes)
+            except SynapJournalError as error:  # the service's answers stand; the run cannot go on
+                raise StopRun(error, outcomes) from error
         return outcomes
 
     def _send(self, chunk: Chunk, maybe_stored: bool) -> Tuple[List[IngestOutcome], bool]:
@@ -153,9 +161,10 @@ class ChunkSender:
                 maybe_stored = maybe_stored or error.outcome_unknown
                 attempts += 1
                 if attempts >= self._attempt_limit():
+                    given_up = failed(chunk, error, f"gave up after {attempts} attempts: ")
                     if _unreachable(error) or self._one_more_given_up():
-                        raise StopRun(error) from error
-                    return failed(chunk, error, f"gave up after {attempts} attempts: "), False
+                        raise StopRun(error, given_up) from error
+                    return given_up, False
                 delay = self.retry.delay(error, attempts)
                 self.counts.add(retries=1)
                 log.warning(

@@ -17,7 +17,7 @@ from typing import Any, Callable, Dict, Iterator, List, Tuple
 
 import pytest
 
-from synap_sync import SynapAuthError, SynapClient, SynapJournalError, SynapValidationError
+from synap_sync import SynapAuthError, SynapClient, SynapJournalError, SynapServerError, SynapValidationError
 from synap_sync.bulk import IngestOutcome
 from synap_sync.emulator import Emulator
 
@@ -240,13 +240,16 @@ def test_chunks_given_up_on_are_retried_by_a_resumed_run(tmp_path: Path, no_back
     journal = str(tmp_path / "run.journal")
     with Emulator(fault_rate=1.0, fault_kinds=["503"]) as failing:
         client = no_backoff(failing.base_url)
-        first = client.memories.ingest(docs(250), journal=journal)
+        with pytest.raises(SynapServerError) as caught:  # three chunks in a row given up: the run stops
+            client.memories.ingest(docs(250), journal=journal)
         attempts = failing.requests["POST /api/v1/memories/batch"]
     with Emulator() as healthy:
         client = no_backoff(healthy.base_url)
         second = client.memories.ingest(docs(250), journal=journal)
+    first = caught.value.report
     assert (first.failed, attempts) == (250, 3 * 10)
     assert "gave up after 10 attempts" in first.failures[0].error_message
+    assert {failure.kind for failure in first.failures} == {"server"}
     assert (second.succeeded, second.resumed) == (250, 0)
 
 

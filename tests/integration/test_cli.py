@@ -213,3 +213,97 @@ def test_no_journal_sends_everything_again(tmp_path: Path) -> None:
         second = synap_sync(*arguments)
     assert second.returncode == EXIT_OK and "failed 0; already stored 3" in second.stdout
     assert not (tmp_path / "in.jsonl.journal").exists()
+
+
+def assert_no_traceback(result: subprocess.CompletedProcess) -> None:
+    assert "Traceback" not in result.stderr and "Traceback" not in result.stdout, result.stderr
+
+
+def test_undecodable_lines_are_reported_by_number_and_the_good_lines_still_go(tmp_path: Path) -> None:
+    source = tmp_path / "in.jsonl"
+    content = (good(1) + "\n" + good(2) + "\n").encode() + '{"document": "caf\xe9"}\n'.encode("latin-1")
+    content += (good(3) + "\n").encode() + b"\x00\xff\xfe binary\n"
+    source.write_bytes(content)
+    with Emulator() as emulator:
+        result = synap_sync("ingest", str(source), "--api-key", "k", "--base-url", emulator.base_url, "--no-journal")
+        stored = len(emulator.stored_documents())
+    assert_no_traceback(result)
+    assert result.returncode == EXIT_PARTIAL and stored == 3
+    assert "line 3: not UTF-8" in result.stderr and "line 5: not UTF-8" in result.stderr
+    assert source.read_bytes() == content
+    failed = (tmp_path / "in.jsonl.failed.jsonl").read_bytes()
+    assert '{"document": "caf\xe9"}'.encode("latin-1") in failed  # verbatim, to be fixed and re-run
+
+
+def test_a_byte_order_mark_is_accepted(tmp_path: Path) -> None:
+    source = tmp_path / "in.jsonl"
+    source.write_bytes(b"\xef\xbb\xbf" + (good(1) + "\n" + good(2) + "\n").encode())
+    with Emulator() as emulator:
+        result = synap_sync("ingest", str(source), "--api-key", "k", "--base-url", emulator.base_url)
+    assert result.returncode == EXIT_OK and "failed 0" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "journal",
+    [
+        b'{"journal": "synap-sync journal", "version": 1, "chunk_size": 100, "max_chunk_bytes": null, '
+        b'"fail_fast": false}\n{"sent": "x"}\n',
+        b'{"journal": "synap-sync journal", "version": 1, "chunk_size": 100, "max_chunk_bytes": null, '
+        b'"fail_fast": false}\n{"done": 0, "failed": []}\n',
+        b"[1, 2, 3]\n",
+        b'{"journal": "synap-sync journal", "version": 1, "chunk_size": 100, "max_chunk_bytes": null, '
+        b'"fail_fast": false}\n\xff\xfe\n',
+    ],
+    ids=["wrong-shape", "missing-field", "list-header", "not-utf8"],
+)
+def test_a_damaged_journal_is_a_clear_message_and_exit_2(tmp_path: Path, journal: bytes) -> None:
+    source = write_lines(tmp_path / "in.jsonl", [good(1)])
+    (tmp_path / "in.jsonl.journal").write_bytes(journal)
+    with Emulator() as emulator:
+        result = synap_sync("ingest", str(source), "--api-key", "k", "--base-url", emulator.base_url)
+        sent = emulator.request_count
+    assert_no_traceback(result)
+    assert result.returncode == EXIT_USAGE and sent == 0
+    assert "journal" in result.stderr and "--no-journal" in result.stderr
+    assert (tmp_path / "in.jsonl.journal").read_bytes() == journal
+
+
+def test_a_file_that_is_not_a_journal_is_never_written_to(tmp_path: Path) -> None:
+    source = write_lines(tmp_path / "in.jsonl", [good(1)])
+    notes = tmp_path / "notes.txt"
+    original = b"my notes, line one\nand a second line with no newline at the end"
+    notes.write_bytes(original)
+    with Emulator() as emulator:
+        result = synap_sync(
+            "ingest", str(source), "--api-key", "k", "--base-url", emulator.base_url, "--journal", str(notes)
+        )
+    assert_no_traceback(result)
+    assert result.returncode == EXIT_USAGE and "not a synap-sync journal" in result.stderr
+    assert notes.read_bytes() == original
+
+
+def test_a_journal_that_cannot_be_written_is_named_and_nothing_is_sent(tmp_path: Path) -> None:
+    source = write_lines(tmp_path / "in.jsonl", [good(1)])
+    journal = tmp_path / "no-such-folder" / "run.journal"
+    with Emulator() as emulator:
+        result = synap_sync(
+            "ingest", str(source), "--api-key", "k", "--base-url", emulator.base_url, "--journal", str(journal)
+        )
+        sent = emulator.request_count
+    assert_no_traceback(result)
+    assert result.returncode == EXIT_USAGE and sent == 0
+    assert f"cannot write the journal {journal}" in result.stderr and "cannot read" not in result.stderr
+
+
+def test_failed_lines_are_kept_when_the_failures_file_cannot_be_written(tmp_path: Path) -> None:
+    source = write_lines(tmp_path / "in.jsonl", [good(1), '{"document": ""}'])
+    target = tmp_path / "no-such-folder" / "failed.jsonl"
+    with Emulator() as emulator:
+        result = synap_sync(
+            "ingest", str(source), "--api-key", "k", "--base-url", emulator.base_url, "--failures", str(target)
+        )
+    assert_no_traceback(result)
+    assert result.returncode == EXIT_PARTIAL and f"cannot write {target}" in result.stderr
+    written_to = result.stderr.split("failed lines written to ", 1)[1].strip()
+    assert '{"document": ""}' in Path(written_to).read_text()
+    os.unlink(written_to)
