@@ -231,6 +231,13 @@ def run_serve(args: argparse.Namespace) -> int:
         print(f"synap-sync serve: {error}", file=sys.stderr)
         return EXIT_USAGE
     print(f"Synap emulator listening on {emulator.base_url}", flush=True)
+    if emulator.exposed:
+        print(
+            f"synap-sync serve: warning: listening on {args.host}, beyond this machine, and accepting any key; "
+            "pass --api-key KEY to require one",
+            file=sys.stderr,
+            flush=True,
+        )
     try:
         emulator.wait()
     except KeyboardInterrupt:

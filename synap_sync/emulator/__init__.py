@@ -9,13 +9,13 @@ Knobs reproduce what production does to a client: accepted keys, a per-key rate 
 
 from __future__ import annotations
 
+import ipaddress
 import threading
 import time
-from http.server import ThreadingHTTPServer
 from types import TracebackType
 from typing import Any, Optional, Type
 
-from ._http import Handler
+from ._http import Server
 from ._limits import FAULT_KINDS
 from ._service import Service
 
@@ -40,8 +40,13 @@ class Emulator(Service):
         super().__init__(**knobs)
         self.host = host
         self.port = port
-        self._server: Optional[ThreadingHTTPServer] = None
+        self._server: Optional[Server] = None
         self._thread: Optional[threading.Thread] = None
+
+    @property
+    def exposed(self) -> bool:
+        """True when bound beyond loopback while accepting any key: anyone who can reach it can use it."""
+        return self.api_keys is None and not _is_loopback(self.host)
 
     @property
     def base_url(self) -> str:
@@ -54,9 +59,7 @@ class Emulator(Service):
 
     def start(self) -> "Emulator":
         """Bind the port and serve from a daemon thread."""
-        server = ThreadingHTTPServer((self.host, self.port), Handler)
-        server.daemon_threads = True
-        server.emulator = self  # type: ignore[attr-defined]
+        server = Server((self.host, self.port), self)
         self._server = server
         self._thread = threading.Thread(
             target=server.serve_forever, args=(_POLL_SECONDS,), name="synap-emulator", daemon=True
@@ -92,3 +95,12 @@ class Emulator(Service):
         traceback: Optional[TracebackType],
     ) -> None:
         self.stop()
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

@@ -239,8 +239,8 @@ class Service:
                 return 405, {"detail": "Method Not Allowed"}, {}
             try:
                 payload = json.loads(body.decode("utf-8"))
-            except (UnicodeDecodeError, ValueError):
-                return _error(400, "request body is not valid JSON", "INVALID_INPUT")
+            except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
+                return _error(400, "request body is not valid JSON (or nested too deeply)", "INVALID_INPUT")
             if path.endswith("/batch"):
                 return self._batch(payload)
             return self._create(payload)

@@ -1,0 +1,109 @@
+"""The emulator as a server on a shared host: malformed requests, huge bodies, crowds of idle connections."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import threading
+import time
+from typing import List
+
+import pytest
+
+from synap_sync import SynapClient
+from synap_sync.emulator import Emulator
+from synap_sync.emulator._http import MAX_BODY_BYTES, MAX_CONNECTIONS
+
+
+def exchange(emulator: Emulator, raw: bytes, timeout: float = 1.0) -> bytes:
+    """Send raw bytes and read the answer until the server closes or ``timeout`` passes."""
+    host, port = emulator.base_url.rsplit("/", 1)[1].split(":")
+    with socket.create_connection((host, int(port)), timeout=timeout) as connection:
+        connection.sendall(raw)
+        answer = b""
+        try:
+            while b"\r\n\r\n" not in answer or len(answer) < answer.find(b"\r\n\r\n") + 20:
+                piece = connection.recv(65536)
+                if not piece:
+                    break
+                answer += piece
+        except socket.timeout:
+            pass
+    return answer
+
+
+@pytest.mark.parametrize(
+    "raw, status",
+    [
+        (b"GARBAGE\r\n\r\n", b"400"),
+        (b"\x00\xff\xfe\r\n\r\n", b"400"),
+        (b"POST /api/v1/memories/batch HTTP/1.1\r\nContent-Length: abc\r\n\r\n", b"400"),
+        (b"POST /api/v1/memories/batch HTTP/1.1\r\nContent-Length: -1\r\n\r\n", b"400"),
+        (
+            b"POST /api/v1/memories/batch HTTP/1.1\r\nAuthorization: Bearer k\r\nContent-Length: 200000\r\n\r\n"
+            + b"[" * 100_000
+            + b"]" * 100_000,
+            b"400",
+        ),
+        (
+            f"POST /api/v1/memories/batch HTTP/1.1\r\nContent-Length: {300 * 1024 * 1024}\r\n\r\n".encode()
+            + b"x" * 65536,
+            b"413",
+        ),
+    ],
+    ids=["garbage-line", "binary-line", "length-abc", "length-negative", "deep-json", "300MB-body"],
+)
+def test_every_malformed_request_is_answered_promptly(raw: bytes, status: bytes) -> None:
+    with Emulator() as emulator:
+        started = time.monotonic()
+        answer = exchange(emulator, raw)
+        elapsed = time.monotonic() - started
+    assert answer.split(b" ", 2)[1] == status, answer[:200]
+    assert elapsed < 1.0
+
+
+def test_a_crowd_of_idle_connections_is_bounded_and_a_real_client_still_gets_through() -> None:
+    with Emulator() as emulator:
+        host, port = emulator.base_url.rsplit("/", 1)[1].split(":")
+        idle: List[socket.socket] = []
+        try:
+            for _ in range(MAX_CONNECTIONS + 200):
+                idle.append(socket.create_connection((host, int(port)), timeout=5))
+            waited_until = time.monotonic() + 10
+            while emulator.connections < len(idle) and time.monotonic() < waited_until:
+                time.sleep(0.05)  # polling a condition: the server has accepted every connection
+            threads = threading.active_count()
+            client = SynapClient(api_key="synap_k", base_url=emulator.base_url, deadline=5.0)
+            started = time.monotonic()
+            batch = client.memories.batch_create([{"document": "User: hi", "document_id": "real"}])
+            elapsed = time.monotonic() - started
+        finally:
+            for connection in idle:
+                connection.close()
+    assert emulator.connections >= MAX_CONNECTIONS + 200  # all were accepted...
+    assert threads <= MAX_CONNECTIONS + 20  # ...but never more than MAX_CONNECTIONS served at once
+    assert batch.succeeded == 1 and elapsed < 2.0
+
+
+def test_serving_beyond_loopback_with_any_key_warns() -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "synap_sync", "serve", "--host", "0.0.0.0", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None and process.stderr is not None
+        assert process.stdout.readline().startswith("Synap emulator listening on")
+        warning = process.stderr.readline()
+    finally:
+        process.terminate()
+        process.wait(10)
+    assert "warning" in warning and "--api-key" in warning
+
+
+def test_the_body_bound_is_far_above_any_real_batch() -> None:
+    batch = {"documents": [{"document": "x" * 100_000} for _ in range(100)], "fail_fast": False}
+    assert len(json.dumps(batch)) < MAX_BODY_BYTES
