@@ -78,6 +78,16 @@ class CallOptions:
     wait_when_throttled: bool = True
 
 
+class CallRecord:
+    """What happened inside one call, for a caller that reads the reply in its light."""
+
+    __slots__ = ("resent_after_unknown",)
+
+    def __init__(self) -> None:
+        #: An attempt whose outcome was unknown (it may have been stored) was followed by a resend.
+        self.resent_after_unknown = False
+
+
 def new_correlation_id(prefix: str) -> str:
     """A unique, printable id in the official SDK's form: ``syn_<prefix>_<ms>_<6 hex>``."""
     return f"syn_{prefix}_{int(time.time() * 1000)}_{random.getrandbits(24):06x}"
@@ -167,12 +177,14 @@ class Transport:
         body: Optional[bytes] = None,
         correlation_id: Optional[str] = None,
         repeatable: Optional[bool] = None,
+        record: Optional[CallRecord] = None,
     ) -> Any:
         """Send one call, retrying where the contract allows, and return the reply's parsed JSON.
 
         :param body: the encoded JSON body, or None.
         :param repeatable: may a request whose outcome is unknown be sent again? Defaults to True for
             GET and False otherwise.
+        :param record: told whether a resend followed an attempt that may have been acted on.
         :raises SynapError: the mapped failure of the last attempt, or `SynapTimeoutError` /
             `SynapRateLimitError` when the deadline leaves no time for what must come next.
         """
@@ -201,6 +213,8 @@ class Transport:
                 if deadline is not None and self.clock.now() + delay > deadline:
                     raise
                 log.info("retrying %s %s in %.2fs after: %s", method, path, delay, error)
+                if record is not None and error.outcome_unknown:
+                    record.resent_after_unknown = True
                 self.clock.sleep(delay)
 
     def _may_wait_for_pace(

@@ -10,7 +10,7 @@ from urllib.parse import quote
 import attrs
 
 from ._constants import BATCH_PATH, CREATE_PATH, MAX_BATCH_SIZE, STATUS_PATH
-from ._transport import CallOptions, Transport
+from ._transport import CallOptions, CallRecord, Transport
 from .bulk import BulkIngestion, IngestOptions, IngestReport, ProgressOption
 from .errors import IngestInterrupted, SynapProtocolError, SynapTimeoutError, SynapValidationError
 from .models import (
@@ -74,7 +74,10 @@ class Memories:
             return _merge(items, wires, refusals, None, correlation_id)
         body = encode_json({"documents": valid, "fail_fast": fail_fast})
         repeatable = all(wire["document_id"] for wire in valid)
-        reply = self._post_batch(body, len(valid), repeatable, self._options, correlation_id)
+        record = CallRecord()
+        reply = self._post_batch(body, len(valid), repeatable, self._options, correlation_id, record)
+        if record.resent_after_unknown:
+            _count_lost_first_attempts(reply)
         return _merge(items, wires, refusals, reply, correlation_id)
 
     def _post_batch(
@@ -84,11 +87,12 @@ class Memories:
         repeatable: bool,
         options: CallOptions,
         correlation_id: Optional[str] = None,
+        record: Optional[CallRecord] = None,
     ) -> BatchCreateResponse:
         """POST an encoded batch of ``count`` documents; the reply must hold ``count`` results."""
         correlation_id = correlation_id or self._transport.new_correlation_id()
         reply = self._transport.request(
-            "POST", BATCH_PATH, options, body=body, correlation_id=correlation_id, repeatable=repeatable
+            "POST", BATCH_PATH, options, body=body, correlation_id=correlation_id, repeatable=repeatable, record=record
         )
         parsed = BatchCreateResponse.from_dict(reply, correlation_id)
         if len(parsed.results) != count:
@@ -302,6 +306,16 @@ class Memories:
                     correlation_id=current.correlation_id,
                 )
             clock.sleep(min(poll_interval_seconds, remaining))
+
+
+def _count_lost_first_attempts(reply: BatchCreateResponse) -> None:
+    """After a resend of a batch whose first answer was lost, an "already ingested" refusal means the
+    first attempt stored the document: it counts as accepted, ``deduplicated``."""
+    for result in reply.results:
+        if not result.ok and result.says_already_stored:
+            result.deduplicated = True
+            reply.succeeded += 1
+            reply.failed -= 1
 
 
 def _as_items(documents: Any) -> List[DocumentInput]:

@@ -548,3 +548,24 @@ def test_a_key_spelled_with_json_escapes_is_removed_too(client: SynapClient) -> 
     with pytest.raises(SynapAuthError) as caught:
         client.memories.batch_create(ONE)
     assert API_KEY not in caught.value.message and API_KEY not in repr(caught.value.body)
+
+
+def refused_as_stored(message: str) -> Dict[str, Any]:
+    failed = {"ingestion_id": None, "document_id": "d-1", "status": "failed", "error_message": message}
+    return {"batch_id": None, "total": 1, "succeeded": 0, "failed": 1, "results": [failed]}
+
+
+@responses.activate
+def test_a_resend_after_a_lost_reply_reads_already_ingested_as_stored(client: SynapClient) -> None:
+    responses.add(responses.POST, BATCH_URL, body=dropped_connection())
+    responses.add(responses.POST, BATCH_URL, json=refused_as_stored("document_id 'd-1' was already ingested"))
+    batch = client.memories.batch_create(ONE_WITH_ID)
+    assert (batch.succeeded, batch.failed, batch.failures) == (1, 0, [])
+    assert batch.results[0].ok and batch.results[0].deduplicated
+
+
+@responses.activate
+def test_already_ingested_on_a_first_send_stays_a_refusal_for_batch_create(client: SynapClient) -> None:
+    responses.add(responses.POST, BATCH_URL, json=refused_as_stored("already ingested"))
+    batch = client.memories.batch_create(ONE_WITH_ID)
+    assert (batch.succeeded, batch.failed) == (0, 1) and not batch.results[0].deduplicated

@@ -101,15 +101,6 @@ def chunk_documents(
         yield chunk
 
 
-def looks_like_duplicate(message: Optional[str]) -> bool:
-    """Does a refusal say the document_id was stored already? The wording is not fixed, so any of
-    "already ingested / stored / exists" or "duplicate" counts, whatever the case."""
-    text = (message or "").lower()
-    if "duplicate" in text:
-        return True
-    return "already" in text and any(word in text for word in ("ingested", "stored", "exist"))
-
-
 def acknowledged(
     chunk: Chunk, results: List[CreateMemoryResponse], maybe_stored: bool, fail_already_stored: bool
 ) -> List[IngestOutcome]:
@@ -119,7 +110,7 @@ def acknowledged(
     for index, document_id, result in zip(chunk.indices, chunk.document_ids, results):
         if result.ok:
             outcomes.append(IngestOutcome(index, True, document_id, result))
-        elif document_id and looks_like_duplicate(result.error_message):
+        elif result.says_already_stored:
             if maybe_stored:
                 outcomes.append(IngestOutcome(index, True, document_id, result, deduplicated=True))
             elif fail_already_stored:

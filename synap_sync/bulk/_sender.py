@@ -26,8 +26,8 @@ from ..errors import (
     SynapQuotaExceededError,
     SynapValidationError,
 )
-from ..models import BatchCreateResponse
-from ._chunks import Chunk, acknowledged, failed, looks_like_duplicate
+from ..models import BatchCreateResponse, says_already_stored
+from ._chunks import Chunk, acknowledged, failed
 from ._journal import Journal, JournaledFailure
 from ._report import IngestOutcome
 
@@ -193,7 +193,7 @@ class ChunkSender:
         """The chunk as a whole was refused, or its outcome is unknown and it cannot be resent."""
         if error.outcome_unknown and not repeatable:
             return failed(chunk, error, UNKNOWN_OUTCOME, kind="outcome_unknown"), True
-        if isinstance(error, SynapConflictError) and looks_like_duplicate(error.message) and repeatable:
+        if isinstance(error, SynapConflictError) and says_already_stored(error.message) and repeatable:
             return self._one_by_one(chunk)
         return failed(chunk, error, kind="rejected"), True
 

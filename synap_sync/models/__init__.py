@@ -18,6 +18,7 @@ from .replies import (
     InstanceIdentity,
     MemoryStatusResponse,
     Status,
+    says_already_stored,
 )
 
 __all__ = [
@@ -35,6 +36,7 @@ __all__ = [
     "InstanceIdentity",
     "MemoryStatusResponse",
     "Status",
+    "says_already_stored",
     "refuse",
     "at_index",
     "item_document_id",

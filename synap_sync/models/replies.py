@@ -23,6 +23,7 @@ __all__ = [
     "BatchCreateResponse",
     "MemoryStatusResponse",
     "InstanceIdentity",
+    "says_already_stored",
 ]
 
 
@@ -139,11 +140,19 @@ class CreateMemoryResponse:
     #: Reply fields this library does not know yet, kept as sent.
     extra: Dict[str, Any] = attrs.field(factory=dict, repr=False)
     correlation_id: Optional[str] = attrs.field(default=None, repr=False)
+    #: Refused as already stored by a resend of a request whose first answer was lost: the first
+    #: attempt stored it, so it counts as accepted.
+    deduplicated: bool = attrs.field(default=False, repr=False)
 
     @property
     def ok(self) -> bool:
-        """True when the service accepted the document."""
-        return self.error_message is None and self.status != IngestStatus.FAILED
+        """True when the service accepted the document (on this attempt, or on one whose answer was lost)."""
+        return self.deduplicated or (self.error_message is None and self.status != IngestStatus.FAILED)
+
+    @property
+    def says_already_stored(self) -> bool:
+        """Refused because the service already holds its document_id."""
+        return bool(self.document_id) and says_already_stored(self.error_message)
 
     @classmethod
     def from_dict(cls, data: Any, correlation_id: Optional[str] = None) -> "CreateMemoryResponse":
@@ -166,6 +175,15 @@ class CreateMemoryResponse:
     def refused(cls, document_id: Optional[str], error_message: str) -> "CreateMemoryResponse":
         """A per-item result for a document refused before it was sent."""
         return cls(ingestion_id=None, document_id=document_id, status=IngestStatus.FAILED, error_message=error_message)
+
+
+def says_already_stored(message: Optional[str]) -> bool:
+    """Does a refusal say the document_id was stored already? The wording is not fixed, so any of
+    "already ingested / stored / exists" or "duplicate" counts, whatever the case."""
+    text = (message or "").lower()
+    if "duplicate" in text:
+        return True
+    return "already" in text and any(word in text for word in ("ingested", "stored", "exist"))
 
 
 def _read_result_quickly(data: Any, correlation_id: Optional[str]) -> Optional[CreateMemoryResponse]:
