@@ -9,8 +9,8 @@ import time
 from types import TracebackType
 from typing import Callable, List, Optional, Type
 
-#: Given the socket after the request was read, write whatever the test wants.
-Answer = Callable[[socket.socket], None]
+#: Given the socket and the request's body once it was read, write whatever the test wants.
+Answer = Callable[[socket.socket, bytes], None]
 
 
 def reply(status: int, body: bytes, headers: Optional[List[str]] = None) -> bytes:
@@ -21,7 +21,7 @@ def reply(status: int, body: bytes, headers: Optional[List[str]] = None) -> byte
 def dripping(payload: bytes, seconds_per_byte: float) -> Answer:
     """Headers at once, then the body one byte every ``seconds_per_byte``."""
 
-    def answer(connection: socket.socket) -> None:
+    def answer(connection: socket.socket, request: bytes) -> None:
         head, body = payload.split(b"\r\n\r\n", 1)
         connection.sendall(head + b"\r\n\r\n")
         for byte in body:
@@ -75,21 +75,22 @@ class FakeServer:
             connection.settimeout(5)
             try:
                 while not self._stopping.is_set() and self.requests < self.max_requests:
-                    if not _read_request(connection):
+                    body = _read_request(connection)
+                    if body is None:
                         return
                     self.requests += 1
-                    self.answer(connection)
+                    self.answer(connection, body)
             except OSError:
                 return
 
 
-def _read_request(connection: socket.socket) -> bool:
-    """Read one request (headers and a Content-Length body); False when the client went away."""
+def _read_request(connection: socket.socket) -> Optional[bytes]:
+    """Read one request (headers and a Content-Length body); its body, or None when the client went away."""
     data = b""
     while b"\r\n\r\n" not in data:
         piece = connection.recv(65536)
         if not piece:
-            return False
+            return None
         data += piece
     head, body = data.split(b"\r\n\r\n", 1)
     length = 0
@@ -100,6 +101,6 @@ def _read_request(connection: socket.socket) -> bool:
     while len(body) < length:
         piece = connection.recv(65536)
         if not piece:
-            return False
+            return None
         body += piece
-    return True
+    return body

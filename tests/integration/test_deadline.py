@@ -40,7 +40,7 @@ def test_a_write_cut_short_by_its_deadline_may_have_been_stored() -> None:
 
 def test_a_429_asking_for_more_than_the_deadline_fails_at_once_over_sockets() -> None:
     throttled = reply(429, b'{"error": "slow down", "code": "RATE_LIMITED"}', ["Retry-After: 30"])
-    with FakeServer(lambda connection: connection.sendall(throttled)) as server:
+    with FakeServer(lambda connection, request: connection.sendall(throttled)) as server:
         client = SynapClient(api_key="synap_k", base_url=server.base_url)
         started = time.monotonic()
         with pytest.raises(SynapRateLimitError) as caught:
