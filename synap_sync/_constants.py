@@ -18,7 +18,7 @@ DEFAULT_MAX_RETRIES = 2
 #: three attempts at the official timeouts with their backoff fit, a hung server does not.
 DEFAULT_DEADLINE = 120.0
 #: A reply larger than this is refused while it streams in (real replies are a few hundred KB at most).
-DEFAULT_MAX_REPLY_BYTES = 32 * 1024 * 1024
+DEFAULT_MAX_REPLY_BYTES = 16 * 1024 * 1024
 
 BACKOFF_SECONDS = 1.0
 MAX_BACKOFF_SECONDS = 10.0

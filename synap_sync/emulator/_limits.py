@@ -8,8 +8,9 @@ import time
 from typing import Collection, Optional
 
 #: ``503``: answered 503 without acting; ``drop``: connection closed before acting;
-#: ``lost-reply``: the request is acted on, then the connection closes with no answer.
-FAULT_KINDS = ("503", "drop", "lost-reply")
+#: ``lost-reply``: the request is acted on, then the connection closes with no answer;
+#: ``504-after-store``: the request is acted on, then a gateway answers 504 (its upstream timed out).
+FAULT_KINDS = ("503", "drop", "lost-reply", "504-after-store")
 
 
 class TokenBucket:

@@ -207,6 +207,8 @@ class Service:
         if fault == "lost-reply":
             self._wait_out_latency(arrived)
             raise Drop()
+        if fault == "504-after-store":
+            return _error(504, "Gateway Timeout: the upstream did not answer in time", "GATEWAY_TIMEOUT")
         return reply
 
     def _wait_out_latency(self, arrived: float) -> None:

@@ -353,3 +353,28 @@ def test_progress_bar_uses_tqdm_auto_when_installed(monkeypatch: pytest.MonkeyPa
     (bar,) = bars
     assert (bar.total, bar.count, bar.closed) == (250, 250, True)
     assert bar.postfix == {"ok": 250, "failed": 0, "refresh": False}
+
+
+def test_a_504_after_the_service_stored_hides_no_duplicate_without_ids(no_backoff: NoBackoff) -> None:
+    with Emulator(fault_rate=0.3, fault_kinds=["504-after-store"], seed=8) as emulator:
+        report = no_backoff(emulator.base_url).memories.ingest(docs(2_000, with_ids=False), workers=2)
+        stored = collections.Counter(document["document"] for document in emulator.stored_documents())
+        gateway_errors = emulator.statuses[504]
+    unknown = [failure for failure in report.failures if failure.kind == "outcome_unknown"]
+    assert gateway_errors > 0 and len(unknown) == report.failed > 0
+    assert set(stored.values()) == {1}  # nothing stored twice behind the caller's back
+    for failure in unknown:
+        assert "may have been stored" in failure.error_message
+
+
+@pytest.mark.parametrize("with_ids", [True, False], ids=["given-ids", "derived-ids"])
+def test_a_504_after_the_service_stored_is_resent_and_stored_once_with_ids(
+    no_backoff: NoBackoff, with_ids: bool
+) -> None:
+    with Emulator(fault_rate=0.3, fault_kinds=["504-after-store"], seed=8) as emulator:
+        report = no_backoff(emulator.base_url).memories.ingest(
+            docs(2_000, with_ids=with_ids), workers=2, derive_ids=not with_ids
+        )
+        stored = collections.Counter(document["document"] for document in emulator.stored_documents())
+    assert (report.succeeded, report.failed) == (2_000, 0) and report.deduplicated > 0
+    assert len(stored) == 2_000 and set(stored.values()) == {1}
