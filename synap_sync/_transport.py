@@ -249,7 +249,7 @@ class Transport:
         if method in _WRITE_METHODS:
             self._refuse_while_not_ready(correlation_id)
         sent_at = self._take_slot(deadline, correlation_id)
-        timeout = self._timeout_within(options.timeout, deadline, correlation_id, method)
+        timeout = self._timeout_within(options.timeout, deadline, correlation_id)
         prepared = requests.PreparedRequest()
         prepared.method = method
         prepared.url = self.base_url + path
@@ -281,6 +281,8 @@ class Transport:
         error = error_from_reply(status, response.reason, response.headers, content, correlation_id, self._api_key)
         if isinstance(error, SynapRateLimitError):
             self.pace.throttled(sent_at, error.retry_after)
+        elif status == 429:
+            self.pace.unanswered(sent_at)  # a quota, not the bucket: it says nothing of the pace
         else:
             self.pace.accepted(sent_at)  # any other answer took one of the key's tokens too
         if isinstance(error, SynapInstanceNotReadyError):
@@ -291,6 +293,9 @@ class Transport:
         """Wait for the key's pace to give this attempt a slot, or refuse at once if it falls too late."""
         slot = self.pace.acquire(deadline)
         if slot is None:
+            if deadline is not None and self.clock.now() >= deadline:
+                raise SynapTimeoutError("the call's deadline passed while it waited for the key's pace",
+                                        correlation_id=correlation_id)  # fmt: skip
             wait = self.pace.next_slot_in()
             raise SynapRateLimitError(
                 f"the key's pace has no slot for {wait:.2f}s, past this call's deadline",
@@ -300,7 +305,7 @@ class Transport:
         return slot
 
     def _timeout_within(
-        self, timeout: Tuple[float, float], deadline: Optional[float], correlation_id: str, method: str
+        self, timeout: Tuple[float, float], deadline: Optional[float], correlation_id: str
     ) -> Tuple[float, float]:
         """The socket timeouts for one attempt, never reaching past the call's deadline."""
         if deadline is None:
