@@ -290,3 +290,11 @@ def shared_pace(base_url: str, api_key: str, max_rate: Optional[float] = None, c
     if max_rate is not None:
         pace.limit(max_rate)
     return pace
+
+
+def forget_shared_paces() -> None:
+    """In a child just forked: the parent's paces (and a lock another thread may have held) are not
+    this process's; each client of the child learns its own."""
+    global _SHARED_LOCK
+    _SHARED_LOCK = threading.Lock()
+    _SHARED.clear()

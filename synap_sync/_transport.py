@@ -12,6 +12,7 @@ import os
 import random
 import threading
 import time
+import weakref
 import zlib
 from datetime import datetime, timezone
 from typing import Any, Callable, Dict, List, Optional, Set, Tuple, Union
@@ -29,7 +30,7 @@ from ._constants import (
     MAX_THROTTLED_ATTEMPTS,
     PERMANENT_RATE_LIMIT_REASONS,
 )
-from ._pace import Pacer, shared_pace
+from ._pace import Pacer, forget_shared_paces, shared_pace
 from ._retry import RetryPolicy, Verdict, classify
 from ._version import __version__
 from .errors import (
@@ -147,7 +148,17 @@ class Transport:
                 "Connection": "keep-alive",
             }
         )
+        self._max_requests_per_second = max_requests_per_second
         self.pace: Pacer = shared_pace(self.base_url, api_key, max_requests_per_second, clock)
+        _LIVE.add(self)
+
+    def _start_over_after_fork(self) -> None:
+        """In a forked child: the pooled connections and the locks belong to the parent (a connection
+        shared by two processes mixes their requests and replies); take new ones, without closing the
+        parent's sockets."""
+        self._adapter = HTTPAdapter(pool_connections=1, pool_maxsize=self.pool_maxsize, max_retries=0)
+        self._lock = threading.Lock()
+        self.pace = shared_pace(self.base_url, self._api_key, self._max_requests_per_second, self.clock)
 
     def __repr__(self) -> str:
         return f"<Transport {self.base_url}>"
@@ -416,6 +427,20 @@ class Transport:
                 instance_id=self.instance_id,
                 from_cooldown=True,
             )
+
+
+#: Every transport alive in this process, so a forked child can give each its own pool and pace.
+_LIVE: "weakref.WeakSet[Transport]" = weakref.WeakSet()
+
+
+def _start_over_in_child() -> None:
+    forget_shared_paces()
+    for transport in list(_LIVE):
+        transport._start_over_after_fork()
+
+
+if hasattr(os, "register_at_fork"):  # POSIX: gunicorn --preload, celery prefork, multiprocessing's fork
+    os.register_at_fork(after_in_child=_start_over_in_child)
 
 
 def _refused(exc: requests.RequestException) -> bool:

@@ -1,0 +1,83 @@
+"""A client built (and used) before fork, as under gunicorn --preload or celery prefork: parent, one of
+its threads and four forked children call at once, and each gets its own results."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+import warnings
+from typing import List
+
+import pytest
+
+from synap_sync import SynapClient, SynapError
+from synap_sync.emulator import Emulator
+
+ROUNDS, CALLS, CHILDREN = 5, 20, 4
+
+pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="fork is POSIX-only")
+
+
+def call_and_check(client: SynapClient, name: str, calls: int) -> List[str]:
+    """Make ``calls`` batch_create calls; what went wrong, if anything (a reply that is not ours)."""
+    problems = []
+    for call in range(calls):
+        document_ids = [f"{name}-{call}-{item}" for item in range(3)]
+        try:
+            batch = client.memories.batch_create([{"document": "x", "document_id": d} for d in document_ids])
+        except SynapError as error:
+            problems.append(f"{name} call {call}: {error}")
+            continue
+        if [result.document_id for result in batch.results] != document_ids:
+            problems.append(f"{name} call {call} received someone else's results")
+    return problems
+
+
+def extend_with_checks(problems: List[str], client: SynapClient, name: str) -> None:
+    problems.extend(call_and_check(client, name, CALLS))
+
+
+def fork_child(client: SynapClient, name: str) -> int:
+    pid = os.fork()
+    if pid == 0:  # the child: call, and say through the exit status whether every reply was its own
+        code = 1
+        try:
+            code = 0 if not call_and_check(client, name, CALLS) else 3
+        finally:
+            os._exit(code)
+    return pid
+
+
+def wait_for(pid: int, seconds: float) -> int:
+    """The child's exit status, or -1 if it was still running after ``seconds`` (then it is killed)."""
+    ends = time.monotonic() + seconds
+    while time.monotonic() < ends:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return os.waitstatus_to_exitcode(status) if hasattr(os, "waitstatus_to_exitcode") else status >> 8
+        time.sleep(0.05)
+    os.kill(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)
+    return -1
+
+
+def test_parent_thread_and_forked_children_each_get_their_own_replies() -> None:
+    with Emulator() as emulator, SynapClient(api_key="synap_k", base_url=emulator.base_url) as client:
+        for round_number in range(ROUNDS):
+            client.memories.batch_create([{"document": "warm", "document_id": f"warm-{round_number}"}])  # pooled
+            problems: List[str] = []
+            thread = threading.Thread(target=extend_with_checks, args=(problems, client, f"thread{round_number}"))
+            thread.start()
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", DeprecationWarning)  # 3.12+: fork of a threaded process
+                children = [fork_child(client, f"child{round_number}.{n}") for n in range(CHILDREN)]
+            problems += call_and_check(client, f"parent{round_number}", CALLS)
+            statuses = [wait_for(pid, 30) for pid in children]
+            thread.join(30)
+            assert not thread.is_alive()
+            assert statuses == [0] * CHILDREN, f"round {round_number}: child exit statuses {statuses}"
+            assert problems == [], problems[:3]
+        stored = len(emulator.stored_documents())
+    assert stored == ROUNDS * (1 + (2 + CHILDREN) * CALLS * 3)
