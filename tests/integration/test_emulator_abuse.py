@@ -17,7 +17,6 @@ from synap_sync import SynapClient
 from synap_sync.emulator import Emulator
 from synap_sync.emulator._http import MAX_BODY_BYTES, MAX_CONNECTIONS
 
-
 #: A thousand idle connections, or as many as this process may open (with room for the server's side).
 CROWD = min(1_000, (resource.getrlimit(resource.RLIMIT_NOFILE)[0] - 100) // 2)
 
