@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import sys
 import time
 from typing import Any, Callable, Optional, TextIO
@@ -49,7 +50,7 @@ class _Line:
 
 
 class _Bar:
-    """tqdm.auto: a widget in notebooks, a bar in terminals."""
+    """A tqdm bar: the notebook widget in a Jupyter kernel that can show it, the plain bar elsewhere."""
 
     def __init__(self, tqdm: Any, total: Optional[int]) -> None:
         self.bar = tqdm(total=total, unit="doc", desc="synap-sync")
@@ -58,9 +59,24 @@ class _Bar:
     def __call__(self, progress: Progress, final: bool = False) -> None:
         self.bar.update(progress.done - self.shown)
         self.shown = progress.done
-        self.bar.set_postfix(ok=progress.succeeded, failed=progress.failed, refresh=False)
+        # As text: tqdm's own number formatting would show 10000 as 1e+4.
+        self.bar.set_postfix_str(f"ok={progress.succeeded}, failed={progress.failed}", refresh=final)
         if final:
             self.bar.close()
+
+
+def _tqdm_class() -> Any:
+    """tqdm's notebook widget inside a Jupyter kernel that has ipywidgets, its plain bar anywhere else
+    (tqdm.auto warns in a kernel without ipywidgets); None when tqdm is not installed."""
+    try:
+        from tqdm.std import tqdm  # type: ignore[import-untyped]
+    except ImportError:
+        return None
+    if "ipykernel" in sys.modules and importlib.util.find_spec("ipywidgets") is not None:
+        from tqdm.notebook import tqdm as notebook_tqdm  # type: ignore[import-untyped]
+
+        return notebook_tqdm
+    return tqdm
 
 
 def make_reporter(progress: Any, total: Optional[int]) -> Optional[Callable[[Progress, bool], None]]:
@@ -74,8 +90,5 @@ def make_reporter(progress: Any, total: Optional[int]) -> Optional[Callable[[Pro
             callback(counts)
 
         return call
-    try:
-        from tqdm.auto import tqdm  # type: ignore[import-untyped]
-    except ImportError:
-        return _Line(sys.stderr)
-    return _Bar(tqdm, total)
+    tqdm = _tqdm_class()
+    return _Line(sys.stderr) if tqdm is None else _Bar(tqdm, total)

@@ -186,7 +186,7 @@ def test_progress_callable_receives_counts() -> None:
 
 
 def test_progress_line_without_tqdm(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(sys.modules, "tqdm.auto", None)  # as if tqdm were not installed
+    monkeypatch.setitem(sys.modules, "tqdm.std", None)  # as if tqdm were not installed
     with Emulator() as emulator:
         client = SynapClient(api_key="synap_k", base_url=emulator.base_url)
         client.memories.ingest(docs(300), progress=True)
@@ -327,7 +327,7 @@ def test_documents_without_ids_are_stored_exactly_once_through_kills_with_derive
     assert len(ids) == 20_000 and all(document_id.startswith("sha256-") for document_id in ids)
 
 
-def test_progress_bar_uses_tqdm_auto_when_installed(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_progress_bar_uses_tqdm_when_installed(monkeypatch: pytest.MonkeyPatch) -> None:
     import types
 
     bars: List[Any] = []
@@ -340,19 +340,19 @@ def test_progress_bar_uses_tqdm_auto_when_installed(monkeypatch: pytest.MonkeyPa
         def update(self, count: int) -> None:
             self.count += count
 
-        def set_postfix(self, **fields: Any) -> None:
-            self.postfix = fields
+        def set_postfix_str(self, text: str, refresh: bool = True) -> None:
+            self.postfix = text
 
         def close(self) -> None:
             self.closed = True
 
-    monkeypatch.setitem(sys.modules, "tqdm.auto", types.SimpleNamespace(tqdm=FakeTqdm))
+    monkeypatch.setitem(sys.modules, "tqdm.std", types.SimpleNamespace(tqdm=FakeTqdm))
     with Emulator() as emulator:
         client = SynapClient(api_key="synap_k", base_url=emulator.base_url)
         client.memories.ingest(list(docs(250)), progress=True)
     (bar,) = bars
     assert (bar.total, bar.count, bar.closed) == (250, 250, True)
-    assert bar.postfix == {"ok": 250, "failed": 0, "refresh": False}
+    assert bar.postfix == "ok=250, failed=0"  # whole numbers, exact at the end
 
 
 def test_a_504_after_the_service_stored_hides_no_duplicate_without_ids(no_backoff: NoBackoff) -> None:
@@ -378,3 +378,31 @@ def test_a_504_after_the_service_stored_is_resent_and_stored_once_with_ids(
         stored = collections.Counter(document["document"] for document in emulator.stored_documents())
     assert (report.succeeded, report.failed) == (2_000, 0) and report.deduplicated > 0
     assert len(stored) == 2_000 and set(stored.values()) == {1}
+
+
+PROGRESS_IN_A_KERNEL = """
+import sys, types
+sys.modules["ipykernel"] = types.ModuleType("ipykernel")  # as inside a Jupyter kernel
+from synap_sync import SynapClient
+client = SynapClient(api_key="synap_k", base_url=sys.argv[1])
+documents = [{"document": f"n{index}", "document_id": f"k{index}"} for index in range(10_500)]
+print(client.memories.ingest(documents, progress=True).succeeded)
+"""
+
+
+def test_progress_in_a_kernel_without_ipywidgets_is_a_plain_bar_with_no_warning() -> None:
+    import importlib.util
+
+    assert importlib.util.find_spec("tqdm") is not None  # the test extra installs it
+    assert importlib.util.find_spec("ipywidgets") is None  # the case at hand: a kernel without widgets
+    with Emulator() as emulator:
+        result = subprocess.run(
+            [sys.executable, "-W", "error::Warning", "-c", PROGRESS_IN_A_KERNEL, emulator.base_url],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert result.returncode == 0 and result.stdout.strip() == "10500", result.stderr
+    assert "Warning" not in result.stderr
+    final = result.stderr.strip().splitlines()[-1].split("\r")[-1]
+    assert "10500/10500" in final and "ok=10500, failed=0" in final  # exact, and not 1e+4
