@@ -35,15 +35,35 @@ EXIT_UNREACHABLE = 4
 EXIT_SERVICE = 5
 EXIT_INTERRUPTED = 130
 
-EXIT_CODES_HELP = """exit codes:
-  0  every document acknowledged, new or already stored (or, with --dry-run, every line valid)
-  1  some documents failed; they are in the failures file
-  2  usage error, unreadable input, a journal that does not match, or invalid lines with --dry-run
-  3  the API key was refused
-  4  the service could not be reached
-  5  any other service error
-  130  interrupted (Ctrl-C); the partial summary is printed and the journal resumes the run
-"""
+#: What each exit code means, by command; ``--help`` shows a command's own.
+EXIT_CODE_MEANINGS = {
+    EXIT_OK: "every document acknowledged, new or already stored (or, with --dry-run, every line valid)",
+    EXIT_PARTIAL: "some documents failed; they are in the failures file",
+    EXIT_USAGE: "usage error, unreadable input, a journal that does not match, or invalid lines with --dry-run",
+    EXIT_AUTH: "the API key was refused",
+    EXIT_UNREACHABLE: "the service could not be reached",
+    EXIT_SERVICE: "any other service error",
+    EXIT_INTERRUPTED: "interrupted (Ctrl-C); the partial summary is printed and the journal resumes the run",
+}
+COMMAND_EXIT_CODES = {
+    "serve": {EXIT_OK: "stopped with Ctrl-C", EXIT_USAGE: "a bad option, or the port cannot be bound"},
+    "ingest": EXIT_CODE_MEANINGS,
+    "status": {
+        EXIT_OK: "the status was printed (with --wait: it is terminal)",
+        EXIT_USAGE: "usage error",
+        EXIT_AUTH: "the API key was refused",
+        EXIT_UNREACHABLE: "the service could not be reached",
+        EXIT_SERVICE: "no such ingestion, --wait ran out of time, or any other service error",
+    },
+    "demo": {EXIT_OK: "every sample conversation was stored", EXIT_PARTIAL: "some were not"},
+}
+
+
+def exit_codes_help(codes: Dict[int, str]) -> str:
+    return "exit codes:\n" + "".join(f"  {code:<3}  {meaning}\n" for code, meaning in sorted(codes.items()))
+
+
+EXIT_CODES_HELP = exit_codes_help(EXIT_CODE_MEANINGS)
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
@@ -189,9 +209,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def add_command(commands: Any, name: str, help: str, **options: Any) -> argparse.ArgumentParser:
-    """A subcommand whose --help ends with the exit codes."""
+    """A subcommand whose --help ends with its own exit codes."""
     parser: argparse.ArgumentParser = commands.add_parser(
-        name, help=help, epilog=EXIT_CODES_HELP, formatter_class=argparse.RawDescriptionHelpFormatter, **options
+        name,
+        help=help,
+        epilog=exit_codes_help(COMMAND_EXIT_CODES[name]),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        **options,
     )
     return parser
 

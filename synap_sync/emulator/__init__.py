@@ -9,6 +9,7 @@ Knobs reproduce what production does to a client: accepted keys, a per-key rate 
 
 from __future__ import annotations
 
+import errno
 import ipaddress
 import threading
 import time
@@ -58,8 +59,18 @@ class Emulator(Service):
         return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
     def start(self) -> "Emulator":
-        """Bind the port and serve from a daemon thread."""
-        server = Server((self.host, self.port), self)
+        """Bind the port and serve from a daemon thread; the same port can be bound again right after
+        `stop` (address reuse), and a port really in use is an OSError that names it."""
+        try:
+            server = Server((self.host, self.port), self)
+        except OSError as error:
+            if error.errno != errno.EADDRINUSE:
+                raise
+            raise OSError(
+                error.errno,
+                f"port {self.port} on {self.host} is already in use (an emulator from an earlier cell still "
+                "running? stop() it, or pass port=0 for a free port)",
+            ) from None
         self._server = server
         self._thread = threading.Thread(
             target=server.serve_forever, args=(_POLL_SECONDS,), name="synap-emulator", daemon=True

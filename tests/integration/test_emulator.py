@@ -210,3 +210,26 @@ def test_200_sequential_single_document_batches_do_not_stall(synap_client: Synap
     for number in range(200):
         synap_client.memories.batch_create([{"document": f"n{number}"}])
     assert time.monotonic() - started < 4.0
+
+
+def test_the_same_port_can_be_started_again_right_after_stop_and_a_taken_port_is_named() -> None:
+    first = Emulator().start()
+    port = int(first.base_url.rsplit(":", 1)[1])
+    first.stop()
+    with Emulator(port=port) as again:  # a notebook cell run a second time
+        assert again.base_url.endswith(f":{port}")
+        with pytest.raises(OSError, match=f"port {port} on 127.0.0.1 is already in use"):
+            Emulator(port=port).start()
+
+
+def test_each_commands_help_shows_only_its_own_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:
+    from synap_sync.cli import build_parser
+
+    helps = {}
+    for command in ("serve", "ingest", "status", "demo"):
+        with pytest.raises(SystemExit):
+            build_parser().parse_args([command, "--help"])
+        helps[command] = capsys.readouterr().out
+    assert "130" in helps["ingest"] and "130" not in helps["serve"] and "130" not in helps["demo"]
+    assert "failures file" not in helps["serve"] and "failures file" not in helps["status"]
+    assert "port cannot be bound" in helps["serve"]
