@@ -4,8 +4,11 @@ Enable them in your ``conftest.py``::
 
     pytest_plugins = ["synap_sync.testing"]
 
-then ask for ``synap_emulator`` (a running `Emulator`) or ``synap_client`` (a client connected to it).
-`FakeClock` makes a client's retries and pacing return at once: ``SynapClient(..., clock=FakeClock())``.
+then ask for ``synap_emulator`` (a running `Emulator`, emptied before each test) or ``synap_client``
+(a client connected to it). One emulator serves the whole session (``synap_emulator_session``), so a
+test pays no start-up. In a Django project, ``synap_django_client`` points ``synap_sync.django.get_client()``
+at it for the test. `FakeClock` makes a client's retries and pacing return at once:
+``SynapClient(..., clock=FakeClock())``.
 """
 
 from __future__ import annotations
@@ -18,17 +21,31 @@ from ._clock import FakeClock
 from .client import SynapClient
 from .emulator import Emulator
 
-__all__ = ["synap_emulator", "synap_client", "EMULATOR_API_KEY", "FakeClock"]
+__all__ = [
+    "synap_emulator_session",
+    "synap_emulator",
+    "synap_client",
+    "synap_django_client",
+    "EMULATOR_API_KEY",
+    "FakeClock",
+]
 
 #: The key ``synap_client`` presents; the emulator accepts any non-empty key unless told otherwise.
 EMULATOR_API_KEY = "synap_emulator_test_key"
 
 
-@pytest.fixture
-def synap_emulator() -> Iterator[Emulator]:
-    """A fresh emulator on a free loopback port; ingestions complete in 0.3 s."""
+@pytest.fixture(scope="session")
+def synap_emulator_session() -> Iterator[Emulator]:
+    """One emulator on a free loopback port for the whole test session; ingestions complete in 0.3 s."""
     with Emulator(completion_seconds=0.3) as emulator:
         yield emulator
+
+
+@pytest.fixture
+def synap_emulator(synap_emulator_session: Emulator) -> Emulator:
+    """The session's emulator, emptied for this test: as fresh as a new one, without the start-up."""
+    synap_emulator_session.reset()
+    return synap_emulator_session
 
 
 @pytest.fixture
@@ -36,3 +53,13 @@ def synap_client(synap_emulator: Emulator) -> Iterator[SynapClient]:
     """A client pointed at ``synap_emulator``, closed after the test."""
     with SynapClient(api_key=EMULATOR_API_KEY, base_url=synap_emulator.base_url) as client:
         yield client
+
+
+@pytest.fixture
+def synap_django_client(synap_client: SynapClient) -> Iterator[SynapClient]:
+    """``synap_sync.django.get_client()`` returns ``synap_client`` (connected to the emulator) during the
+    test, whatever the settings say; Django must be installed."""
+    from .django import override_client
+
+    with override_client(synap_client):
+        yield synap_client

@@ -163,6 +163,15 @@ class Service:
         """Every HTTP request received, whatever its answer."""
         return sum(self.requests.values())
 
+    def reset(self) -> None:
+        """Forget every document, ingestion and count, as a fresh emulator would (for a shared one in tests)."""
+        with self._lock:
+            self._buckets.clear()
+            self._ingestions.clear()
+            self._by_document_id.clear()
+            self.requests.clear()
+            self.statuses.clear()
+
     def stored_documents(self) -> List[Dict[str, Any]]:
         """Every document accepted so far, as sent, in arrival order."""
         with self._lock:
