@@ -179,6 +179,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="count lines whose document_id the service already holds as failed (default: succeeded)",
     )
     ingest.add_argument(
+        "--report", metavar="FILE", help="also write the run's report, with its timeline chart, as an HTML page"
+    )
+    ingest.add_argument(
         "--failures",
         metavar="FILE",
         help="where failed lines go, each after a '# line N: reason' comment (default: PATH.failed.jsonl)",
@@ -471,6 +474,13 @@ class IngestRun:
 def summarise(args: argparse.Namespace, run: IngestRun) -> int:
     failures = sorted(run.failures)
     print(run.summary())
+    if args.report:
+        try:
+            with open(args.report, "w", encoding="utf-8") as page:
+                page.write(run.report.to_html())
+            print(f"report written to {args.report}", file=sys.stderr)
+        except OSError as error:
+            print(f"synap-sync: cannot write the report {args.report} ({error.strerror or error})", file=sys.stderr)
     if not failures:
         return EXIT_OK
     for number, reason, _ in failures[:20]:

@@ -205,15 +205,15 @@ class Memories:
         def post(body: bytes, count: int, repeatable: bool) -> BatchCreateResponse:
             return self._post_batch(body, count, repeatable, single)
 
-        pace = self._transport.pace
+        transport = self._transport
         return BulkIngestion(
             documents,
             options,
             post,
-            retry=self._transport.retry,
-            clock=self._transport.clock,
+            retry=transport.retry,
+            clock=transport.clock,
             client_attempts=self._options.max_retries + 1,
-            describe_pace=f"{pace.rate:.1f} requests/s (learned)" if pace.rate else "learned from 429s",
+            pace_now=lambda: options.max_requests_per_second or transport.pace.rate,
         )
 
     def create(

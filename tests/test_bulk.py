@@ -8,7 +8,8 @@ from typing import Any, Dict, List
 import pytest
 
 from synap_sync import SynapClient, SynapValidationError, derive_document_id
-from synap_sync.bulk import IngestFailure, IngestOutcome, IngestReport
+from synap_sync.bulk import IngestFailure, IngestOutcome, IngestReport, TimelineSecond
+from synap_sync.bulk._chart import MAX_COLUMNS, timeline_svg
 from synap_sync.bulk._chunks import Chunk, chunk_documents
 from synap_sync.models import wire_document
 
@@ -149,3 +150,35 @@ def test_report_counts_already_stored_and_groups_failures_by_kind() -> None:
     succeeded_part, failed_part = html.split(">failed<", 1)
     assert "already stored" in succeeded_part and "deduplicated on retry" in succeeded_part
     assert "rejected" in failed_part and "invalid" in failed_part
+
+
+def test_the_timeline_puts_each_seconds_counts_in_its_own_bucket() -> None:
+    report = IngestReport()
+    for index in range(3):
+        report.record(IngestOutcome(index, True))
+    report.requests, report.throttled = 2, 1
+    report.note_time(0.4, None)
+    report.record(IngestOutcome(3, False, error_message="x", kind="rejected"))
+    report.requests = 3
+    report.note_time(2.7, 19.5)
+    assert [(s.second, s.succeeded, s.failed, s.requests, s.throttled, s.pace) for s in report.timeline] == [
+        (0, 3, 0, 2, 1, None),
+        (1, 0, 0, 0, 0, None),
+        (2, 0, 1, 1, 0, 19.5),
+    ]
+
+
+def test_the_report_draws_its_timeline_as_inline_svg() -> None:
+    report = IngestReport(total=10, succeeded=10)
+    report.timeline = [TimelineSecond(n, succeeded=100, requests=5, throttled=n % 2, pace=20.0) for n in range(5)]
+    html = report._repr_html_()
+    svg = html[html.index("<svg") : html.index("</svg>")]
+    assert svg.count('fill="#2e7d32"') == 5 and svg.count('fill="#c62828"') == 2 and "<polyline" in svg
+    page = report.to_html()
+    assert page.startswith("<!doctype html>") and html in page
+
+
+def test_a_long_run_is_drawn_in_a_bounded_number_of_columns() -> None:
+    long_run = [TimelineSecond(n, succeeded=1) for n in range(36_000)]  # ten hours
+    svg = timeline_svg(long_run)
+    assert 0 < svg.count("<rect") <= MAX_COLUMNS and "36000 s" in svg

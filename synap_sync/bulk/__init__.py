@@ -8,7 +8,7 @@ never imports the namespace that builds it (``client.memories``).
 from ._engine import BulkIngestion
 from ._options import IngestOptions, ProgressOption
 from ._progress import Progress
-from ._report import FAILURE_KINDS, IngestFailure, IngestOutcome, IngestReport
+from ._report import FAILURE_KINDS, IngestFailure, IngestOutcome, IngestReport, TimelineSecond
 from ._sender import Poster
 
 __all__ = [
@@ -17,6 +17,7 @@ __all__ = [
     "IngestOutcome",
     "IngestFailure",
     "IngestReport",
+    "TimelineSecond",
     "FAILURE_KINDS",
     "Progress",
     "Poster",

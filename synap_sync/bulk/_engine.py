@@ -12,7 +12,7 @@ import logging
 import queue
 import threading
 import time
-from typing import Any, Dict, Iterable, Iterator, List, Optional, Set
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Set
 
 from .._clock import Clock
 from .._pace import Pacer
@@ -51,7 +51,7 @@ class BulkIngestion:
         retry: RetryPolicy,
         clock: Clock,
         client_attempts: int,
-        describe_pace: str = "",
+        pace_now: Callable[[], Optional[float]] = lambda: None,
     ) -> None:
         self.documents = documents
         self.options = options
@@ -60,7 +60,7 @@ class BulkIngestion:
         self._retry = retry
         self._clock = clock
         self._client_attempts = client_attempts
-        self._describe_pace = describe_pace
+        self._pace_now = pace_now
         self._outcomes: Optional[Iterator[IngestOutcome]] = None
         self._stopping = threading.Event()
         #: Set once the caller's thread has stopped taking settled chunks.
@@ -117,7 +117,7 @@ class BulkIngestion:
             _describe_source(self.documents, total),
             options.workers,
             options.chunk_size,
-            f"at most {options.max_requests_per_second:g} requests/s" if cap else self._describe_pace,
+            f"at most {options.max_requests_per_second:g} requests/s" if cap else _describe(self._pace_now()),
             f", journal {options.journal}" if journal else "",
         )
         work: "queue.Queue[Any]" = queue.Queue(maxsize=options.workers * 2)
@@ -193,6 +193,7 @@ class BulkIngestion:
                 counts.throttled,
             )
         self.report.elapsed_seconds = self._clock.now() - started
+        self.report.note_time(self.report.elapsed_seconds, self._pace_now())
 
     def _finish(self, started: float, reporter: Any, total: Optional[int]) -> None:
         self.report.failures.sort(key=lambda failure: failure.index)
@@ -350,6 +351,10 @@ def _left_in(waiting: "queue.Queue[Any]") -> Iterator[Any]:
             yield waiting.get_nowait()
         except queue.Empty:
             return
+
+
+def _describe(pace: Optional[float]) -> str:
+    return f"{pace:.1f} requests/s (learned)" if pace else "learned from 429s"
 
 
 def _describe_source(documents: Any, total: Optional[int]) -> str:

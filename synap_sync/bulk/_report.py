@@ -21,8 +21,9 @@ from ..errors import (
     SynapValidationError,
 )
 from ..models import CreateMemoryResponse
+from ._chart import TimelineSecond, timeline_svg
 
-__all__ = ["IngestOutcome", "IngestFailure", "IngestReport", "FAILURE_KINDS", "kind_of"]
+__all__ = ["IngestOutcome", "IngestFailure", "IngestReport", "TimelineSecond", "FAILURE_KINDS", "kind_of"]
 
 #: Why a document failed, as ``IngestFailure.kind``:
 FAILURE_KINDS = (
@@ -120,6 +121,9 @@ class IngestReport:
     retries: int = 0
     throttled: int = 0
     elapsed_seconds: float = 0.0
+    #: Second by second: documents settled, requests sent and answered 429, and the pace.
+    timeline: List[TimelineSecond] = attrs.field(factory=list, repr=False)
+    _noted: Tuple[int, int, int, int] = attrs.field(default=(0, 0, 0, 0), init=False, repr=False, eq=False)
 
     @property
     def documents_per_second(self) -> float:
@@ -149,6 +153,27 @@ class IngestReport:
                     outcome.error,
                 )
             )
+
+    def note_time(self, elapsed: float, pace: Optional[float]) -> None:
+        """Put what was counted since the last note into second ``elapsed`` of the timeline."""
+        second = int(elapsed)
+        while len(self.timeline) <= second:
+            self.timeline.append(TimelineSecond(len(self.timeline)))
+        now = (self.succeeded, self.failed, self.requests, self.throttled)
+        bucket = self.timeline[second]
+        bucket.succeeded += now[0] - self._noted[0]
+        bucket.failed += now[1] - self._noted[1]
+        bucket.requests += now[2] - self._noted[2]
+        bucket.throttled += now[3] - self._noted[3]
+        bucket.pace = pace
+        self._noted = now
+
+    def to_html(self) -> str:
+        """A whole HTML page of the report, chart included (``synap-sync ingest --report FILE.html``)."""
+        return (
+            '<!doctype html><html><head><meta charset="utf-8"><title>synap-sync ingest report</title></head>'
+            f"<body>{self._repr_html_()}</body></html>"
+        )
 
     def summary(self) -> str:
         """One line: the counts a person reads first."""
@@ -193,7 +218,8 @@ class IngestReport:
             if shown
             else ""
         )
-        return f"<div><strong>synap-sync ingest</strong><table>{table}</table>{failure_table}</div>"
+        chart = timeline_svg(self.timeline)
+        return f"<div><strong>synap-sync ingest</strong><table>{table}</table>{chart}{failure_table}</div>"
 
     def _failures_by_kind(self) -> List[Tuple[str, int]]:
         counts: Dict[str, int] = {}

@@ -307,3 +307,15 @@ def test_failed_lines_are_kept_when_the_failures_file_cannot_be_written(tmp_path
     written_to = result.stderr.split("failed lines written to ", 1)[1].strip()
     assert '{"document": ""}' in Path(written_to).read_text()
     os.unlink(written_to)
+
+
+def test_report_writes_an_html_page_with_the_timeline_chart(tmp_path: Path) -> None:
+    source = write_lines(tmp_path / "in.jsonl", [good(number) for number in range(300)])
+    page = tmp_path / "report.html"
+    with Emulator() as emulator:
+        result = synap_sync(
+            "ingest", str(source), "--api-key", "k", "--base-url", emulator.base_url, "--report", str(page)
+        )
+    assert result.returncode == EXIT_OK
+    html = page.read_text()
+    assert "<svg" in html and "synap-sync ingest" in html and "<td>300</td>" in html
