@@ -56,10 +56,15 @@ def synap_client(synap_emulator: Emulator) -> Iterator[SynapClient]:
 
 
 @pytest.fixture
-def synap_django_client(synap_client: SynapClient) -> Iterator[SynapClient]:
-    """``synap_sync.django.get_client()`` returns ``synap_client`` (connected to the emulator) during the
-    test, whatever the settings say; Django must be installed."""
+def synap_django_client(
+    synap_client: SynapClient, synap_emulator: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[SynapClient]:
+    """For the test, ``synap_sync.django.get_client()`` returns ``synap_client`` (connected to the
+    emulator), whatever the settings say, and any client built from the environment reaches the emulator
+    too (``SYNAP_BASE_URL``, ``SYNAP_API_KEY``). Django must be installed."""
     from .django import override_client
 
+    monkeypatch.setenv("SYNAP_BASE_URL", synap_emulator.base_url)
+    monkeypatch.setenv("SYNAP_API_KEY", EMULATOR_API_KEY)
     with override_client(synap_client):
         yield synap_client

@@ -83,3 +83,11 @@ def test_an_unknown_option_in_settings_is_named() -> None:
     with override_settings(SYNAP_SYNC={"api_key": "k", "retries": 3}):
         with pytest.raises(SynapValidationError, match="'retries' is not a SynapClient option"):
             get_client()
+
+
+def test_the_fixture_also_points_clients_built_from_the_environment_at_the_emulator(
+    synap_django_client: SynapClient, synap_emulator: Emulator
+) -> None:
+    with SynapClient() as from_environment:  # as code elsewhere in a project might build one
+        from_environment.memories.batch_create([{"document": "x", "document_id": "env-1"}])
+    assert [document["document_id"] for document in synap_emulator.stored_documents()] == ["env-1"]
