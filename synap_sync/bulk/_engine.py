@@ -223,7 +223,7 @@ class BulkIngestion:
             except queue.Empty:
                 continue
             if isinstance(item, list):
-                self.report_outcomes(item)
+                self._count_left(item)
         with self._lock:
             self._closing = True
             held, self._held = list(self._held.values()), {}
@@ -231,21 +231,22 @@ class BulkIngestion:
         while True:  # what is in the queue, and what a thread is putting there right now
             for item in _left_in(settled):
                 if isinstance(item, list):
-                    self.report_outcomes(item)
+                    self._count_left(item)
             with self._lock:
                 if not self._in_transit:
                     break
             time.sleep(0.001)
         for item in _left_in(settled):
             if isinstance(item, list):
-                self.report_outcomes(item)
+                self._count_left(item)
         for chunk in _left_in(work):
             if chunk is not None:
-                self.report_outcomes(failed(chunk, None, NOT_SENT, kind="not_sent"))
+                self._count_left(failed(chunk, None, NOT_SENT, kind="not_sent"))
         for chunk in held:
-            self.report_outcomes(failed(chunk, None, NOT_SETTLED, kind="not_settled"))
+            self._count_left(failed(chunk, None, NOT_SETTLED, kind="not_settled"))
 
-    def report_outcomes(self, outcomes: List[IngestOutcome]) -> None:
+    def _count_left(self, outcomes: List[IngestOutcome]) -> None:
+        """Count outcomes the wind-down found, which no one will iterate."""
         for outcome in outcomes:
             self.report.record(outcome)
 
