@@ -24,7 +24,7 @@ from ._retry import RetryPolicy
 from ._transport import CallOptions, Timeout, Transport
 from .errors import SynapAuthError, SynapError, SynapPermanentError
 from .memories import Memories
-from .models import InstanceIdentity, refuse
+from .models import InstanceIdentity, positive_number, refuse, whole_number
 
 __all__ = ["SynapClient"]
 
@@ -76,13 +76,13 @@ class SynapClient:
         _check_base_url(base_url, allow_insecure_http)
         if instance_id is not None and not _INSTANCE_ID.fullmatch(instance_id):
             raise refuse("instance_id", f"must be 'inst_' and 16 hex digits, got {instance_id!r}")
-        if not _whole(pool_maxsize) or pool_maxsize < 1:
+        if not whole_number(pool_maxsize) or pool_maxsize < 1:
             raise refuse("pool_maxsize", f"must be a whole number >= 1, got {pool_maxsize!r}")
-        if not _whole(max_reply_bytes) or max_reply_bytes < 1024:
+        if not whole_number(max_reply_bytes) or max_reply_bytes < 1024:
             raise refuse("max_reply_bytes", f"must be a whole number >= 1024, got {max_reply_bytes!r}")
-        if not (_positive(backoff_seconds) or backoff_seconds == 0) or backoff_seconds > 60:
+        if not (positive_number(backoff_seconds) or backoff_seconds == 0) or backoff_seconds > 60:
             raise refuse("backoff_seconds", f"must be seconds from 0 to 60, got {backoff_seconds!r}")
-        if max_requests_per_second is not None and not _positive(max_requests_per_second):
+        if max_requests_per_second is not None and not positive_number(max_requests_per_second):
             raise refuse("max_requests_per_second", f"must be None or a number > 0, got {max_requests_per_second!r}")
         self._options = _call_options(timeout, max_retries, deadline)
         self._transport = Transport(
@@ -189,14 +189,6 @@ class SynapClient:
         self.close()
 
 
-def _whole(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _positive(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and 0 < value < float("inf")
-
-
 def _checked_key(api_key: Optional[str]) -> str:
     """The key as it goes in the header: surrounding whitespace (a paste error) dropped, anything
     else a header cannot carry refused without showing the key."""
@@ -213,9 +205,9 @@ def _checked_key(api_key: Optional[str]) -> str:
 
 
 def _call_options(timeout: Timeout, max_retries: Any, deadline: Any) -> CallOptions:
-    if not _whole(max_retries) or max_retries < 0:
+    if not whole_number(max_retries) or max_retries < 0:
         raise refuse("max_retries", f"must be a whole number >= 0, got {max_retries!r}")
-    if deadline is not None and not _positive(deadline):
+    if deadline is not None and not positive_number(deadline):
         raise refuse("deadline", f"must be None or seconds > 0, got {deadline!r}")
     return CallOptions(
         timeout=_check_timeout(timeout),
@@ -246,8 +238,8 @@ def _check_base_url(base_url: str, allow_insecure_http: bool) -> None:
 
 
 def _check_timeout(timeout: Union[Timeout, Any]) -> Tuple[float, float]:
-    if _positive(timeout):
+    if positive_number(timeout):
         return (float(timeout), float(timeout))  # type: ignore[arg-type]
-    if isinstance(timeout, tuple) and len(timeout) == 2 and all(_positive(part) for part in timeout):
+    if isinstance(timeout, tuple) and len(timeout) == 2 and all(positive_number(part) for part in timeout):
         return (float(timeout[0]), float(timeout[1]))
     raise refuse("timeout", f"must be seconds > 0 or a (connect, read) tuple, got {timeout!r}")

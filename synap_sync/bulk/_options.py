@@ -8,7 +8,7 @@ from typing import Any, Callable, Dict, Optional, Union
 import attrs
 
 from .._constants import MAX_BATCH_SIZE
-from ..models import refuse
+from ..models import positive_number, refuse, whole_number
 from ._chunks import BODY_OVERHEAD
 from ._progress import Progress
 
@@ -18,10 +18,6 @@ ProgressOption = Union[bool, Callable[[Progress], Any], None]
 def _require(condition: bool, field: str, reason: str) -> None:
     if not condition:
         raise refuse(field, reason)
-
-
-def _whole(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
 
 
 @attrs.frozen
@@ -43,25 +39,25 @@ class IngestOptions:
         """Refuse a bad option by name, before anything is read or sent; returns self."""
         _require(isinstance(self.fail_fast, bool), "fail_fast", "must be True or False")
         _require(
-            _whole(self.chunk_size) and 1 <= self.chunk_size <= MAX_BATCH_SIZE,
+            whole_number(self.chunk_size) and 1 <= self.chunk_size <= MAX_BATCH_SIZE,
             "chunk_size",
             f"must be a whole number from 1 to {MAX_BATCH_SIZE}",
         )
         _require(
-            self.max_chunk_bytes is None or (_whole(self.max_chunk_bytes) and self.max_chunk_bytes > BODY_OVERHEAD),
+            self.max_chunk_bytes is None
+            or (whole_number(self.max_chunk_bytes) and self.max_chunk_bytes > BODY_OVERHEAD),
             "max_chunk_bytes",
             f"must be None or a whole number over {BODY_OVERHEAD}",
         )
-        _require(_whole(self.workers) and self.workers >= 1, "workers", "must be a whole number >= 1")
+        _require(whole_number(self.workers) and self.workers >= 1, "workers", "must be a whole number >= 1")
         _require(
             self.workers <= pool_maxsize,
             "workers",
             f"{self.workers} workers need at least as many pooled connections; the client has "
             f"pool_maxsize={pool_maxsize} (pass pool_maxsize= to SynapClient)",
         )
-        rate = self.max_requests_per_second
         _require(
-            rate is None or (isinstance(rate, (int, float)) and not isinstance(rate, bool) and 0 < rate < float("inf")),
+            self.max_requests_per_second is None or positive_number(self.max_requests_per_second),
             "max_requests_per_second",
             "must be None or a number > 0",
         )

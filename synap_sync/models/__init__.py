@@ -1,6 +1,6 @@
 """The contract's data: documents as they are checked and sent, replies as they are parsed."""
 
-from ._checks import at_index, format_datetime, item_document_id, parse_datetime, refuse
+from ._checks import at_index, format_datetime, item_document_id, parse_datetime, positive_number, refuse, whole_number
 from .documents import (
     CreateMemoryRequest,
     DocumentInput,
@@ -42,4 +42,6 @@ __all__ = [
     "item_document_id",
     "parse_datetime",
     "format_datetime",
+    "whole_number",
+    "positive_number",
 ]

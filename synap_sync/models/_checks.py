@@ -13,6 +13,16 @@ from ..errors import SynapValidationError
 MAX_NESTING = 64
 
 
+def whole_number(value: Any) -> bool:
+    """An int that is not a bool."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def positive_number(value: Any) -> bool:
+    """A finite int or float above 0 (not a bool, not NaN)."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and 0 < value < float("inf")
+
+
 def refuse(field: str, reason: str) -> SynapValidationError:
     """Build the error for one refused field (the caller raises it)."""
     return SynapValidationError(f"{field}: {reason}", errors=[(None, field, reason)])
