@@ -452,14 +452,14 @@ class IngestRun:
         self.report = engine.report
         try:
             for outcome in engine:
-                number, text = self.pending.pop(outcome.index)
+                number, raw = self.pending.pop(outcome.index)
                 if not outcome.ok:
                     reason = _ITEM_PREFIX.sub("", outcome.error_message or "failed")
-                    self.failures.append((number, reason, text))
+                    self.failures.append((number, reason, raw))
         finally:
             engine.close()
-            for number, text in self.pending.values():
-                self.failures.append((number, "not sent: the run stopped first", text))
+            for number, raw in self.pending.values():
+                self.failures.append((number, "not sent: the run stopped first", raw))
             self.pending.clear()
 
     def summary(self) -> str:
