@@ -125,7 +125,7 @@ class Pacer:
         with self._answered:
             while True:
                 now = self.clock.now()
-                slot = self.reserve(latest)
+                slot = self.reserve(latest, now)
                 if not isinstance(slot, Wait):
                     break
                 if latest is not None and now >= latest:
@@ -135,10 +135,14 @@ class Pacer:
             self.clock.sleep(slot - now)
         return slot
 
-    def reserve(self, latest: Optional[float] = None) -> Union[float, None, Wait]:
+    def reserve(self, latest: Optional[float] = None, now: Optional[float] = None) -> Union[float, None, Wait]:
         """The decision behind `acquire`, without waiting (call with the lock held, or alone): a slot,
-        None if it would fall after ``latest``, or `WAIT` while a probe awaits its answer."""
-        now = self.clock.now()
+        None if it would fall after ``latest``, or `WAIT` while a probe awaits its answer.
+
+        :param now: the caller's reading of the clock, so that "now" is one moment for both of them (two
+            readings would put an unpaced slot a microsecond in the future, and the caller would sleep).
+        """
+        now = self.clock.now() if now is None else now
         if self._probe_gap is not None:
             if self._probe_out is not None and now - self._probe_out < PROBE_PATIENCE_SECONDS:
                 return WAIT

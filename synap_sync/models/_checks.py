@@ -87,8 +87,10 @@ def check_json(value: Any, field: str, path: str, depth: int = 0) -> None:
         for key, item in value.items():
             if type(key) is not str and not isinstance(key, str):
                 raise refuse(field, f"{path} has a non-string key {key!r}")
-            if type(item) not in _JSON_SCALARS:
-                check_json(item, field, f"{path}[{key!r}]", depth + 1)
+            kind = type(item)
+            if kind in _JSON_SCALARS or (kind is int and _SMALLEST_INT <= item <= _LARGEST_INT):
+                continue  # the common values, accepted without a call
+            check_json(item, field, f"{path}[{key!r}]", depth + 1)
         return
     if isinstance(value, (list, tuple)):
         for position, item in enumerate(value):
