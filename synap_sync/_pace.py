@@ -114,7 +114,7 @@ class Pacer:
         """Never pace faster than ``max_rate`` (a client sharing this pace was told the limit)."""
         with self._lock:
             self.max_rate = max_rate if self.max_rate is None else min(self.max_rate, max_rate)
-            self.rate = max_rate if self.rate is None else self._bounded(self.rate)
+            self.rate = self.max_rate if self.rate is None else self._bounded(self.rate)
 
     def acquire(self, latest: Optional[float] = None) -> Optional[float]:
         """Wait for this send's slot; returns the slot's time, to be passed back with the answer.
