@@ -22,9 +22,9 @@ The pacer therefore works in phases:
    mark slides to the 16th-latest 429: while 429s are rare the span is long and the estimate
    precise; when they crowd in (the limit was lowered) it shortens and follows within a few.
 4. quiet spells: pacing a shade over the limit, a 429 is due about once per measured span; none for
-   8 spans (at most 18 s) means the pace is under the limit (or the limit was raised), so the pace rises 10%, and
-   again every 3 s until a 429, which opens a fresh measurement (the bucket may have spilled
-   meanwhile). Right after probing the first guess may be low, so the pace rises 25% every half
+   8 spans (at most 18 s) means the pace is under the limit (or the limit was raised), so the pace
+   rises 10%, and again every 3 s until a 429, which opens a fresh measurement (the bucket may have
+   spilled meanwhile). Right after probing the first guess may be low, so the pace rises 25% every half
    second until a 429.
 
 Retry-After is whole seconds while the bucket refills in a fraction of one, so it only caps the
@@ -53,12 +53,6 @@ PROBE_PATIENCE_SECONDS = 5.0
 #: Callers waiting for a probe's answer look again at least this often (real seconds).
 _WAIT_SECONDS = 0.25
 
-
-class Wait:
-    """`Pacer.reserve`'s answer while a probe is out: ask again once it is answered."""
-
-
-WAIT = Wait()
 #: The measurement starts at the oldest of this many latest 429s.
 WINDOW_MARKS = 16
 #: A count of fewer accepted requests than this may raise the pace but not lower it.
@@ -74,6 +68,13 @@ RAISE_FACTOR = 1.1
 RAMP_SECONDS = 0.5
 RAMP_FACTOR = 1.25
 SLOWEST_RATE = 0.05
+
+
+class Wait:
+    """`Pacer.reserve`'s answer while a probe is out: ask again once it is answered."""
+
+
+WAIT = Wait()
 
 
 class Pacer:
@@ -194,7 +195,7 @@ class Pacer:
             self._last_throttle = now
             before = self.rate
             if self._mark is None:
-                self._start_probing(sent_at, now, retry_after)
+                self._start_probing(sent_at, retry_after)
             elif self._probe_gap is not None:
                 if sent_at == self._probe_out:  # the probe was refused: the next goes a longer gap later
                     self._probe_gap = min(self._probe_gap * 2, self._probe_cap)
@@ -231,7 +232,7 @@ class Pacer:
             del self._marks[0]
             del self._accepted_since[: bisect.bisect_right(self._accepted_since, self._marks[0])]
 
-    def _start_probing(self, sent_at: float, now: float, retry_after: Optional[float]) -> None:
+    def _start_probing(self, sent_at: float, retry_after: Optional[float]) -> None:
         self._marks = [sent_at]
         if self.rate is not None:  # told the limit: no need to probe for it
             return
