@@ -382,7 +382,7 @@ class Transport:
 
     def _parse(self, content: bytes, status: int, correlation_id: str, method: str) -> Any:
         try:
-            return self._redacted(json.loads(content), content)
+            return _without_escaped_secret(json.loads(content), content, self._api_key)
         except (ValueError, RecursionError):
             raise SynapProtocolError(
                 f"HTTP {status}: the reply is not readable JSON",
@@ -390,13 +390,6 @@ class Transport:
                 status_code=status,
                 outcome_unknown=method in _WRITE_METHODS,
             ) from None
-
-    def _redacted(self, value: Any, content: bytes) -> Any:
-        """``value`` parsed from ``content``; a key spelled with JSON escapes (``\\u0073ynap_...``)
-        survives the byte-level redaction, so where escapes occur the parsed strings are searched too."""
-        if b"\\u" not in content and b"\\/" not in content:
-            return value
-        return _replace_in_strings(value, self._api_key)
 
     def _network_error(self, exc: requests.RequestException, correlation_id: str) -> SynapNetworkError:
         """Map a requests failure; says whether the service may have received the request."""
@@ -461,7 +454,15 @@ def _json_body(content: bytes, secret: str) -> Any:
         body = json.loads(content)
     except (ValueError, RecursionError):
         return None
-    return _replace_in_strings(body, secret) if secret and (b"\\u" in content or b"\\/" in content) else body
+    return _without_escaped_secret(body, content, secret)
+
+
+def _without_escaped_secret(value: Any, content: bytes, secret: str) -> Any:
+    """``value`` parsed from ``content``; a key spelled with JSON escapes (``\\u0073ynap_...``) survives
+    the byte-level redaction, so where escapes occur the parsed strings are searched too."""
+    if not secret or (b"\\u" not in content and b"\\/" not in content):
+        return value
+    return _replace_in_strings(value, secret)
 
 
 def _replace_in_strings(value: Any, secret: str) -> Any:
