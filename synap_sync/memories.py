@@ -197,8 +197,7 @@ class Memories:
             fail_already_stored=fail_already_stored,
             deadline=deadline,
         ).check(self._transport.pool_maxsize)
-        if isinstance(documents, (str, bytes, Mapping)) or documents is None:
-            raise refuse("documents", f"must be an iterable of documents, not {type(documents).__name__}")
+        _check_collection(documents)
         # One attempt per post: the chunk sender retries, counts and logs on its own terms.
         single = attrs.evolve(self._options, max_retries=0, wait_when_throttled=False)
 
@@ -318,17 +317,20 @@ def _count_lost_first_attempts(reply: BatchCreateResponse) -> None:
             reply.failed -= 1
 
 
+def _check_collection(documents: Any) -> None:
+    """Refuse what is not a collection of documents: None, a single document, or something that would
+    iterate wrongly (a str its characters, a dict its keys) or not at all."""
+    single = isinstance(documents, (str, bytes, Mapping, CreateMemoryRequest))
+    if documents is None or single or not hasattr(documents, "__iter__"):
+        raise refuse("documents", f"must be a collection of documents, not {type(documents).__name__}")
+
+
 def _as_items(documents: Any) -> List[DocumentInput]:
-    """``documents`` as a list, refusing what is not a collection of documents (a str would iterate
-    its characters, a dict its keys)."""
+    """``documents`` as a list, once it is known to be a collection of documents."""
     if isinstance(documents, list):
         return documents
-    if documents is None or isinstance(documents, (str, bytes, Mapping, CreateMemoryRequest)):
-        raise refuse("documents", f"must be a list of documents, not {type(documents).__name__}")
-    try:
-        return list(documents)
-    except TypeError:
-        raise refuse("documents", f"must be a list of documents, not {type(documents).__name__}") from None
+    _check_collection(documents)
+    return list(documents)
 
 
 def _check_batch(items: List[DocumentInput]) -> Tuple[List[Optional[WireDocument]], List[SynapValidationError]]:

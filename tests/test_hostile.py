@@ -221,7 +221,7 @@ def test_a_request_keeps_its_own_copy_and_a_changed_one_is_refused_at_send() -> 
     assert caught.value.field == "metadata"
 
 
-@pytest.mark.parametrize("documents", [None, 5, "abc", {"document": "x"}, b"xy"])
+@pytest.mark.parametrize("documents", [None, 5, "abc", {"document": "x"}, b"xy", CreateMemoryRequest(document="x")])
 def test_batch_create_refuses_what_is_not_a_list_of_documents(client: SynapClient, documents: Any) -> None:
     with pytest.raises(SynapValidationError) as caught:
         client.memories.batch_create(documents)
@@ -233,3 +233,10 @@ def test_fail_fast_must_be_a_bool(client: SynapClient, fail_fast: Any) -> None:
     with pytest.raises(SynapValidationError) as caught:
         client.memories.batch_create([{"document": "x"}], fail_fast=fail_fast)
     assert caught.value.field == "fail_fast"
+
+
+@pytest.mark.parametrize("documents", [None, 5, "abc", {"document": "x"}, CreateMemoryRequest(document="x")])
+def test_ingest_refuses_what_is_not_a_collection_of_documents(client: SynapClient, documents: Any) -> None:
+    with pytest.raises(SynapValidationError) as caught:
+        client.memories.ingest(documents)
+    assert caught.value.field == "documents"
