@@ -109,8 +109,8 @@ class SynapError(Exception):
 
 def _rebuild(cls: "type[SynapError]", state: Dict[str, Any]) -> "SynapError":
     """Unpickle any SynapError subclass regardless of its constructor's signature."""
-    error: SynapError = Exception.__new__(cls)
-    Exception.__init__(error, state.get("message", ""))
+    error: SynapError = cls.__new__(cls)  # not Exception.__new__: SynapTimeoutError is an OSError too
+    super(SynapError, error).__init__(state.get("message", ""))
     error.__dict__.update(state)
     return error
 

@@ -263,6 +263,23 @@ def test_errors_pickle_with_their_fields() -> None:
     assert (type(copy), copy.retry_after, copy.correlation_id, str(copy)) == (type(error), 2.0, "cid", str(error))
 
 
+def test_every_error_type_survives_pickling() -> None:
+    """A worker of a cluster raises them, the caller unpickles them: SynapTimeoutError is also an OSError,
+    which Exception.__new__ cannot build."""
+    import pickle
+
+    from synap_sync import errors
+
+    for name in errors.__all__:
+        error_type = getattr(errors, name)
+        if not isinstance(error_type, type) or not issubclass(error_type, errors.SynapError):
+            continue
+        error = error_type.__new__(error_type)
+        errors.SynapError.__init__(error, f"{name} happened", correlation_id="cid")
+        copy = pickle.loads(pickle.dumps(error))
+        assert (type(copy), copy.correlation_id, str(copy)) == (error_type, "cid", str(error)), name
+
+
 def test_official_error_names_still_import_with_a_deprecation_warning() -> None:
     import synap_sync
     from synap_sync import errors
