@@ -39,7 +39,7 @@ import hashlib
 import logging
 import threading
 import weakref
-from typing import List, Optional, Tuple, Union
+from typing import List, Optional, Protocol, Tuple, Union
 
 from ._clock import SYSTEM_CLOCK, Clock
 
@@ -75,6 +75,23 @@ class Wait:
 
 
 WAIT = Wait()
+
+
+class Pace(Protocol):
+    """What the transport asks of a pace: a `Pacer` in this process, or one kept on a cluster's scheduler."""
+
+    #: Requests per second now paced at; None while unpaced or probing.
+    rate: Optional[float]
+
+    def acquire(self, latest: Optional[float] = None) -> Optional[float]: ...
+
+    def next_slot_in(self) -> float: ...
+
+    def accepted(self, sent_at: float) -> None: ...
+
+    def throttled(self, sent_at: float, retry_after: Optional[float] = None) -> None: ...
+
+    def unanswered(self, sent_at: float) -> None: ...
 
 
 class Pacer:
@@ -161,6 +178,13 @@ class Pacer:
             return None
         self._next_slot = slot + 1.0 / self.rate
         return slot
+
+    def reserve_within(self, seconds: Optional[float]) -> Tuple[Union[float, None, Wait], float]:
+        """`reserve` for a caller that waits elsewhere (a worker of a cluster, which sleeps on its own):
+        a slot no later than ``seconds`` from now (None: any), and the clock reading it was made at."""
+        with self._lock:
+            now = self.clock.now()
+            return self.reserve(None if seconds is None else now + seconds, now), now
 
     def next_slot_in(self) -> float:
         """Seconds until the schedule has a free slot (0 when unpaced)."""

@@ -5,6 +5,7 @@ the reply within bounds, error mapping, and the API key kept out of everything t
 from __future__ import annotations
 
 import email.utils
+import hashlib
 import http.client
 import json
 import logging
@@ -30,7 +31,7 @@ from ._constants import (
     MAX_THROTTLED_ATTEMPTS,
     PERMANENT_RATE_LIMIT_REASONS,
 )
-from ._pace import Pacer, forget_shared_paces, shared_pace
+from ._pace import Pace, forget_shared_paces, shared_pace
 from ._retry import RetryPolicy, Verdict, classify
 from ._version import __version__
 from .errors import (
@@ -149,7 +150,9 @@ class Transport:
             }
         )
         self._max_requests_per_second = max_requests_per_second
-        self.pace: Pacer = shared_pace(self.base_url, api_key, max_requests_per_second, clock)
+        self.pace: Pace = shared_pace(self.base_url, api_key, max_requests_per_second, clock)
+        #: Names the key's pace without holding the key: the same for every client of the key and URL.
+        self.pace_id = hashlib.sha256(f"{self.base_url}\n{api_key}".encode("utf-8")).hexdigest()
         _LIVE.add(self)
 
     def _start_over_after_fork(self) -> None:

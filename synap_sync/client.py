@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import ipaddress
 import logging
 import os
 import re
+import threading
 from types import TracebackType
-from typing import Any, Optional, Tuple, Type, Union
+from typing import Any, Dict, Optional, Tuple, Type, Union
 from urllib.parse import urlsplit
 
 from ._clock import SYSTEM_CLOCK, Clock
@@ -70,6 +73,7 @@ class SynapClient:
         backoff_seconds: float = BACKOFF_SECONDS,
         clock: Clock = SYSTEM_CLOCK,
     ) -> None:
+        key_from_environment = api_key is None
         api_key = api_key if api_key is not None else os.environ.get("SYNAP_API_KEY")
         base_url = base_url or os.environ.get("SYNAP_BASE_URL") or DEFAULT_BASE_URL
         instance_id = instance_id or os.environ.get("SYNAP_INSTANCE_ID") or None
@@ -85,8 +89,21 @@ class SynapClient:
         if max_requests_per_second is not None and not positive_number(max_requests_per_second):
             raise refuse("max_requests_per_second", f"must be None or a number > 0, got {max_requests_per_second!r}")
         self._options = _call_options(timeout, max_retries, deadline)
+        key = _checked_key(api_key)
+        #: What a pickled client carries: its configuration, the key sealed (or left to the environment).
+        self._settings: Dict[str, Any] = {
+            "api_key": None if key_from_environment else _SealedKey(key),
+            "base_url": base_url,
+            "instance_id": instance_id,
+            "pool_maxsize": pool_maxsize,
+            "max_requests_per_second": max_requests_per_second,
+            "max_reply_bytes": max_reply_bytes,
+            "allow_insecure_http": allow_insecure_http,
+            "backoff_seconds": backoff_seconds,
+            "clock": None if clock is SYSTEM_CLOCK else clock,
+        }
         self._transport = Transport(
-            _checked_key(api_key),
+            key,
             base_url,
             instance_id=instance_id,
             pool_maxsize=pool_maxsize,
@@ -112,6 +129,7 @@ class SynapClient:
         options = self._options
         view = object.__new__(SynapClient)
         view._transport = self._transport
+        view._settings = self._settings
         view._options = _call_options(
             options.timeout if timeout is _UNSET else timeout,
             options.max_retries if max_retries is _UNSET else max_retries,
@@ -152,8 +170,24 @@ class SynapClient:
     def deadline(self) -> Optional[float]:
         return self._options.deadline
 
+    @property
+    def max_requests_per_second(self) -> Optional[float]:
+        """The key's known rate limit, as given (None: learned from the service's 429s)."""
+        value: Optional[float] = self._settings["max_requests_per_second"]
+        return value
+
     def __repr__(self) -> str:
         return f"SynapClient(base_url={self.base_url!r}, instance_id={self.instance_id!r}, api_key='***')"
+
+    def __reduce__(self) -> Tuple[Any, ...]:
+        """Pickles as its configuration, for the workers of a cluster: never its pool, locks or pace.
+
+        The key travels masked (not encrypted), or not at all when it came from ``SYNAP_API_KEY``:
+        the unpickled client then reads the worker's own. A process rebuilds one client per
+        configuration and shares it between the tasks that unpickle it.
+        """
+        options = self._options
+        return (_rebuild_client, (self._settings, options.timeout, options.max_retries, options.deadline))
 
     def initialize(self) -> Optional[InstanceIdentity]:
         """Ask the service who this key is: learns the instance and client ids and the isolation.
@@ -187,6 +221,60 @@ class SynapClient:
         traceback: Optional[TracebackType],
     ) -> None:
         self.close()
+
+
+class _SealedKey:
+    """An API key as a pickled client carries it: masked, so that neither its ``repr`` nor the pickled
+    bytes show it (a task graph may be logged or dumped); masking is not encryption."""
+
+    __slots__ = ("_masked",)
+
+    def __init__(self, key: str) -> None:
+        self._masked = base64.b85encode(bytes(byte ^ 0x5A for byte in key.encode("utf-8"))).decode("ascii")
+
+    def reveal(self) -> str:
+        return bytes(byte ^ 0x5A for byte in base64.b85decode(self._masked)).decode("utf-8")
+
+    def __repr__(self) -> str:
+        return "<API key>"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _SealedKey) and other._masked == self._masked
+
+    def __hash__(self) -> int:
+        return hash(self._masked)
+
+    def __getstate__(self) -> str:
+        return self._masked
+
+    def __setstate__(self, masked: str) -> None:
+        self._masked = masked
+
+
+#: Clients rebuilt from a pickle in this process, by configuration: a worker's tasks share one pool.
+_REBUILT: Dict[str, SynapClient] = {}
+_REBUILT_LOCK = threading.Lock()
+
+
+def _rebuild_client(
+    settings: Dict[str, Any], timeout: Tuple[float, float], max_retries: int, deadline: Optional[float]
+) -> SynapClient:
+    """Unpickle a `SynapClient`: this process's client of that configuration (made on first use),
+    seen with the pickled client's call options."""
+    settings = dict(settings)
+    sealed = settings.pop("api_key")
+    key = sealed.reveal() if sealed is not None else None
+    clock = settings.pop("clock")
+    if clock is not None:  # a test's clock: never shared
+        return SynapClient(key, **settings, clock=clock).with_options(
+            timeout=timeout, max_retries=max_retries, deadline=deadline
+        )
+    identity = hashlib.sha256(repr((sorted(settings.items()), key)).encode("utf-8")).hexdigest()
+    with _REBUILT_LOCK:
+        client = _REBUILT.get(identity)
+        if client is None or client._transport.closed:
+            client = _REBUILT[identity] = SynapClient(key, **settings)
+    return client.with_options(timeout=timeout, max_retries=max_retries, deadline=deadline)
 
 
 def _checked_key(api_key: Optional[str]) -> str:

@@ -98,6 +98,7 @@ class BulkIngestion:
     def _run(self) -> Iterator[IngestOutcome]:
         options = self.options
         started = self._clock.now()
+        self.report.started_at = time.time()
         total = len(self.documents) if hasattr(self.documents, "__len__") else None  # type: ignore[arg-type]
         journal = Journal(options.journal, options.journal_settings()) if options.journal is not None else None
         cap = Pacer(options.max_requests_per_second, self._clock) if options.max_requests_per_second else None

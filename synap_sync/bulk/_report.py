@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from html import escape
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, Iterable, List, Optional, Tuple
 
 import attrs
 
@@ -92,7 +92,11 @@ class IngestOutcome:
 
 @attrs.frozen
 class IngestFailure:
-    """One document that was not acknowledged: its input position, its id, why, and what kind of why."""
+    """One document that was not acknowledged: its input position, its id, why, and what kind of why.
+
+    In a run over partitions (``synap_sync.dask.ingest``), ``partition`` is the partition's number
+    and ``index`` the document's position in it.
+    """
 
     index: int
     document_id: Optional[str]
@@ -100,6 +104,7 @@ class IngestFailure:
     kind: str = "error"
     #: The exception behind the failure, where there was one.
     error: Optional[SynapError] = attrs.field(default=None, eq=False, repr=False)
+    partition: Optional[int] = None
 
 
 @attrs.define
@@ -107,7 +112,7 @@ class IngestReport:
     """What a bulk run did. ``failures`` are in input order once the run has finished.
 
     ``succeeded`` counts every acknowledged document: new ones, ``already_stored`` ones and
-    ``deduplicated`` ones.
+    ``deduplicated`` ones. Reports of parts of one run add up: `merge`, or ``+``.
     """
 
     total: int = 0
@@ -123,6 +128,8 @@ class IngestReport:
     elapsed_seconds: float = 0.0
     #: Second by second: documents settled, requests sent and answered 429, and the pace.
     timeline: List[TimelineSecond] = attrs.field(factory=list, repr=False)
+    #: When the run started (Unix time), so that the reports of parts run elsewhere line up.
+    started_at: Optional[float] = attrs.field(default=None, repr=False, eq=False)
     _noted: Tuple[int, int, int, int] = attrs.field(default=(0, 0, 0, 0), init=False, repr=False, eq=False)
 
     @property
@@ -133,6 +140,45 @@ class IngestReport:
     def new(self) -> int:
         """Acknowledged documents the service had not held before."""
         return self.succeeded - self.already_stored - self.deduplicated
+
+    @classmethod
+    def merge(cls, reports: Iterable["IngestReport"]) -> "IngestReport":
+        """One report for the parts of one run (the partitions of a cluster run): counts add, failures
+        keep their ``partition`` and ``index`` (in that order), timelines add second by second, lined
+        up by ``started_at``; ``elapsed_seconds`` runs from the first start to the last finish."""
+        parts = list(reports)
+        merged = cls()
+        starts = [part.started_at for part in parts if part.started_at is not None]
+        first = min(starts) if len(starts) == len(parts) and parts else None
+        merged.started_at = first
+        for part in parts:
+            for name in _COUNTS:
+                setattr(merged, name, getattr(merged, name) + getattr(part, name))
+            merged.failures.extend(part.failures)
+            offset = 0 if first is None else int(part.started_at - first)  # type: ignore[operator]
+            for second in part.timeline:
+                while len(merged.timeline) <= offset + second.second:
+                    merged.timeline.append(TimelineSecond(len(merged.timeline)))
+                bucket = merged.timeline[offset + second.second]
+                bucket.succeeded += second.succeeded
+                bucket.failed += second.failed
+                bucket.requests += second.requests
+                bucket.throttled += second.throttled
+                if second.pace is not None:
+                    bucket.pace = max(bucket.pace or 0.0, second.pace)
+        merged.failures.sort(key=lambda failure: (failure.partition or 0, failure.index))
+        if first is not None:
+            ends = [part.started_at + part.elapsed_seconds for part in parts]  # type: ignore[operator]
+            merged.elapsed_seconds = max(ends) - first
+        else:
+            merged.elapsed_seconds = max((part.elapsed_seconds for part in parts), default=0.0)
+        merged._noted = (merged.succeeded, merged.failed, merged.requests, merged.throttled)
+        return merged
+
+    def __add__(self, other: "IngestReport") -> "IngestReport":
+        if not isinstance(other, IngestReport):
+            return NotImplemented
+        return IngestReport.merge([self, other])
 
     def record(self, outcome: IngestOutcome) -> None:
         """Count one settled document (the engine calls this once per document)."""
@@ -226,3 +272,17 @@ class IngestReport:
         for failure in self.failures:
             counts[failure.kind] = counts.get(failure.kind, 0) + 1
         return sorted(counts.items())
+
+
+#: What `IngestReport.merge` adds up.
+_COUNTS = (
+    "total",
+    "succeeded",
+    "failed",
+    "already_stored",
+    "deduplicated",
+    "resumed",
+    "requests",
+    "retries",
+    "throttled",
+)

@@ -159,6 +159,10 @@ class CreateMemoryRequest:
         """Build from a plain dict of the contract's fields; unknown keys are refused by name."""
         return cls(**_known_fields(data))
 
+    def __dask_tokenize__(self) -> str:
+        """Dask's token for it (it names a cluster run's journals): the same in every process."""
+        return encode_json(self.to_dict()).decode("utf-8")
+
     def to_dict(self) -> Dict[str, Any]:
         """The exact JSON object the official SDK sends: every field, nulls included.
 

@@ -1,0 +1,258 @@
+"""`ingest` for Dask collections: one task per partition, watched from the caller's process."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import logging
+import os
+import time
+import uuid
+from typing import Any, Dict, List, Optional, Tuple
+
+from .._constants import MAX_BATCH_SIZE
+from .._version import __version__
+from ..bulk import IngestReport, Progress
+from ..bulk._options import IngestOptions, ProgressOption
+from ..bulk._progress import make_reporter
+from ..client import SynapClient
+from ..errors import IngestInterrupted, SynapError
+from ..models import refuse
+from ..models.documents import _REQUEST_FIELDS
+from . import _state
+from ._worker import Settings, run_partition
+
+log = logging.getLogger("synap_sync")
+
+#: The caller looks at the partitions' progress this often (seconds).
+_WATCH_SECONDS = 0.25
+
+
+def ingest(
+    collection: Any,
+    *,
+    client: SynapClient,
+    journal_dir: Optional[str] = None,
+    run_name: Optional[str] = None,
+    fail_fast: bool = False,
+    derive_ids: bool = False,
+    fail_already_stored: bool = False,
+    progress: ProgressOption = None,
+    workers: int = 4,
+    chunk_size: int = MAX_BATCH_SIZE,
+    max_requests_per_second: Optional[float] = None,
+    deadline: Optional[float] = None,
+) -> IngestReport:
+    """Ingest a Dask collection, one task per partition, as one run: one pace for the key across the
+    cluster, one merged report, and (with ``journal_dir``) one journal per partition to resume from.
+
+    It runs on the current ``dask.distributed`` client; without one, on threads in this process.
+
+    :param collection: a ``dask.bag.Bag`` of dicts or `CreateMemoryRequest`, or a
+        ``dask.dataframe.DataFrame`` whose columns are `CreateMemoryRequest` fields (a missing value
+        is a field left out; ``metadata`` may be a column of dicts).
+    :param client: pickled into every task as its configuration (see the README on the key).
+    :param journal_dir: a directory every worker can write to (shared storage on a real cluster).
+    :param run_name: names the journals; by default a token of the collection (Dask's ``tokenize``),
+        so a different collection cannot pick them up. Name nightly jobs yourself: a graph with a
+        lambda in it tokenizes differently in every process.
+    :param max_requests_per_second: the key's limit, for the whole cluster (the client's own when
+        None); without either, the cluster learns it from the service's 429s.
+    :param workers: sending threads per partition task; other options are `Memories.ingest`'s.
+    :returns: the merged `IngestReport`: failures carry their ``partition`` and their ``index`` in it.
+    :raises SynapError: the first error that stopped a partition (the others are stopped too), with
+        ``.report`` holding everything the run did.
+    :raises IngestInterrupted: Ctrl-C, with the report of what was done.
+    """
+    IngestOptions(
+        fail_fast=fail_fast,
+        chunk_size=chunk_size,
+        workers=workers,
+        max_requests_per_second=max_requests_per_second,
+        progress=progress,
+        derive_ids=derive_ids,
+        fail_already_stored=fail_already_stored,
+        deadline=deadline,
+    ).check(client._transport.pool_maxsize)
+    kind = _check_collection(collection)
+    if journal_dir is not None and not isinstance(journal_dir, (str, os.PathLike)):
+        raise refuse("journal_dir", f"must be None or a directory path, got {journal_dir!r}")
+    if run_name is None:
+        from dask.base import tokenize
+
+        run_name = f"{kind}-{tokenize(collection)[:20]}"
+    distributed = _distributed_client()
+    transport = client._transport
+    settings = Settings(
+        run_id=uuid.uuid4().hex,
+        run_name=run_name,
+        journal_dir=None if journal_dir is None else os.fspath(journal_dir),
+        fail_fast=fail_fast,
+        derive_ids=derive_ids,
+        fail_already_stored=fail_already_stored,
+        workers=workers,
+        chunk_size=chunk_size,
+        deadline=deadline,
+        pace_id=transport.pace_id if distributed is not None else None,
+    )
+    from dask import delayed
+
+    parts = collection.to_delayed()
+    tasks = [
+        delayed(run_partition, pure=False)(part, client, index, settings, distributed is None)
+        for index, part in enumerate(parts)
+    ]
+    log.info("dask ingest: %d partitions of a %s, run %s", len(tasks), kind, run_name)
+    if distributed is not None:
+        _prepare_scheduler(distributed, settings, max_requests_per_second or client.max_requests_per_second)
+        return _watch(settings, _DistributedRun(distributed, tasks), progress)
+    return _watch(settings, _ThreadRun(tasks), progress)
+
+
+def _check_collection(collection: Any) -> str:
+    """``bag`` or ``dataframe``; anything else, or a column no request has, is refused before anything runs."""
+    import dask.bag
+
+    if isinstance(collection, dask.bag.Bag):
+        return "bag"
+    module = type(collection).__module__
+    if module.startswith("dask") and hasattr(collection, "columns") and hasattr(collection, "to_delayed"):
+        if not hasattr(collection, "dtypes"):  # a Series
+            raise refuse("collection", "must be a DataFrame whose columns are CreateMemoryRequest fields, not a Series")
+        unknown = [str(name) for name in collection.columns if name not in _REQUEST_FIELDS]
+        if unknown:
+            raise refuse(
+                f"column {unknown[0]!r}",
+                f"is not a CreateMemoryRequest field; the columns may be {', '.join(_REQUEST_FIELDS)} "
+                "(rename or drop the others first)",
+            )
+        if "document" not in collection.columns:
+            raise refuse("column 'document'", "is required")
+        return "dataframe"
+    raise refuse(
+        "collection", f"must be a dask.bag.Bag or a dask.dataframe.DataFrame, not {type(collection).__name__}"
+    )
+
+
+def _distributed_client() -> Any:
+    try:
+        from distributed import default_client
+    except ImportError:
+        return None
+    try:
+        return default_client()
+    except ValueError:
+        return None
+
+
+def _prepare_scheduler(distributed: Any, settings: Settings, max_rate: Optional[float]) -> None:
+    try:
+        distributed.run_on_scheduler(_state.hello)
+    except Exception as error:
+        raise SynapError(
+            f"the Dask scheduler cannot run synap_sync ({type(error).__name__}: {error}); install "
+            f"synap-sync {__version__} where the scheduler runs, as on the workers"
+        ) from None
+    distributed.run_on_scheduler(_state.pace_setup, settings.pace_id, max_rate)
+
+
+class _DistributedRun:
+    """The partition tasks as futures of the distributed cluster; the run's state on its scheduler."""
+
+    def __init__(self, distributed: Any, tasks: List[Any]) -> None:
+        self.distributed = distributed
+        self.futures = distributed.compute(tasks)
+
+    def call(self, function: Any, *arguments: Any) -> Any:
+        return self.distributed.run_on_scheduler(function, *arguments)
+
+    def wait(self, pending: List[Any], timeout: float) -> Tuple[List[Any], List[Any]]:
+        from distributed import wait
+
+        try:
+            done, not_done = wait(pending, timeout=timeout, return_when="FIRST_COMPLETED")
+        except Exception as error:  # its TimeoutError differs between versions
+            if "Timeout" not in type(error).__name__:
+                raise
+            return [], pending
+        return list(done), list(not_done)
+
+
+class _ThreadRun:
+    """The partition tasks on threads of this process (no distributed cluster); the run's state here."""
+
+    def __init__(self, tasks: List[Any]) -> None:
+        self.executor = concurrent.futures.ThreadPoolExecutor(
+            max_workers=min(len(tasks), os.cpu_count() or 4) or 1, thread_name_prefix="synap-sync-partition"
+        )
+        self.futures = [self.executor.submit(task.compute, scheduler="sync") for task in tasks]
+        self.executor.shutdown(wait=False)
+
+    def call(self, function: Any, *arguments: Any) -> Any:
+        return function(*arguments)
+
+    def wait(self, pending: List[Any], timeout: float) -> Tuple[List[Any], List[Any]]:
+        done, not_done = concurrent.futures.wait(pending, timeout=timeout, return_when="FIRST_COMPLETED")
+        return list(done), list(not_done)
+
+
+def _watch(settings: Settings, run: Any, progress: ProgressOption) -> IngestReport:
+    """Wait for the partitions, showing their counts; on an error or Ctrl-C, stop them all and report."""
+    started = time.monotonic()
+    reporter = make_reporter(progress, None)
+    index_of = {id(future): index for index, future in enumerate(run.futures)}
+    reports: Dict[int, IngestReport] = {}
+    failure: Optional[BaseException] = None
+    pending = list(run.futures)
+    stopping = False
+    try:
+        while pending:
+            try:
+                done, pending = run.wait(pending, _WATCH_SECONDS)
+                for future in done:
+                    failure = _collect(future, index_of[id(future)], reports) or failure
+                if failure is not None and not stopping:
+                    stopping = True
+                    run.call(_state.run_stop, settings.run_id)
+                if reporter:
+                    done_count, succeeded, failed = run.call(_state.run_totals, settings.run_id)
+                    reporter(Progress(done_count, succeeded, failed, None, time.monotonic() - started), False)
+            except KeyboardInterrupt as interrupt:
+                if stopping:  # a second Ctrl-C: stop waiting for the partitions
+                    raise IngestInterrupted(_merged(reports, started)) from interrupt
+                stopping = True
+                failure = interrupt
+                run.call(_state.run_stop, settings.run_id)
+    finally:
+        run.call(_state.run_forget, settings.run_id)
+    report = _merged(reports, started)
+    if reporter:
+        reporter(Progress(report.total, report.succeeded, report.failed, None, report.elapsed_seconds), True)
+    log.info("dask ingest: finished: %s in %.1fs", report.summary(), report.elapsed_seconds)
+    if isinstance(failure, KeyboardInterrupt):
+        raise IngestInterrupted(report) from failure
+    if failure is not None:
+        if isinstance(failure, SynapError):
+            failure.report = report
+        raise failure
+    return report
+
+
+def _collect(future: Any, index: int, reports: Dict[int, IngestReport]) -> Optional[BaseException]:
+    """Keep a finished partition's report; return the error that ended it, if one did."""
+    try:
+        reports[index] = future.result()
+        return None
+    except SynapError as error:
+        if isinstance(error.report, IngestReport):
+            reports[index] = error.report
+        return error
+    except Exception as error:  # the cluster failed the task (a worker killed too often, ...)
+        wrapped = SynapError(f"partition {index} failed on the cluster: {type(error).__name__}: {error}")
+        wrapped.__cause__ = error
+        return wrapped
+
+
+def _merged(reports: Dict[int, IngestReport], started: float) -> IngestReport:
+    report = IngestReport.merge(reports[index] for index in sorted(reports))
+    report.elapsed_seconds = time.monotonic() - started
+    return report

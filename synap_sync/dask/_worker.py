@@ -1,0 +1,172 @@
+"""What runs in a task on a worker: one partition turned into documents and ingested, with the key's
+pace and the run's progress kept on the scheduler (see `_state`)."""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
+
+import attrs
+
+from .._clock import Clock
+from ..bulk import IngestReport, Progress
+from ..client import SynapClient
+from ..partitions import ingest_partition
+from . import _state
+
+#: While a probe is out, a worker asks the scheduler's pace again this often (seconds).
+_WAIT_SECONDS = 0.02
+#: Progress goes to the scheduler at most this often (seconds), and once more at the end.
+_PROGRESS_SECONDS = 0.25
+
+Call = Callable[..., Any]
+
+
+class ClusterPace:
+    """The transport's `Pace` during a cluster run: every slot comes from the key's pace on the
+    scheduler, and every answer goes back to it, so all partitions on all workers learn together.
+
+    Slots are the scheduler's clock readings; the worker only sleeps the wait it is told.
+    """
+
+    def __init__(self, call: Call, pace_id: str, clock: Clock) -> None:
+        self._call = call
+        self._pace_id = pace_id
+        self.clock = clock
+        self.rate: Optional[float] = None
+
+    def _ask(self, operation: str, *arguments: Any) -> Tuple[Any, ...]:
+        answer: Tuple[Any, ...] = self._call(_state.pace_call, self._pace_id, operation, arguments)
+        return answer
+
+    def acquire(self, latest: Optional[float] = None) -> Optional[float]:
+        while True:
+            now = self.clock.now()
+            answer = self._ask("reserve", None if latest is None else latest - now)
+            self.rate = answer[-1]
+            if answer[0] == "slot":
+                self.clock.sleep(answer[2])
+                return float(answer[1])
+            if answer[0] == "late" or (latest is not None and self.clock.now() >= latest):
+                return None
+            self.clock.sleep(_WAIT_SECONDS if latest is None else min(_WAIT_SECONDS, latest - self.clock.now()))
+
+    def next_slot_in(self) -> float:
+        return float(self._ask("next_slot_in")[0])
+
+    def accepted(self, sent_at: float) -> None:
+        self._ask("accepted", sent_at)
+
+    def throttled(self, sent_at: float, retry_after: Optional[float] = None) -> None:
+        self._ask("throttled", sent_at, retry_after)
+
+    def unanswered(self, sent_at: float) -> None:
+        self._ask("unanswered", sent_at)
+
+
+@attrs.frozen
+class Settings:
+    """A run's options, as every partition task receives them."""
+
+    run_id: str
+    run_name: str
+    journal_dir: Optional[str]
+    fail_fast: bool
+    derive_ids: bool
+    fail_already_stored: bool
+    workers: int
+    chunk_size: int
+    deadline: Optional[float]
+    #: The key's pace on the scheduler, or None to use the process's own (no distributed cluster).
+    pace_id: Optional[str]
+
+
+def run_partition(part: Any, client: SynapClient, partition: int, settings: Settings, local: bool) -> IngestReport:
+    """The task of one partition: a list of documents (a bag) or a pandas DataFrame (its rows)."""
+    call = _local_call if local else _scheduler_call()
+    if settings.pace_id is not None:
+        client._transport.pace = ClusterPace(call, settings.pace_id, client._transport.clock)
+    last = 0.0
+
+    def watch(counts: Progress) -> bool:
+        nonlocal last
+        now = time.monotonic()
+        if now - last < _PROGRESS_SECONDS:
+            return False
+        last = now
+        stopping: bool = call(_state.run_progress, settings.run_id, partition, _counts(counts))
+        return stopping
+
+    if call(_state.run_progress, settings.run_id, partition, (0, 0, 0)):
+        return IngestReport()  # the run stopped before this partition began: the journal resumes it
+    report = ingest_partition(
+        client,
+        documents_of(part),
+        partition=partition,
+        run_name=settings.run_name,
+        journal_dir=settings.journal_dir,
+        fail_fast=settings.fail_fast,
+        derive_ids=settings.derive_ids,
+        fail_already_stored=settings.fail_already_stored,
+        workers=settings.workers,
+        chunk_size=settings.chunk_size,
+        deadline=settings.deadline,
+        watch=watch,
+    )
+    call(_state.run_progress, settings.run_id, partition, (report.total, report.succeeded, report.failed))
+    return report
+
+
+def _counts(progress: Progress) -> Tuple[int, int, int]:
+    return (progress.done, progress.succeeded, progress.failed)
+
+
+def _local_call(function: Call, *arguments: Any) -> Any:
+    return function(*arguments)
+
+
+def _scheduler_call() -> Call:
+    from distributed import get_client
+
+    dask_client = get_client()  # in the task's own thread: the engine's threads are not tasks
+
+    def call(function: Call, *arguments: Any) -> Any:
+        return dask_client.run_on_scheduler(function, *arguments)
+
+    return call
+
+
+def documents_of(part: Any) -> Iterable[Any]:
+    """A bag partition as it is; a pandas DataFrame as one dict per row, missing values left out."""
+    columns = getattr(part, "columns", None)
+    if columns is None or not hasattr(part, "itertuples"):
+        return part  # type: ignore[no-any-return]
+    names = [str(name) for name in columns]
+    return (_row(names, values) for values in part.itertuples(index=False, name=None))
+
+
+def _row(names: List[str], values: Tuple[Any, ...]) -> Dict[str, Any]:
+    row: Dict[str, Any] = {}
+    for name, value in zip(names, values):
+        value = _plain(value)
+        if value is not None:
+            row[name] = value
+    return row
+
+
+def _plain(value: Any) -> Any:
+    """A cell as the plain Python value the checks know; None for a missing one (None, NaN, NaT)."""
+    if value is None or isinstance(value, (str, dict, list, bool)):
+        return value
+    if isinstance(value, float):
+        return None if math.isnan(value) else value
+    module = type(value).__module__
+    if module.startswith("pandas"):
+        if str(value) == "NaT":
+            return None
+        to_datetime = getattr(value, "to_pydatetime", None)
+        return to_datetime() if to_datetime is not None else value
+    if module.startswith("numpy") and hasattr(value, "item"):
+        return _plain(value.item())
+    return value
