@@ -128,9 +128,7 @@ def _check_collection(collection: Any) -> str:
         if "document" not in collection.columns:
             raise refuse("column 'document'", "is required")
         return "dataframe"
-    raise refuse(
-        "collection", f"must be a dask.bag.Bag or a dask.dataframe.DataFrame, not {type(collection).__name__}"
-    )
+    raise refuse("collection", f"must be a dask.bag.Bag or a dask.dataframe.DataFrame, not {type(collection).__name__}")
 
 
 def _distributed_client() -> Any:
@@ -213,7 +211,7 @@ def _watch(settings: Settings, run: Any, progress: ProgressOption) -> IngestRepo
                 if failure is not None and not stopping:
                     stopping = True
                     run.call(_state.run_stop, settings.run_id)
-                if reporter:
+                if reporter and not stopping:
                     done_count, succeeded, failed = run.call(_state.run_totals, settings.run_id)
                     reporter(Progress(done_count, succeeded, failed, None, time.monotonic() - started), False)
             except KeyboardInterrupt as interrupt:
@@ -225,7 +223,7 @@ def _watch(settings: Settings, run: Any, progress: ProgressOption) -> IngestRepo
     finally:
         run.call(_state.run_forget, settings.run_id)
     report = _merged(reports, started)
-    if reporter:
+    if reporter and not isinstance(failure, KeyboardInterrupt):
         reporter(Progress(report.total, report.succeeded, report.failed, None, report.elapsed_seconds), True)
     log.info("dask ingest: finished: %s in %.1fs", report.summary(), report.elapsed_seconds)
     if isinstance(failure, KeyboardInterrupt):

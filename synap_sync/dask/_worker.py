@@ -3,7 +3,7 @@ pace and the run's progress kept on the scheduler (see `_state`)."""
 
 from __future__ import annotations
 
-import math
+import json
 import time
 from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
 
@@ -142,31 +142,49 @@ def documents_of(part: Any) -> Iterable[Any]:
     columns = getattr(part, "columns", None)
     if columns is None or not hasattr(part, "itertuples"):
         return part  # type: ignore[no-any-return]
+    from pandas import isna
+
     names = [str(name) for name in columns]
-    return (_row(names, values) for values in part.itertuples(index=False, name=None))
+    return (_row(names, values, isna) for values in part.itertuples(index=False, name=None))
 
 
-def _row(names: List[str], values: Tuple[Any, ...]) -> Dict[str, Any]:
+def _row(names: List[str], values: Tuple[Any, ...], isna: Callable[[Any], Any]) -> Dict[str, Any]:
     row: Dict[str, Any] = {}
     for name, value in zip(names, values):
-        value = _plain(value)
+        value = _plain(value, isna)
+        if isinstance(value, str) and name in _JSON_OBJECT_COLUMNS:
+            value = _json_object(value)
         if value is not None:
             row[name] = value
     return row
 
 
-def _plain(value: Any) -> Any:
-    """A cell as the plain Python value the checks know; None for a missing one (None, NaN, NaT)."""
-    if value is None or isinstance(value, (str, dict, list, bool)):
+#: Columns that hold JSON objects, which a DataFrame may carry as JSON text (Dask turns columns of
+#: dicts into strings unless ``dataframe.convert-string`` is off).
+_JSON_OBJECT_COLUMNS = ("metadata", "scope")
+
+
+def _json_object(text: str) -> Any:
+    """JSON text of an object as the dict; any other text as it is, for the checks to refuse by name."""
+    try:
+        value = json.loads(text)
+    except (ValueError, RecursionError):
+        return text
+    return value if isinstance(value, dict) else text
+
+
+def _plain(value: Any, isna: Callable[[Any], Any]) -> Any:
+    """A cell as the plain Python value the checks know; None for a missing one (None, NaN, NaT, NA)."""
+    if value is None or isinstance(value, (str, dict, list, tuple, bool)):
         return value
-    if isinstance(value, float):
-        return None if math.isnan(value) else value
-    module = type(value).__module__
-    if module.startswith("pandas"):
-        if str(value) == "NaT":
+    try:
+        if bool(isna(value)):
             return None
-        to_datetime = getattr(value, "to_pydatetime", None)
-        return to_datetime() if to_datetime is not None else value
-    if module.startswith("numpy") and hasattr(value, "item"):
-        return _plain(value.item())
+    except (TypeError, ValueError):  # not a scalar pandas knows
+        pass
+    to_datetime = getattr(value, "to_pydatetime", None)  # a pandas Timestamp
+    if to_datetime is not None:
+        return to_datetime()
+    if type(value).__module__ == "numpy" and hasattr(value, "item"):
+        return value.item()
     return value

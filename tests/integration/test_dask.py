@@ -1,0 +1,216 @@
+"""synap_sync.dask.ingest on a real LocalCluster of worker processes, against the emulator."""
+
+from __future__ import annotations
+
+import collections
+import os
+import signal
+import threading
+import time
+from pathlib import Path
+from typing import Any, Dict, Iterator, List
+
+import dask
+import dask.bag as dask_bag
+import dask.dataframe
+import distributed
+import pandas
+import pytest
+
+import synap_sync.dask
+from synap_sync import IngestInterrupted, Progress, SynapAuthError, SynapClient, SynapValidationError
+from synap_sync.emulator import Emulator
+
+KEY = "synap_dask_test_key"
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[Any]:
+    """Two worker processes, one thread each: partitions really run in other processes."""
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=40
+    ) as local_cluster:
+        yield local_cluster
+
+
+@pytest.fixture
+def dask_client(cluster: Any) -> Iterator[Any]:
+    with distributed.Client(cluster) as client:
+        yield client
+
+
+def docs(count: int, prefix: str = "doc") -> List[Dict[str, Any]]:
+    return [
+        {"document": f"conversation {n}", "document_id": f"{prefix}-{n}", "user_id": "u1", "customer_id": "c1"}
+        for n in range(count)
+    ]
+
+
+def stored_ids(emulator: Emulator) -> "collections.Counter[str]":
+    return collections.Counter(str(document["document_id"]) for document in emulator.stored_documents())
+
+
+def test_a_bag_is_ingested_once_as_one_run_with_one_report(
+    dask_client: Any, synap_emulator: Emulator, tmp_path: Path
+) -> None:
+    items = docs(1200)
+    items[650] = {"document": "", "document_id": "empty"}  # partition 2 (of 300 each), index 50 in it
+    bag = dask_bag.from_sequence(items, npartitions=4)
+    client = SynapClient(api_key=KEY, base_url=synap_emulator.base_url)
+
+    report = synap_sync.dask.ingest(bag, client=client, journal_dir=str(tmp_path), chunk_size=50)
+
+    assert (report.total, report.succeeded, report.new, report.failed) == (1200, 1199, 1199, 1), report.failures[:3]
+    failure = report.failures[0]
+    assert (failure.partition, failure.index, failure.kind, failure.document_id) == (2, 50, "invalid", "empty")
+    ids = stored_ids(synap_emulator)
+    assert len(ids) == 1199 and set(ids.values()) == {1}
+    assert report.requests == 24  # 4 partitions of 300 in chunks of 50, one partition a document short
+    journals = sorted(os.listdir(tmp_path))
+    run_name = journals[0].split(".part-")[0]
+    assert run_name.startswith("bag-") and journals == [f"{run_name}.part-0000{n}.journal" for n in range(4)]
+
+    before = synap_emulator.request_count
+    again = synap_sync.dask.ingest(bag, client=client, journal_dir=str(tmp_path), chunk_size=50)
+    assert synap_emulator.request_count == before  # the same call again sends nothing
+    assert (again.total, again.resumed, again.succeeded, again.failed) == (1200, 1199, 1199, 1)  # checked again
+
+
+def test_another_collection_does_not_pick_up_the_journals(
+    dask_client: Any, synap_emulator: Emulator, tmp_path: Path
+) -> None:
+    client = SynapClient(api_key=KEY, base_url=synap_emulator.base_url)
+    synap_sync.dask.ingest(dask_bag.from_sequence(docs(200, "a"), npartitions=2), client=client, journal_dir=tmp_path)
+    other = synap_sync.dask.ingest(
+        dask_bag.from_sequence(docs(200, "b"), npartitions=2), client=client, journal_dir=tmp_path
+    )
+    assert (other.new, other.resumed) == (200, 0)
+    assert len(os.listdir(tmp_path)) == 4
+
+
+def test_the_cluster_as_a_whole_keeps_to_a_given_rate(dask_client: Any, tmp_path: Path) -> None:
+    """Two worker processes: without one pace on the scheduler each would send at the full rate."""
+    rate = 8.0
+    with Emulator() as emulator:
+        client = SynapClient(api_key=KEY, base_url=emulator.base_url)
+        bag = dask_bag.from_sequence(docs(400), npartitions=2)
+        started = time.monotonic()
+        report = synap_sync.dask.ingest(bag, client=client, chunk_size=20, max_requests_per_second=rate)
+        elapsed = time.monotonic() - started
+    assert report.succeeded == 400 and report.requests == 20
+    assert elapsed >= (report.requests - 1) / rate * 0.95
+
+
+def test_a_killed_worker_loses_nothing_and_stores_nothing_twice(dask_client: Any, cluster: Any, tmp_path: Path) -> None:
+    killed: List[int] = []
+
+    def kill_a_busy_worker(progress: Progress) -> None:
+        if killed or progress.done < 200:
+            return
+        busy = [address for address, keys in dask_client.processing().items() if keys]
+        if busy:
+            pid = dask_client.run(os.getpid, workers=[busy[0]])[busy[0]]
+            os.kill(pid, signal.SIGKILL)
+            killed.append(pid)
+
+    with Emulator(rate_limit=40, burst=5) as emulator:
+        client = SynapClient(api_key=KEY, base_url=emulator.base_url, max_retries=50)
+        bag = dask_bag.from_sequence(docs(2000), npartitions=4)
+        report = synap_sync.dask.ingest(
+            bag, client=client, journal_dir=tmp_path, chunk_size=20, progress=kill_a_busy_worker
+        )
+        ids = stored_ids(emulator)
+    assert killed, "no worker was busy to kill"
+    assert (report.total, report.succeeded, report.failed) == (2000, 2000, 0)
+    assert len(ids) == 2000 and set(ids.values()) == {1}
+
+
+def test_a_dataframe_row_by_row_with_missing_values_and_metadata(dask_client: Any, synap_emulator: Emulator) -> None:
+    frame = pandas.DataFrame(
+        {
+            "document": [f"ticket {n}" for n in range(6)],
+            "document_id": [f"t-{n}" for n in range(6)],
+            "user_id": ["u1", "u2", None, "u4", 5, "u6"],  # a missing one, and a number where text belongs
+            "customer_id": ["c1", "c1", None, "c1", "c1", "c1"],
+            "document_created_at": pandas.to_datetime(["2025-01-02T03:04:05Z"] * 5 + [None], utc=True),
+            "metadata": [{"n": n} for n in range(6)],
+        }
+    )
+    with dask.config.set({"dataframe.convert-string": False}):  # else Dask turns the dicts into text
+        collection = dask.dataframe.from_pandas(frame, npartitions=2)
+    client = SynapClient(api_key=KEY, base_url=synap_emulator.base_url)
+    report = synap_sync.dask.ingest(collection, client=client)
+
+    assert (report.total, report.succeeded, report.failed) == (6, 5, 1), report.failures
+    failure = report.failures[0]
+    assert (failure.partition, failure.index, failure.kind) == (1, 1, "invalid")
+    assert "user_id" in failure.error_message
+    stored = {document["document_id"]: document for document in synap_emulator.stored_documents()}
+    assert stored["t-2"]["user_id"] is None
+    assert stored["t-0"]["document_created_at"] == "2025-01-02T03:04:05Z"
+    assert stored["t-5"]["document_created_at"] is None
+    assert stored["t-3"]["metadata"] == {"n": 3}
+
+
+def test_a_metadata_column_may_hold_json_text(dask_client: Any, synap_emulator: Emulator) -> None:
+    frame = pandas.DataFrame(
+        {"document": ["a", "b"], "document_id": ["a", "b"], "metadata": ['{"source": "crm"}', "{'source': 'crm'}"]}
+    )
+    client = SynapClient(api_key=KEY, base_url=synap_emulator.base_url)
+    report = synap_sync.dask.ingest(dask.dataframe.from_pandas(frame, npartitions=1), client=client)
+    assert (report.succeeded, report.failed) == (1, 1)
+    assert "metadata" in report.failures[0].error_message  # a Python repr is not JSON: refused by name
+    assert synap_emulator.stored_documents()[0]["metadata"] == {"source": "crm"}
+
+
+def test_an_unknown_column_is_refused_by_name_before_anything_is_sent(
+    dask_client: Any, synap_emulator: Emulator
+) -> None:
+    frame = pandas.DataFrame({"document": ["a"], "document_id": ["a"], "body_html": ["<p>a</p>"]})
+    client = SynapClient(api_key=KEY, base_url=synap_emulator.base_url)
+    with pytest.raises(SynapValidationError, match="body_html"):
+        synap_sync.dask.ingest(dask.dataframe.from_pandas(frame, npartitions=1), client=client)
+    assert synap_emulator.request_count == 0
+
+
+def test_an_error_every_partition_meets_stops_the_run_with_the_report(dask_client: Any) -> None:
+    with Emulator(api_keys={"synap_good"}) as emulator:
+        client = SynapClient(api_key="synap_wrong", base_url=emulator.base_url)
+        with pytest.raises(SynapAuthError) as caught:
+            synap_sync.dask.ingest(dask_bag.from_sequence(docs(400), npartitions=4), client=client)
+        assert emulator.stored_documents() == []
+    assert caught.value.report is not None and caught.value.report.succeeded == 0
+    assert "synap_wrong" not in repr(caught.value.report) and "synap_wrong" not in str(caught.value)
+
+
+def test_ctrl_c_in_the_caller_stops_every_partition_and_raises_the_report(dask_client: Any, tmp_path: Path) -> None:
+    with Emulator(rate_limit=20, burst=2) as emulator:
+        client = SynapClient(api_key=KEY, base_url=emulator.base_url)
+
+        def interrupt(progress: Progress) -> None:
+            if progress.done:
+                raise KeyboardInterrupt
+
+        bag = dask_bag.from_sequence(docs(4000), npartitions=4)
+        with pytest.raises(IngestInterrupted) as caught:
+            synap_sync.dask.ingest(bag, client=client, journal_dir=tmp_path, progress=interrupt)
+        report = caught.value.report
+        assert 0 < report.succeeded < 4000
+        assert report.succeeded == len(stored_ids(emulator))
+        resumed = synap_sync.dask.ingest(bag, client=client, journal_dir=tmp_path)
+        ids = stored_ids(emulator)
+    assert resumed.succeeded == 4000 and len(ids) == 4000 and set(ids.values()) == {1}
+
+
+def test_progress_is_one_count_over_all_partitions(dask_client: Any, synap_emulator: Emulator) -> None:
+    seen: List[Progress] = []
+    lock = threading.Lock()
+
+    def note(progress: Progress) -> None:
+        with lock:
+            seen.append(progress)
+
+    client = SynapClient(api_key=KEY, base_url=synap_emulator.base_url)
+    synap_sync.dask.ingest(dask_bag.from_sequence(docs(600), npartitions=3), client=client, progress=note)
+    assert seen[-1].done == 600 and seen[-1].succeeded == 600
+    assert [progress.done for progress in seen] == sorted(progress.done for progress in seen)
