@@ -9,6 +9,7 @@ from .errors import (
     IngestInterrupted,
     SynapAuthError,
     SynapConflictError,
+    SynapCustomerIdNotAcceptedError,
     SynapError,
     SynapInstanceBuildFailedError,
     SynapInstanceNotReadyError,
@@ -75,6 +76,7 @@ __all__ = [
     "SynapConflictError",
     "SynapInstanceBuildFailedError",
     "SynapQuotaExceededError",
+    "SynapCustomerIdNotAcceptedError",
     "SynapTimeoutError",
     "SynapJournalError",
 ]

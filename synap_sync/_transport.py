@@ -588,6 +588,9 @@ def error_from_reply(
             balance_credits=fields.get("balance_credits"),
             minimum_required_credits=fields.get("minimum_required_credits"),
             manage_url=_text(fields.get("manage_url")),
+            recovery_url=_text(fields.get("recovery_url")),
+            redeem_url=_text(fields.get("redeem_url")),
+            reason=_text(fields.get("reason")),
             **kwargs,
         )
     if status == 404:
@@ -595,9 +598,13 @@ def error_from_reply(
     if status == 409:
         return _conflict(message, codes, fields, headers, kwargs)
     if status == 429:
-        if fields.get("reason") in PERMANENT_RATE_LIMIT_REASONS:
-            return SynapQuotaExceededError(message, **kwargs)
-        return SynapRateLimitError(message, retry_after=parse_retry_after(headers.get("Retry-After")), **kwargs)
+        said = {name: _text(fields.get(name)) for name in ("reason", "upgrade_url", "manage_url")}
+        if said["reason"] in PERMANENT_RATE_LIMIT_REASONS:
+            return SynapQuotaExceededError(message, **said, **kwargs)
+        retry_after = parse_retry_after(headers.get("Retry-After"))
+        if retry_after is None:
+            retry_after = _number(fields.get("retry_after_seconds"))
+        return SynapRateLimitError(message, retry_after=retry_after, **said, **kwargs)
     if status >= 500:
         # A gateway's 502 or 504 may come after the service behind it acted: for a write, unknown.
         retry_after = parse_retry_after(headers.get("Retry-After"))

@@ -5,7 +5,7 @@ Every failure the service, the network or the caller's input can produce is one 
     SynapError                              .message .correlation_id .status_code .code .body
     │                                       .retry_after .outcome_unknown .report
     ├── SynapTransientError                 may clear by itself: retried where the contract allows
-    │   ├── SynapRateLimitError             429; .retry_after (seconds or None)
+    │   ├── SynapRateLimitError             429; .retry_after (seconds or None) .reason .upgrade_url .manage_url
     │   ├── SynapServerError                5xx
     │   ├── SynapNetworkError               refused, reset or dropped connections, socket timeouts
     │   ├── SynapProtocolError              a reply that cannot be read, or is too large
@@ -13,7 +13,9 @@ Every failure the service, the network or the caller's input can produce is one 
     ├── SynapPermanentError                 will not clear by repeating the same call
     │   ├── SynapAuthError                  401, 403, or no usable API key
     │   ├── SynapValidationError            400, 413, 422, or refused locally (also ValueError); .errors
+    │   │   └── SynapCustomerIdNotAcceptedError a customer_id on a B2C instance, refused before sending
     │   ├── SynapInsufficientCreditsError   402; .balance_credits .minimum_required_credits .manage_url
+    │   │                                   .recovery_url .redeem_url .reason
     │   ├── SynapNotFoundError              404
     │   ├── SynapConflictError              409: a duplicate document_id
     │   │   └── SynapInstanceBuildFailedError   409 instance_build_failed; .attempts .hint
@@ -51,6 +53,7 @@ __all__ = [
     "SynapConflictError",
     "SynapInstanceBuildFailedError",
     "SynapQuotaExceededError",
+    "SynapCustomerIdNotAcceptedError",
     "SynapTimeoutError",
     "SynapJournalError",
     "IngestInterrupted",
@@ -124,7 +127,30 @@ class SynapPermanentError(SynapError):
 
 
 class SynapRateLimitError(SynapTransientError):
-    """429, or a pace that cannot give this call a slot before its deadline; see ``retry_after``."""
+    """429, or a pace that cannot give this call a slot before its deadline; see ``retry_after``.
+
+    ``reason``, ``upgrade_url`` and ``manage_url`` are what the body said, when it said; the official
+    SDK's ``retry_after_seconds`` is ``retry_after``.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        reason: Optional[str] = None,
+        upgrade_url: Optional[str] = None,
+        manage_url: Optional[str] = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(message, **kwargs)
+        self.reason = reason
+        self.upgrade_url = upgrade_url
+        self.manage_url = manage_url
+
+    @property
+    def retry_after_seconds(self) -> Optional[float]:
+        """The official SDK's name for ``retry_after``."""
+        return self.retry_after
 
 
 class SynapServerError(SynapTransientError):
@@ -184,7 +210,8 @@ class SynapValidationError(SynapPermanentError, ValueError):
 
 
 class SynapInsufficientCreditsError(SynapPermanentError):
-    """402: the account is out of credits; top up at ``manage_url``."""
+    """402: the account is out of credits; top up at ``manage_url`` (``recovery_url``, ``redeem_url``
+    and ``reason`` as the body gives them)."""
 
     def __init__(
         self,
@@ -193,12 +220,24 @@ class SynapInsufficientCreditsError(SynapPermanentError):
         balance_credits: Any = None,
         minimum_required_credits: Any = None,
         manage_url: Optional[str] = None,
+        recovery_url: Optional[str] = None,
+        redeem_url: Optional[str] = None,
+        reason: Optional[str] = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(message, **kwargs)
         self.balance_credits = balance_credits
         self.minimum_required_credits = minimum_required_credits
         self.manage_url = manage_url
+        self.recovery_url = recovery_url
+        self.redeem_url = redeem_url
+        self.reason = reason
+
+
+class SynapCustomerIdNotAcceptedError(SynapValidationError):
+    """A ``customer_id`` given on a B2C instance (``user_context_isolation=equals_customer``), refused
+    before sending once ``initialize`` has learned the isolation (the official SDK's
+    ``CustomerIdNotAcceptedError``)."""
 
 
 class SynapNotFoundError(SynapPermanentError):
@@ -219,7 +258,22 @@ class SynapInstanceBuildFailedError(SynapConflictError):
 
 
 class SynapQuotaExceededError(SynapPermanentError):
-    """429 with a reason waiting cannot clear (``trial_limit_reached``, ``subscription_inactive``)."""
+    """429 with a reason waiting cannot clear (``trial_limit_reached``, ``subscription_inactive``);
+    ``reason``, ``upgrade_url`` and ``manage_url`` as the body gives them."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        reason: Optional[str] = None,
+        upgrade_url: Optional[str] = None,
+        manage_url: Optional[str] = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(message, **kwargs)
+        self.reason = reason
+        self.upgrade_url = upgrade_url
+        self.manage_url = manage_url
 
 
 class SynapTimeoutError(SynapError, TimeoutError):
@@ -261,6 +315,11 @@ OFFICIAL_ALIASES: Dict[str, type] = {
     "ServerError": SynapServerError,
     "NetworkError": SynapNetworkError,
     "InstanceNotReadyError": SynapInstanceNotReadyError,
+    "InstanceBuildFailedError": SynapInstanceBuildFailedError,
+    "CustomerIdNotAcceptedError": SynapCustomerIdNotAcceptedError,
+    "ContextNotFoundError": SynapNotFoundError,
+    "ServiceUnavailableError": SynapServerError,
+    "NetworkTimeoutError": SynapNetworkError,
 }
 
 

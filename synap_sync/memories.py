@@ -12,7 +12,13 @@ import attrs
 from ._constants import BATCH_PATH, CREATE_PATH, MAX_BATCH_SIZE, STATUS_PATH
 from ._transport import CallOptions, CallRecord, Transport
 from .bulk import BulkIngestion, IngestOptions, IngestReport, ProgressOption
-from .errors import IngestInterrupted, SynapProtocolError, SynapTimeoutError, SynapValidationError
+from .errors import (
+    IngestInterrupted,
+    SynapCustomerIdNotAcceptedError,
+    SynapProtocolError,
+    SynapTimeoutError,
+    SynapValidationError,
+)
 from .models import (
     BatchCreateResponse,
     CreateMemoryRequest,
@@ -249,7 +255,7 @@ class Memories:
         correlation_id = self._transport.new_correlation_id()
         identity = self._transport.identity
         if customer_id is not None and identity is not None and identity.is_b2c:
-            raise SynapValidationError(
+            raise SynapCustomerIdNotAcceptedError(
                 "customer_id: not allowed on a B2C instance (user_context_isolation=equals_customer)",
                 errors=[(None, "customer_id", "not allowed on a B2C instance")],
                 correlation_id=correlation_id,

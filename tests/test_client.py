@@ -133,6 +133,11 @@ def test_initialize_learns_ids_and_sends_them(client: SynapClient) -> None:
     client.memories.status(INGESTION_ID)
     headers = responses.calls[1].request.headers
     assert headers["X-Instance-ID"] == "inst_0123456789abcdef" and headers["X-Client-ID"] == "cli_1"
+    from synap_sync import SynapCustomerIdNotAcceptedError
+
+    with pytest.raises(SynapCustomerIdNotAcceptedError, match="customer_id"):  # B2C: refused before sending
+        client.memories.create("hello", user_id="u1", customer_id="c1")
+    assert len(responses.calls) == 2
 
 
 @responses.activate

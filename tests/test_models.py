@@ -20,6 +20,7 @@ from synap_sync import (
     SynapProtocolError,
     SynapValidationError,
 )
+from synap_sync.models import wire_document
 
 
 def refused_field(**fields: object) -> str:
@@ -158,9 +159,17 @@ def test_nan_in_an_object_document_is_refused() -> None:
     assert refused_field(document={"score": math.nan}) == "document"
 
 
-@pytest.mark.parametrize("value", ["yesterday", "2024-13-45", 1700000000, datetime(2024, 1, 1).date()])
-def test_document_created_at_must_be_a_datetime_or_iso_string(value: object) -> None:
+@pytest.mark.parametrize("value", ["yesterday", "2024-13-45", 1e300, True, datetime(2024, 1, 1).date()])
+def test_document_created_at_must_be_a_datetime_iso_string_or_unix_timestamp(value: object) -> None:
     assert refused_field(document_created_at=value) == "document_created_at"
+
+
+@pytest.mark.parametrize("timestamp", [1700000000, 1700000000.0])
+def test_document_created_at_may_be_a_unix_timestamp_sent_as_utc_iso(timestamp: float) -> None:
+    """As the official SDK takes it; both the request object and the dict path send the same string."""
+    expected = "2023-11-14T22:13:20Z"
+    assert CreateMemoryRequest(document="x", document_created_at=timestamp).to_dict()["document_created_at"] == expected
+    assert wire_document({"document": "x", "document_created_at": timestamp})["document_created_at"] == expected
 
 
 def test_validation_error_is_also_a_value_error() -> None:

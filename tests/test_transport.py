@@ -152,6 +152,36 @@ def test_out_of_credits_details_are_read_from_detail(client: SynapClient) -> Non
 
 
 @responses.activate
+def test_the_official_sdks_error_attributes_are_read(client: SynapClient) -> None:
+    """Code ported from the official SDK reads these off a 402 and a 429."""
+    credits = {"reason": "trial_exhausted", "recovery_url": "https://x/r", "redeem_url": "https://x/c"}
+    responses.add(responses.POST, BATCH_URL, status=402, json={"detail": credits})
+    with pytest.raises(SynapInsufficientCreditsError) as out_of_credits:
+        client.memories.batch_create(ONE)
+    assert (out_of_credits.value.reason, out_of_credits.value.recovery_url, out_of_credits.value.redeem_url) == (
+        "trial_exhausted",
+        "https://x/r",
+        "https://x/c",
+    )
+    limited = {"reason": "burst", "retry_after_seconds": 7, "upgrade_url": "https://x/u", "manage_url": "https://x/m"}
+    responses.add(responses.POST, BATCH_URL, status=429, json={"detail": limited})
+    with pytest.raises(SynapRateLimitError) as throttled:
+        client.with_options(max_retries=0).memories.batch_create(ONE)
+    error = throttled.value
+    assert (error.retry_after_seconds, error.reason, error.upgrade_url, error.manage_url) == (
+        7,
+        "burst",
+        "https://x/u",
+        "https://x/m",
+    )
+    quota = {"reason": "trial_limit_reached", "upgrade_url": "https://x/u"}
+    responses.add(responses.POST, BATCH_URL, status=429, json={"detail": quota})
+    with pytest.raises(SynapQuotaExceededError) as exhausted:
+        client.memories.batch_create(ONE)
+    assert (exhausted.value.reason, exhausted.value.upgrade_url) == ("trial_limit_reached", "https://x/u")
+
+
+@responses.activate
 def test_instance_not_ready_is_refused_locally_until_the_wait_passes(client: SynapClient) -> None:
     responses.add(
         responses.POST, BATCH_URL, status=409, json={"error": "instance_not_ready", "retry_after_seconds": 120}

@@ -11,7 +11,7 @@ import enum
 import hashlib
 import json
 import re
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any, Callable, Dict, Mapping, Optional, Type, TypeVar, Union
 
 import attrs
@@ -108,12 +108,20 @@ def _to_mode(value: Any) -> IngestMode:
 def _to_created_at(value: Any) -> Optional[datetime]:
     if value is None or isinstance(value, datetime):
         return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):  # a Unix timestamp, as the official SDK takes
+        try:
+            return datetime.fromtimestamp(value, timezone.utc)
+        except (OverflowError, OSError, ValueError):
+            raise refuse("document_created_at", f"is not a Unix timestamp a date can hold: {value!r}") from None
     if isinstance(value, str):
         try:
             return parse_datetime(value)
         except ValueError:
             raise refuse("document_created_at", f"is not an ISO-8601 datetime: {value!r}") from None
-    raise refuse("document_created_at", f"must be a datetime or an ISO-8601 string, not {type(value).__name__}")
+    raise refuse(
+        "document_created_at",
+        f"must be a datetime, an ISO-8601 string or a Unix timestamp, not {type(value).__name__}",
+    )
 
 
 def _to_metadata(value: Any) -> Any:
