@@ -6,6 +6,25 @@ WHOAMI_PATH = "/api/v1/auth/whoami"
 BATCH_PATH = "/api/v1/memories/batch"
 CREATE_PATH = "/api/v1/memories/create"
 STATUS_PATH = "/api/v1/memories/status/"
+#: Memories live under /api/v1; data, context, conversations, users and credits under /v1 (the split
+#: is the service's, not a typo).
+MEMORY_PATH = "/api/v1/memories/"
+FORGET_PATH = "/api/v1/memories/forget"
+UPLOAD_PATH = "/api/v1/memories/upload"
+DATA_DELETE_PATH = "/v1/data/delete"
+CREDITS_BALANCE_PATH = "/v1/credits/balance"
+CREDITS_ESTIMATE_PATH = "/v1/credits/estimate"
+CONTEXT_FETCH_PATHS = {
+    "user": "/v1/context/user/fetch",
+    "customer": "/v1/context/customer/fetch",
+    "client": "/v1/context/client/fetch",
+    "conversation": "/v1/context/conversation/fetch",
+}
+CONVERSATIONS_PATH = "/v1/conversations/"
+USERS_PATH = "/v1/users/"
+#: The writes a 409 instance_not_ready holds back until its wait has passed (the official SDK's gated
+#: paths): creating memories and the context fetches, not get/update/delete/forget/upload/credits.
+GATED_PATHS = frozenset({BATCH_PATH, CREATE_PATH, *CONTEXT_FETCH_PATHS.values()})
 
 #: The service's ceiling on documents per ``batch_create`` call.
 MAX_BATCH_SIZE = 100

@@ -17,6 +17,7 @@ import weakref
 import zlib
 from datetime import datetime, timezone
 from typing import Any, Callable, Dict, List, Optional, Set, Tuple, Union
+from urllib.parse import quote, urlencode
 
 import attrs
 import requests
@@ -27,6 +28,7 @@ from requests.structures import CaseInsensitiveDict
 from ._clock import SYSTEM_CLOCK, Clock
 from ._constants import (
     DEFAULT_MAX_REPLY_BYTES,
+    GATED_PATHS,
     MAX_NOT_READY_SECONDS,
     MAX_THROTTLED_ATTEMPTS,
     PERMANENT_RATE_LIMIT_REASONS,
@@ -37,6 +39,7 @@ from ._version import __version__
 from .errors import (
     SynapAuthError,
     SynapConflictError,
+    SynapCustomerIdNotAcceptedError,
     SynapError,
     SynapInstanceBuildFailedError,
     SynapInstanceNotReadyError,
@@ -180,6 +183,16 @@ class Transport:
         self.instance_id = self.instance_id or identity.instance_id
         self.client_id = identity.client_id
 
+    def refuse_customer_on_b2c(self, customer_id: Optional[str], correlation_id: Optional[str] = None) -> None:
+        """A ``customer_id`` on an instance known to be B2C is refused before sending, as the official
+        SDK does (known after ``initialize``)."""
+        if customer_id is not None and self.identity is not None and self.identity.is_b2c:
+            raise SynapCustomerIdNotAcceptedError(
+                "customer_id: not allowed on a B2C instance (user_context_isolation=equals_customer)",
+                errors=[(None, "customer_id", "not allowed on a B2C instance")],
+                correlation_id=correlation_id,
+            )
+
     # --- one call --------------------------------------------------------------------------------
 
     def request(
@@ -192,10 +205,18 @@ class Transport:
         correlation_id: Optional[str] = None,
         repeatable: Optional[bool] = None,
         record: Optional[CallRecord] = None,
+        query: Optional[Dict[str, str]] = None,
+        stream: Optional[Callable[[], Any]] = None,
+        content_type: Optional[str] = None,
     ) -> Any:
-        """Send one call, retrying where the contract allows, and return the reply's parsed JSON.
+        """Send one call, retrying where the contract allows, and return the reply's parsed JSON
+        (``{}`` for a 2xx with no body).
 
         :param body: the encoded JSON body, or None.
+        :param query: query parameters, percent-encoded here.
+        :param stream: instead of ``body``, makes a fresh file-like body for each attempt (an upload
+            streamed from disk); it has ``len()``, sent as Content-Length.
+        :param content_type: the body's type when it is not JSON (a form).
         :param repeatable: may a request whose outcome is unknown be sent again? Defaults to True for
             GET and False otherwise.
         :param record: told whether a resend followed an attempt that may have been acted on.
@@ -209,10 +230,15 @@ class Transport:
             repeatable = method == "GET"
         deadline = None if options.deadline is None else self.clock.now() + options.deadline
         headers = self._call_headers(correlation_id)
+        if content_type is not None:
+            headers["Content-Type"] = content_type
+        if query:
+            path = path + "?" + urlencode(query, quote_via=quote)
         retries = throttles = 0
         while True:
             try:
-                return self._attempt(method, path, body, headers, correlation_id, options, deadline)
+                sent = stream() if stream is not None else body
+                return self._attempt(method, path, sent, headers, correlation_id, options, deadline)
             except SynapError as error:
                 verdict = classify(error, repeatable)
                 if verdict is Verdict.THROTTLED:
@@ -254,13 +280,14 @@ class Transport:
         self,
         method: str,
         path: str,
-        body: Optional[bytes],
+        body: Any,
         headers: Dict[str, str],
         correlation_id: str,
         options: CallOptions,
         deadline: Optional[float],
     ) -> Any:
-        if method in _WRITE_METHODS:
+        gated = path in GATED_PATHS
+        if gated:
             self._refuse_while_not_ready(correlation_id)
         sent_at = self._take_slot(deadline, correlation_id)
         timeout = self._timeout_within(options.timeout, deadline, correlation_id)
@@ -272,6 +299,8 @@ class Transport:
         prepared.body = body
         if body is not None:
             prepared.headers["Content-Length"] = str(len(body))
+        elif method in _WRITE_METHODS:
+            prepared.headers["Content-Length"] = "0"
         prepared.hooks = {"response": []}
         log.debug("%s %s correlation_id=%s", method, path, correlation_id)
         try:
@@ -289,8 +318,10 @@ class Transport:
         log.debug("%s %s -> %s correlation_id=%s", method, path, status, correlation_id)
         if 200 <= status < 300:
             self.pace.accepted(sent_at)
-            if method in _WRITE_METHODS and self._not_ready_until:
+            if gated and self._not_ready_until:
                 self._not_ready_until = 0.0
+            if not content.strip():  # 204, or a 2xx with nothing to say
+                return {}
             return self._parse(content, status, correlation_id, method)
         error = error_from_reply(status, response.reason, response.headers, content, correlation_id, self._api_key)
         if isinstance(error, SynapRateLimitError):
@@ -299,7 +330,7 @@ class Transport:
             self.pace.unanswered(sent_at)  # a quota, not the bucket: it says nothing of the pace
         else:
             self.pace.accepted(sent_at)  # any other answer took one of the key's tokens too
-        if isinstance(error, SynapInstanceNotReadyError):
+        if isinstance(error, SynapInstanceNotReadyError) and gated:
             self._remember_not_ready(error.retry_after)
         raise error
 

@@ -10,7 +10,7 @@ import os
 import re
 import threading
 from types import TracebackType
-from typing import Any, Dict, Optional, Tuple, Type, Union
+from typing import TYPE_CHECKING, Any, Dict, Optional, Tuple, Type, Union
 from urllib.parse import urlsplit
 
 from ._clock import SYSTEM_CLOCK, Clock
@@ -28,6 +28,10 @@ from ._transport import CallOptions, Timeout, Transport
 from .errors import SynapAuthError, SynapError, SynapPermanentError
 from .memories import Memories
 from .models import InstanceIdentity, positive_number, refuse, whole_number
+
+if TYPE_CHECKING:  # loaded on first use, to keep ``import synap_sync`` quick
+    from .account import Credits, Data
+    from .context import Context, ScopeNamespace
 
 __all__ = ["SynapClient"]
 
@@ -140,10 +144,58 @@ class SynapClient:
 
     @property
     def memories(self) -> Memories:
-        """Ingestion: ``batch_create``, ``create``, ``status``, ``wait_for_completion``, ``ingest``."""
+        """Memories: ``batch_create``, ``create``, ``status``, ``wait_for_completion``, ``ingest``;
+        ``get``, ``update``, ``delete``, ``forget``, ``create_from_file``."""
         if self._memories is None:
             self._memories = Memories(self._transport, self._options)
         return self._memories
+
+    @property
+    def context(self) -> "Context":
+        """The read side: ``user``, ``customer``, ``client``, ``conversation`` fetches and ``for_prompt``."""
+        from .context import Context
+
+        return Context(self._transport, self._options)
+
+    @property
+    def user(self) -> "ScopeNamespace":
+        """``client.user.context.fetch(...)``, as the official SDK spells it."""
+        return self._scope("user")
+
+    @property
+    def customer(self) -> "ScopeNamespace":
+        """``client.customer.context.fetch(...)``, as the official SDK spells it."""
+        return self._scope("customer")
+
+    @property
+    def client(self) -> "ScopeNamespace":
+        """``client.client.context.fetch(...)``, as the official SDK spells it."""
+        return self._scope("client")
+
+    @property
+    def conversation(self) -> "ScopeNamespace":
+        """``client.conversation.context.fetch(...)`` and ``.get_context_for_prompt(...)``."""
+        return self._scope("conversation")
+
+    def _scope(self, scope: str) -> "ScopeNamespace":
+        from .context import ConversationContext, ScopeContext, ScopeNamespace
+
+        context = self.context
+        return ScopeNamespace(ConversationContext(context) if scope == "conversation" else ScopeContext(context, scope))
+
+    @property
+    def credits(self) -> "Credits":
+        """Credits: ``get_balance()`` (or ``balance()``) and ``estimate(...)``."""
+        from .account import Credits
+
+        return Credits(self._transport, self._options)
+
+    @property
+    def data(self) -> "Data":
+        """Permanent data deletion: ``delete(scope, ...)`` and ``status(deletion_id)``."""
+        from .account import Data
+
+        return Data(self._transport, self._options, self.initialize)
 
     @property
     def base_url(self) -> str:

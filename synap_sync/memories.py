@@ -9,12 +9,12 @@ from urllib.parse import quote
 
 import attrs
 
-from ._constants import BATCH_PATH, CREATE_PATH, MAX_BATCH_SIZE, STATUS_PATH
+from ._constants import BATCH_PATH, CREATE_PATH, FORGET_PATH, MAX_BATCH_SIZE, MEMORY_PATH, STATUS_PATH
 from ._transport import CallOptions, CallRecord, Transport
 from .bulk import BulkIngestion, IngestOptions, IngestReport, ProgressOption
 from .errors import (
     IngestInterrupted,
-    SynapCustomerIdNotAcceptedError,
+    SynapNotFoundError,
     SynapProtocolError,
     SynapTimeoutError,
     SynapValidationError,
@@ -23,15 +23,22 @@ from .models import (
     BatchCreateResponse,
     CreateMemoryRequest,
     CreateMemoryResponse,
+    DeletedMemory,
     DocumentInput,
     DocumentType,
+    ForgetResponse,
     IngestMode,
+    Memory,
     MemoryStatusResponse,
     WireDocument,
     at_index,
+    document_type_value,
     encode_json,
     item_document_id,
+    one_of,
+    optional_text,
     refuse,
+    uuid_text,
     wire_document,
 )
 
@@ -253,13 +260,7 @@ class Memories:
             metadata=metadata,  # type: ignore[arg-type]
         )
         correlation_id = self._transport.new_correlation_id()
-        identity = self._transport.identity
-        if customer_id is not None and identity is not None and identity.is_b2c:
-            raise SynapCustomerIdNotAcceptedError(
-                "customer_id: not allowed on a B2C instance (user_context_isolation=equals_customer)",
-                errors=[(None, "customer_id", "not allowed on a B2C instance")],
-                correlation_id=correlation_id,
-            )
+        self._transport.refuse_customer_on_b2c(customer_id, correlation_id)
         reply = self._transport.request(
             "POST",
             CREATE_PATH,
@@ -311,6 +312,106 @@ class Memories:
                     correlation_id=current.correlation_id,
                 )
             clock.sleep(min(poll_interval_seconds, remaining))
+
+
+    # --- the memory lifecycle ------------------------------------------------------------------------
+
+    def get(self, memory_id: Union[uuid.UUID, str]) -> Memory:
+        """One memory by id (ids come from ``status(...).memory_ids`` or a context fetch's items).
+
+        :raises SynapNotFoundError: no such memory, or not in this key's scope.
+        """
+        path = MEMORY_PATH + uuid_text(memory_id, "memory_id")
+        correlation_id = self._transport.new_correlation_id()
+        reply = self._transport.request("GET", path, self._options, correlation_id=correlation_id)
+        return Memory.from_dict(reply, correlation_id)
+
+    def update(
+        self,
+        memory_id: Union[uuid.UUID, str],
+        document: Union[str, Dict[str, Any]],
+        merge_strategy: str = "smart-merge",
+        document_type: Optional[Union[DocumentType, str]] = None,
+        metadata: Optional[Dict[str, Any]] = None,
+    ) -> Memory:
+        """Change a memory: ``merge_strategy`` is ``smart-merge`` (default), ``append`` or ``replace``;
+        ``metadata`` is merged with what the memory has. Not repeated when its outcome is unknown.
+
+        :raises SynapValidationError: a bad argument, named, before sending (also a ValueError).
+        :raises SynapNotFoundError: no such memory, or not in this key's scope.
+        """
+        path = MEMORY_PATH + uuid_text(memory_id, "memory_id")
+        body: Dict[str, Any] = {"document": check_update_document(document)}
+        body["merge_strategy"] = one_of(merge_strategy, "merge_strategy", MERGE_STRATEGIES)
+        if document_type:
+            body["document_type"] = document_type_value(document_type)
+        if metadata is not None:
+            body["metadata"] = CreateMemoryRequest(document="x", metadata=metadata).metadata
+        correlation_id = self._transport.new_correlation_id()
+        reply = self._transport.request(
+            "PATCH", path, self._options, body=encode_json(body), correlation_id=correlation_id, repeatable=False
+        )
+        return Memory.from_dict(reply, correlation_id)
+
+    def delete(self, memory_id: Union[uuid.UUID, str]) -> DeletedMemory:
+        """Delete a memory. Any 2xx is success (a 204 gives ``deleted_at=None``). A delete is repeated
+        after an unknown outcome; a 404 to such a repeat means the first one deleted it: success.
+
+        :raises SynapNotFoundError: no such memory (when no earlier attempt may have deleted it).
+        """
+        memory = uuid.UUID(uuid_text(memory_id, "memory_id"))
+        correlation_id = self._transport.new_correlation_id()
+        record = CallRecord()
+        try:
+            reply = self._transport.request(
+                "DELETE", MEMORY_PATH + str(memory), self._options, correlation_id=correlation_id, repeatable=True,
+                record=record,
+            )  # fmt: skip
+        except SynapNotFoundError:
+            if not record.resent_after_unknown:
+                raise
+            reply = {}
+        return DeletedMemory.from_dict(reply, memory, correlation_id)
+
+    def forget(
+        self,
+        description: str,
+        user_id: Optional[str] = None,
+        customer_id: Optional[str] = None,
+        scope: Optional[Dict[str, str]] = None,
+        mode: str = "preview",
+    ) -> ForgetResponse:
+        """Forget what matches ``description`` (3 to 500 characters) for exactly one user.
+
+        ``mode="preview"`` (default) files a deletion request a person approves in the dashboard and
+        deletes nothing; ``"direct"`` finds and deletes in one call. Only ``status == "deleted"`` means
+        removed. Not repeated when its outcome is unknown (a 503 is: nothing was deleted).
+        """
+        if not isinstance(description, str) or not 3 <= len(description) <= 500:
+            raise refuse("description", "must be a string of 3 to 500 characters")
+        body = {
+            "description": description,
+            "user_id": optional_text(user_id, "user_id"),
+            "customer_id": optional_text(customer_id, "customer_id"),
+            "scope": CreateMemoryRequest(document="x", scope=scope).scope,
+            "mode": one_of(mode, "mode", FORGET_MODES),
+        }
+        correlation_id = self._transport.new_correlation_id()
+        self._transport.refuse_customer_on_b2c(customer_id, correlation_id)
+        reply = self._transport.request(
+            "POST", FORGET_PATH, self._options, body=encode_json(body), correlation_id=correlation_id, repeatable=False
+        )
+        return ForgetResponse.from_dict(reply, correlation_id)
+
+
+#: ``update``'s merge strategies and ``forget``'s modes, as the contract lists them.
+MERGE_STRATEGIES = ("smart-merge", "append", "replace")
+FORGET_MODES = ("preview", "direct")
+
+
+def check_update_document(document: Any) -> Union[str, Dict[str, Any]]:
+    """``update``'s document: checked as a created document's is (a non-empty string or JSON object)."""
+    return CreateMemoryRequest(document=document).document
 
 
 def _count_lost_first_attempts(reply: BatchCreateResponse) -> None:

@@ -119,6 +119,12 @@ class Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:  # noqa: N802
         self._serve("POST")
 
+    def do_PATCH(self) -> None:  # noqa: N802
+        self._serve("PATCH")
+
+    def do_DELETE(self) -> None:  # noqa: N802
+        self._serve("DELETE")
+
     def send_error(self, code: int, message: Optional[str] = None, explain: Optional[str] = None) -> None:
         """http.server's own refusals (a garbled request line, oversized headers): JSON, one send, then close."""
         self.close_connection = True
@@ -150,10 +156,14 @@ class Handler(BaseHTTPRequestHandler):
         body = self._body()
         if body is None:
             return
-        path = self.path.split("?", 1)[0]
         try:
             status, payload, headers = emulator.handle(
-                method, path, self.headers.get("Authorization", ""), body, arrived
+                method,
+                self.path,
+                self.headers.get("Authorization", ""),
+                body,
+                arrived,
+                self.headers.get("Content-Type", ""),
             )
         except Drop:
             emulator.note_answer(0)

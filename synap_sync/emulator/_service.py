@@ -9,13 +9,17 @@ from __future__ import annotations
 import collections
 import json
 import math
+import re
 import threading
 import time
+import urllib.parse
 import uuid
 from datetime import datetime, timezone
 from typing import Any, Collection, Counter, Dict, List, Optional, Tuple
 
 from ._limits import Faults, TokenBucket
+from ._reads import Reads, memory_count, memory_ids_of
+from ._upload import parse_form
 
 __all__ = ["Service", "Drop"]
 
@@ -32,6 +36,8 @@ ACCEPTED_TYPES = (
 ACCEPTED_MODES = ("fast", "long-range")
 
 Reply = Tuple[int, Any, Dict[str, str]]
+#: An id in a path (a UUID, or an ingestion or deletion id), collapsed in the request counts.
+_ID_SEGMENT = re.compile(r"/(?:[0-9a-f]{8}-[0-9a-f-]{27}|del_[0-9a-f]+)(?=/|$)")
 
 
 class Drop(Exception):
@@ -145,6 +151,8 @@ class Service:
         self.statuses: Counter[int] = collections.Counter()
         #: TCP connections accepted so far (a pooled client reuses its connections).
         self.connections = 0
+        #: Memories made from completed ingestions, the read side, credits and data deletion.
+        self.reads = Reads(self._completed, self.instance_id)
 
     def note_connection(self) -> None:
         """Count a TCP connection accepted (the HTTP side calls this)."""
@@ -171,6 +179,16 @@ class Service:
             self._by_document_id.clear()
             self.requests.clear()
             self.statuses.clear()
+            self.reads.reset()
+
+    def _completed(self) -> List[Tuple[str, Dict[str, Any], float]]:
+        """Ingestions completed by now, with their documents and completion times (lock held)."""
+        done = time.time() - self.completion_seconds
+        return [
+            (ingestion_id, record["request"], record["queued"] + self.completion_seconds)
+            for ingestion_id, record in self._ingestions.items()
+            if record["queued"] <= done
+        ]
 
     def stored_documents(self) -> List[Dict[str, Any]]:
         """Every document accepted so far, as sent, in arrival order."""
@@ -185,17 +203,21 @@ class Service:
     # --- handling ----------------------------------------------------------------------------------
 
     def handle(
-        self, method: str, path: str, authorization: str, body: bytes, arrived: float
+        self, method: str, path: str, authorization: str, body: bytes, arrived: float, content_type: str = ""
     ) -> Tuple[int, bytes, Dict[str, str]]:
-        """Answer one request, encoded, no sooner than ``latency`` after it ``arrived``; raises `Drop`
-        to close the connection instead."""
-        status, payload, headers = self._decide(method, path, authorization, body, arrived)
+        """Answer one request (``path`` with its query), encoded, no sooner than ``latency`` after it
+        ``arrived``; raises `Drop` to close the connection instead."""
+        status, payload, headers = self._decide(method, path, authorization, body, arrived, content_type)
         encoded = json.dumps(payload).encode("utf-8")
         self._wait_out_latency(arrived)
         return status, encoded, headers
 
-    def _decide(self, method: str, path: str, authorization: str, body: bytes, arrived: float) -> Reply:
-        route = "/api/v1/memories/status/{id}" if path.startswith("/api/v1/memories/status/") else path
+    def _decide(
+        self, method: str, target: str, authorization: str, body: bytes, arrived: float, content_type: str = ""
+    ) -> Reply:
+        path, _, query_string = target.partition("?")
+        query = dict(urllib.parse.parse_qsl(query_string))
+        route = _ID_SEGMENT.sub("/{id}", path)
         with self._lock:
             self.requests[f"{method} {route}"] += 1
         token = authorization[7:].strip() if authorization.startswith("Bearer ") else ""
@@ -212,7 +234,7 @@ class Service:
         if fault == "drop":
             self._wait_out_latency(arrived)
             raise Drop()
-        reply = self._route(method, path, body)
+        reply = self._route(method, path, body, query, content_type)
         if fault == "lost-reply":
             self._wait_out_latency(arrived)
             raise Drop()
@@ -235,7 +257,7 @@ class Service:
                 bucket = self._buckets[token] = TokenBucket(self.rate_limit, self.burst)
             return bucket.take()
 
-    def _route(self, method: str, path: str, body: bytes) -> Reply:
+    def _route(self, method: str, path: str, body: bytes, query: Dict[str, str], content_type: str = "") -> Reply:
         if path == "/api/v1/auth/whoami" and method == "GET":
             isolation = "equals_customer" if self.isolation == "b2c" else "per_customer"
             return (
@@ -245,6 +267,11 @@ class Service:
             )
         if path.startswith("/api/v1/memories/status/") and method == "GET":
             return self._status(path[len("/api/v1/memories/status/") :])
+        if path == "/api/v1/memories/upload" and method == "POST":
+            return self._upload(body, content_type)
+        read = self._read_side(method, path, body, query)
+        if read is not None:
+            return read
         if path in ("/api/v1/memories/batch", "/api/v1/memories/create"):
             if method != "POST":
                 return 405, {"detail": "Method Not Allowed"}, {}
@@ -256,6 +283,54 @@ class Service:
                 return self._batch(payload)
             return self._create(payload)
         return 404, {"detail": "Not Found"}, {}
+
+    def _read_side(self, method: str, path: str, body: bytes, query: Dict[str, str]) -> Optional[Reply]:
+        """The lifecycle, context, credits and data routes; None for a path that is none of them."""
+        payload: Any = None
+        if method in ("POST", "PATCH") and body:
+            try:
+                payload = json.loads(body.decode("utf-8"))
+            except (ValueError, RecursionError):
+                return _error(400, "request body is not valid JSON (or nested too deeply)", "INVALID_INPUT")
+        reads = self.reads
+        with self._lock:
+            if path == "/api/v1/memories/forget" and method == "POST":
+                return reads.forget(payload, self.isolation)
+            if path.startswith("/api/v1/memories/") and path.count("/") == 4 and method in ("GET", "PATCH", "DELETE"):
+                name = path.rsplit("/", 1)[1]
+                if name not in ("batch", "create", "forget", "upload"):
+                    return reads.memory(method, name, payload)
+            if path.startswith("/v1/context/") and path.endswith("/fetch") and method == "POST":
+                scope = path[len("/v1/context/") : -len("/fetch")]
+                if scope in ("user", "customer", "client", "conversation"):
+                    return reads.fetch(scope, payload)
+            if path.startswith("/v1/conversations/") and path.endswith("/context-for-prompt") and method == "GET":
+                return reads.for_prompt(path.split("/")[3], query)
+            if path == "/v1/credits/balance" and method == "GET":
+                return reads.balance()
+            if path == "/v1/credits/estimate" and method == "POST":
+                return reads.estimate(payload)
+            if path == "/v1/data/delete" and method == "POST":
+                return reads.delete_data(payload)
+            if path.startswith("/v1/data/delete/") and method == "GET":
+                return reads.deletion_status(urllib.parse.unquote(path.rsplit("/", 1)[1]), query)
+        return None
+
+    def _upload(self, body: bytes, content_type: str) -> Reply:
+        """An upload (a multipart file, or a urlencoded text field) becomes an ingestion, as create."""
+        form = parse_form(content_type, body)
+        if form is None:
+            return _error(400, "an upload is a multipart or urlencoded form", "INVALID_INPUT")
+        fields, file = form
+        if file is None and not fields.get("text"):
+            return _error(422, "one of file or text is required", "INVALID_INPUT")
+        with self._lock:
+            document = self.reads.upload_fields(fields, file)
+            if document is None:
+                return _error(422, "user_id: field required", "INVALID_INPUT")
+            result = self._store(document)
+        del result["error_message"]
+        return 200, result, {}
 
     def _batch(self, payload: Any) -> Reply:
         if not isinstance(payload, dict) or not isinstance(payload.get("documents"), list):
@@ -353,8 +428,7 @@ class Service:
         status = "queued" if elapsed < self.completion_seconds / 3 else "processing"
         if elapsed >= self.completion_seconds:
             status = "completed"
-        content = record["request"]["document"]
-        created = 1 + len(json.dumps(content)) // 400 if status == "completed" else 0
+        created = memory_count(record["request"]["document"]) if status == "completed" else 0
         return (
             200,
             {
@@ -365,7 +439,7 @@ class Service:
                 "started_at": _iso(started) if status != "queued" else None,
                 "completed_at": _iso(finished) if status == "completed" else None,
                 "memories_created": created,
-                "memory_ids": [f"mem_{ingestion_id[:8]}_{n}" for n in range(created)],
+                "memory_ids": memory_ids_of(ingestion_id, created),
                 "error_message": None,
             },
             {},

@@ -1,6 +1,21 @@
 """The contract's data: documents as they are checked and sent, replies as they are parsed."""
 
-from ._checks import at_index, format_datetime, item_document_id, parse_datetime, positive_number, refuse, whole_number
+from ._checks import (
+    at_index,
+    format_datetime,
+    int_between,
+    item_document_id,
+    one_of,
+    optional_text,
+    parse_datetime,
+    positive_number,
+    refuse,
+    required_text,
+    text_list,
+    uuid_text,
+    whole_number,
+)
+from .context import CONTEXT_TYPES, ContextForPromptResponse, ContextItem, ContextResponse, RecentMessage
 from .documents import (
     CreateMemoryRequest,
     DocumentInput,
@@ -8,8 +23,19 @@ from .documents import (
     IngestMode,
     WireDocument,
     derive_document_id,
+    document_type_value,
     encode_json,
     wire_document,
+)
+from .lifecycle import (
+    CreditBalance,
+    CreditBucket,
+    CreditEstimate,
+    DeleteDataResult,
+    DeletedMemory,
+    ForgetCandidate,
+    ForgetResponse,
+    Memory,
 )
 from .replies import (
     BatchCreateResponse,
@@ -29,6 +55,7 @@ __all__ = [
     "WireDocument",
     "wire_document",
     "derive_document_id",
+    "document_type_value",
     "encode_json",
     "BatchCreateResponse",
     "CreateMemoryResponse",
@@ -37,6 +64,25 @@ __all__ = [
     "MemoryStatusResponse",
     "Status",
     "says_already_stored",
+    "Memory",
+    "DeletedMemory",
+    "ForgetCandidate",
+    "ForgetResponse",
+    "DeleteDataResult",
+    "CreditBucket",
+    "CreditBalance",
+    "CreditEstimate",
+    "CONTEXT_TYPES",
+    "ContextItem",
+    "ContextResponse",
+    "RecentMessage",
+    "ContextForPromptResponse",
+    "required_text",
+    "optional_text",
+    "one_of",
+    "text_list",
+    "int_between",
+    "uuid_text",
     "refuse",
     "at_index",
     "item_document_id",

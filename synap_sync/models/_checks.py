@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import math
 import re
+import uuid
 from datetime import datetime
-from typing import Any, Mapping, Optional
+from typing import Any, List, Mapping, Optional, Tuple
 
 from ..errors import SynapValidationError
 
@@ -135,3 +136,48 @@ def check_scope(value: Any) -> None:
     for key, item in value.items():
         if not isinstance(key, str) or not isinstance(item, str):
             raise refuse("scope", f"must map str to str; got {key!r}: {item!r}")
+
+
+def required_text(value: Any, field: str) -> str:
+    """A non-blank string, or a refusal naming ``field``."""
+    if not isinstance(value, str) or not value.strip():
+        raise refuse(field, f"must be a non-empty string, got {value!r}")
+    return value
+
+
+def optional_text(value: Any, field: str) -> Optional[str]:
+    """None, or a non-blank string."""
+    return None if value is None else required_text(value, field)
+
+
+def one_of(value: Any, field: str, choices: Tuple[str, ...]) -> str:
+    """One of ``choices`` (an enum member counts as its value), or a refusal listing them."""
+    value = getattr(value, "value", value)
+    if value not in choices:
+        raise refuse(field, f"must be one of {', '.join(choices)}; got {value!r}")
+    return str(value)
+
+
+def text_list(value: Any, field: str) -> Optional[List[str]]:
+    """None, or a list of strings (a bare string is refused: it would be read as its characters)."""
+    if value is None:
+        return None
+    if isinstance(value, (str, bytes)) or not isinstance(value, (list, tuple)):
+        raise refuse(field, f"must be a list of strings, not {type(value).__name__}")
+    if not all(isinstance(item, str) for item in value):
+        raise refuse(field, "must be a list of strings")
+    return list(value)
+
+
+def int_between(value: Any, field: str, low: int, high: int) -> int:
+    if not whole_number(value) or not low <= value <= high:
+        raise refuse(field, f"must be a whole number from {low} to {high}, got {value!r}")
+    return int(value)
+
+
+def uuid_text(value: Any, field: str) -> str:
+    """A UUID (object or string) as its canonical lowercase text, or a refusal naming ``field``."""
+    try:
+        return str(value if isinstance(value, uuid.UUID) else uuid.UUID(str(value)))
+    except ValueError:
+        raise refuse(field, f"must be a UUID, got {value!r}") from None

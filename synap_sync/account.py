@@ -1,0 +1,162 @@
+"""The account's calls, blocking: credits (``client.credits``) and permanent data deletion
+(``client.data``)."""
+
+from __future__ import annotations
+
+from typing import Any, Dict, Optional
+from urllib.parse import quote
+
+from ._constants import CREDITS_BALANCE_PATH, CREDITS_ESTIMATE_PATH, DATA_DELETE_PATH
+from ._transport import CallOptions, Transport
+from .errors import SynapValidationError
+from .models import (
+    CreditBalance,
+    CreditEstimate,
+    DeleteDataResult,
+    encode_json,
+    one_of,
+    optional_text,
+    positive_number,
+    refuse,
+    required_text,
+    whole_number,
+)
+
+__all__ = ["Credits", "Data"]
+
+DELETE_SCOPES = ("user", "conversation", "customer")
+#: Calls one ``data.delete(wait=True)`` makes at most while the service says ``continue``.
+MAX_DELETE_CALLS = 50
+
+
+class Credits:
+    """``client.credits``: the balance, and a quote before a backfill (it never debits)."""
+
+    def __init__(self, transport: Transport, options: CallOptions) -> None:
+        self._transport = transport
+        self._options = options
+
+    def get_balance(self) -> CreditBalance:
+        """Credits left: ``GET /v1/credits/balance``."""
+        correlation_id = self._transport.new_correlation_id()
+        reply = self._transport.request("GET", CREDITS_BALANCE_PATH, self._options, correlation_id=correlation_id)
+        return CreditBalance.from_dict(reply, correlation_id)
+
+    balance = get_balance
+
+    def estimate(
+        self,
+        *,
+        metric_type: str,
+        units: float,
+        item_count: Optional[int] = None,
+        endpoint: Optional[str] = None,
+        mode: Optional[str] = None,
+    ) -> CreditEstimate:
+        """Price ``units`` of one metered quantity (``metric_type``, e.g. ``memories_ingested``):
+        ``POST /v1/credits/estimate``. A pure quote: nothing is debited.
+
+        For a backfill: ``estimate(metric_type="memories_ingested", units=n, item_count=n,
+        mode="long-range")`` (``synap-sync ingest --estimate`` does this).
+        """
+        if not (positive_number(units) or units == 0) or isinstance(units, bool):
+            raise refuse("units", f"must be a number >= 0, got {units!r}")
+        if item_count is not None and (not whole_number(item_count) or item_count < 0):
+            raise refuse("item_count", f"must be a whole number >= 0 or None, got {item_count!r}")
+        body = {
+            "metric_type": required_text(metric_type, "metric_type"),
+            "units": units,
+            "item_count": item_count,
+            "endpoint": optional_text(endpoint, "endpoint"),
+            "mode": None if mode is None else one_of(mode, "mode", ("fast", "long-range")),
+        }
+        correlation_id = self._transport.new_correlation_id()
+        reply = self._transport.request(
+            "POST",
+            CREDITS_ESTIMATE_PATH,
+            self._options,
+            body=encode_json(body),
+            correlation_id=correlation_id,
+            repeatable=True,  # a quote changes nothing
+        )
+        return CreditEstimate.from_dict(reply, correlation_id)
+
+
+class Data:
+    """``client.data``: permanent deletion of a user's, a customer's or a conversation's data."""
+
+    def __init__(self, transport: Transport, options: CallOptions, initialize: Any) -> None:
+        self._transport = transport
+        self._options = options
+        self._initialize = initialize
+
+    def delete(
+        self,
+        scope: str,
+        user_id: Optional[str] = None,
+        customer_id: Optional[str] = None,
+        conversation_id: Optional[str] = None,
+        dry_run: bool = False,
+        confirm: Optional[str] = None,
+        wait: bool = True,
+    ) -> DeleteDataResult:
+        """Delete, permanently, everything of one ``user``, ``customer`` (a management key) or
+        ``conversation`` (its turns and summaries; the memories learned from it stay).
+
+        ``dry_run=True`` counts what would go and changes nothing. Otherwise ``confirm`` must repeat
+        the id being deleted. With ``wait`` (default), while the service answers ``continue`` the same
+        request is sent again, up to 50 calls. ``status == "partial"`` is a result: check
+        ``fully_removed``.
+        """
+        scope = one_of(scope, "scope", DELETE_SCOPES)
+        if not isinstance(dry_run, bool):
+            raise refuse("dry_run", "must be True or False")
+        body: Dict[str, Any] = {
+            "scope": scope,
+            "instance_id": self._instance_id(),
+            "user_id": optional_text(user_id, "user_id"),
+            "customer_id": optional_text(customer_id, "customer_id"),
+            "conversation_id": optional_text(conversation_id, "conversation_id"),
+            "dry_run": dry_run,
+            "confirm": optional_text(confirm, "confirm"),
+        }
+        target = {"user": "user_id", "customer": "customer_id", "conversation": "conversation_id"}[scope]
+        if body[target] is None:
+            raise refuse(target, f"is required to delete a {scope}'s data")
+        if not dry_run and confirm != body[target]:
+            raise refuse("confirm", f"must repeat the {target} being deleted ({body[target]!r}); nothing was sent")
+        self._transport.refuse_customer_on_b2c(customer_id)
+        encoded = encode_json(body)
+        for _ in range(MAX_DELETE_CALLS):
+            correlation_id = self._transport.new_correlation_id()
+            reply = self._transport.request(
+                "POST", DATA_DELETE_PATH, self._options, body=encoded, correlation_id=correlation_id, repeatable=True
+            )
+            result = DeleteDataResult.from_dict(reply, correlation_id)
+            if not (wait and result.continue_ and not dry_run):
+                break
+        return result
+
+    def status(self, deletion_id: str) -> DeleteDataResult:
+        """Where a deletion stands, its audit record: ``GET /v1/data/delete/{id}?instance_id=...``."""
+        deletion = required_text(deletion_id, "deletion_id").strip()
+        correlation_id = self._transport.new_correlation_id()
+        reply = self._transport.request(
+            "GET",
+            DATA_DELETE_PATH + "/" + quote(deletion, safe=""),
+            self._options,
+            query={"instance_id": self._instance_id()},
+            correlation_id=correlation_id,
+        )
+        return DeleteDataResult.from_dict(reply, correlation_id)
+
+    def _instance_id(self) -> str:
+        """The instance the deletion is for: given, or learned from whoami (asked once, here)."""
+        if self._transport.instance_id is None:
+            self._initialize()
+        if self._transport.instance_id is None:
+            raise SynapValidationError(
+                "instance_id: unknown (whoami did not say); pass instance_id= to SynapClient or set SYNAP_INSTANCE_ID",
+                errors=[(None, "instance_id", "unknown")],
+            )
+        return self._transport.instance_id

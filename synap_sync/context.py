@@ -1,0 +1,245 @@
+"""The read side, blocking: context fetched for a user, customer, client or conversation, and a
+conversation's context for a prompt.
+
+Reached as the official SDK reaches it (``client.user.context.fetch(...)``,
+``client.conversation.context.get_context_for_prompt(...)``), or all in one place as ``client.context``.
+Bodies are byte for byte the official SDK's: base keys always (null when unset), optional ones only
+when they differ from their default. Every call goes to the wire; nothing is cached.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, Dict, List, Optional, Union
+from urllib.parse import quote
+
+from ._constants import CONTEXT_FETCH_PATHS, CONVERSATIONS_PATH
+from ._transport import CallOptions, Transport
+from .models import (
+    ContextForPromptResponse,
+    ContextResponse,
+    CreateMemoryRequest,
+    encode_json,
+    int_between,
+    one_of,
+    optional_text,
+    refuse,
+    required_text,
+    text_list,
+    uuid_text,
+)
+
+__all__ = ["Context", "ScopeContext", "ConversationContext"]
+
+FETCH_MODES = ("fast", "accurate")
+PRECISION_LEVELS = ("high", "medium")
+RESPONSE_SHAPES = ("by_type", "ranked")
+CONTEXT_MODES = ("in-conversation", "conversation-summary")
+PROMPT_STYLES = ("structured", "narrative", "bullet_points")
+#: The service's ceiling on ``max_results``.
+MAX_RESULTS = 50
+
+
+class Context:
+    """Every context read: ``user``, ``customer``, ``client``, ``conversation`` and ``for_prompt``."""
+
+    def __init__(self, transport: Transport, options: CallOptions) -> None:
+        self._transport = transport
+        self._options = options
+
+    def user(
+        self,
+        user_id: str,
+        conversation_id: Optional[str] = None,
+        search_query: Optional[List[str]] = None,
+        max_results: int = 10,
+        types: Optional[List[str]] = None,
+        mode: str = "fast",
+        precision_level: str = "high",
+        query_date: Optional[str] = None,
+        max_results_per_query: Optional[int] = None,
+        customer_id: Optional[str] = None,
+        context_mode: str = "in-conversation",
+        include_profile: bool = True,
+        last_n_conversations: int = 1,
+        scope_path: Optional[Dict[str, str]] = None,
+        response_shape: str = "by_type",
+    ) -> ContextResponse:
+        """What is known about one user, for a prompt: ``POST /v1/context/user/fetch``.
+
+        ``context_mode="conversation-summary"`` adds the user's ``profile`` and their latest
+        ``last_n_conversations`` (0 to 20) summarised.
+        """
+        body: Dict[str, Any] = {
+            "user_id": required_text(user_id, "user_id"),
+            "customer_id": optional_text(customer_id, "customer_id"),
+            "conversation_id": optional_text(conversation_id, "conversation_id"),
+        }
+        body.update(_base(search_query, max_results, types, mode))
+        body.update(_optional(precision_level, response_shape, query_date, max_results_per_query, scope_path))
+        if one_of(context_mode, "context_mode", CONTEXT_MODES) == "conversation-summary":
+            if not isinstance(include_profile, bool):
+                raise refuse("include_profile", "must be True or False")
+            body["context_mode"] = context_mode
+            body["include_profile"] = include_profile
+            body["last_n_conversations"] = int_between(last_n_conversations, "last_n_conversations", 0, 20)
+        return self._fetch("user", body, customer_id)
+
+    def customer(
+        self,
+        customer_id: str,
+        conversation_id: Optional[str] = None,
+        search_query: Optional[List[str]] = None,
+        max_results: int = 10,
+        types: Optional[List[str]] = None,
+        mode: str = "fast",
+        precision_level: str = "high",
+        query_date: Optional[str] = None,
+        max_results_per_query: Optional[int] = None,
+        scope_path: Optional[Dict[str, str]] = None,
+        response_shape: str = "by_type",
+    ) -> ContextResponse:
+        """What is known across one customer (tenant): ``POST /v1/context/customer/fetch``."""
+        body: Dict[str, Any] = {
+            "customer_id": required_text(customer_id, "customer_id"),
+            "conversation_id": optional_text(conversation_id, "conversation_id"),
+        }
+        body.update(_base(search_query, max_results, types, mode))
+        body.update(_optional(precision_level, response_shape, query_date, max_results_per_query, scope_path))
+        return self._fetch("customer", body, customer_id)
+
+    def client(
+        self,
+        conversation_id: Optional[str] = None,
+        search_query: Optional[List[str]] = None,
+        max_results: int = 10,
+        types: Optional[List[str]] = None,
+        mode: str = "fast",
+        precision_level: str = "high",
+        query_date: Optional[str] = None,
+        max_results_per_query: Optional[int] = None,
+        scope_path: Optional[Dict[str, str]] = None,
+        response_shape: str = "by_type",
+    ) -> ContextResponse:
+        """What is known across the whole client (your organisation): ``POST /v1/context/client/fetch``."""
+        body: Dict[str, Any] = {"conversation_id": optional_text(conversation_id, "conversation_id")}
+        body.update(_base(search_query, max_results, types, mode))
+        body.update(_optional(precision_level, response_shape, query_date, max_results_per_query, scope_path))
+        return self._fetch("client", body, None, default_ttl=1800)
+
+    def conversation(
+        self,
+        conversation_id: Union[str, uuid.UUID],
+        search_query: Optional[List[str]] = None,
+        max_results: int = 10,
+        types: Optional[List[str]] = None,
+        mode: str = "fast",
+        precision_level: str = "high",
+        query_date: Optional[str] = None,
+        max_results_per_query: Optional[int] = None,
+        user_id: Optional[str] = None,
+        customer_id: Optional[str] = None,
+        scope_path: Optional[Dict[str, str]] = None,
+        response_shape: str = "by_type",
+    ) -> ContextResponse:
+        """What is known within one conversation (a UUID): ``POST /v1/context/conversation/fetch``."""
+        body: Dict[str, Any] = {"conversation_id": uuid_text(conversation_id, "conversation_id")}
+        body.update(_base(search_query, max_results, types, mode))
+        if user_id:
+            body["user_id"] = required_text(user_id, "user_id")
+        if customer_id:
+            body["customer_id"] = required_text(customer_id, "customer_id")
+        body.update(_optional(precision_level, response_shape, query_date, max_results_per_query, scope_path))
+        return self._fetch("conversation", body, customer_id or None)
+
+    def for_prompt(
+        self,
+        conversation_id: Union[str, uuid.UUID],
+        style: str = "structured",
+        search_history: bool = True,
+        query: Optional[str] = None,
+    ) -> ContextForPromptResponse:
+        """A conversation's history ready for a prompt:
+        ``GET /v1/conversations/{id}/context-for-prompt?style=...``.
+
+        ``style`` is ``structured``, ``narrative`` or ``bullet_points``. ``search_history`` and ``query``
+        are accepted for ported code and do nothing: the official SDK searches its own on-disk archive
+        with them and sends neither.
+        """
+        conversation = quote(uuid_text(conversation_id, "conversation_id"), safe="")
+        path = f"{CONVERSATIONS_PATH}{conversation}/context-for-prompt"
+        query_params = {"style": one_of(style, "style", PROMPT_STYLES)}
+        correlation_id = self._transport.new_correlation_id()
+        reply = self._transport.request("GET", path, self._options, query=query_params, correlation_id=correlation_id)
+        return ContextForPromptResponse.from_dict(reply, correlation_id)
+
+    def _fetch(
+        self, scope: str, body: Dict[str, Any], customer_id: Optional[str], default_ttl: int = 300
+    ) -> ContextResponse:
+        correlation_id = self._transport.new_correlation_id()
+        self._transport.refuse_customer_on_b2c(customer_id, correlation_id)
+        reply = self._transport.request(
+            "POST",
+            CONTEXT_FETCH_PATHS[scope],
+            self._options,
+            body=encode_json(body),
+            correlation_id=correlation_id,
+            repeatable=True,  # a read, though a POST: the contract marks it idempotent
+        )
+        return ContextResponse.from_dict(reply, correlation_id, default_ttl)
+
+
+def _base(search_query: Any, max_results: Any, types: Any, mode: Any) -> Dict[str, Any]:
+    """The keys every fetch sends, in the official SDK's order."""
+    return {
+        "search_query": text_list(search_query, "search_query"),
+        "max_results": int_between(max_results, "max_results", 1, MAX_RESULTS),
+        "types": text_list(types, "types") or ["all"],
+        "mode": one_of(mode, "mode", FETCH_MODES),
+    }
+
+
+def _optional(
+    precision_level: Any, response_shape: Any, query_date: Any, max_results_per_query: Any, scope_path: Any
+) -> Dict[str, Any]:
+    """The keys sent only when they differ from their default, so a default call's bytes match the SDK's."""
+    body: Dict[str, Any] = {}
+    if one_of(precision_level, "precision_level", PRECISION_LEVELS) == "medium":
+        body["precision_level"] = "medium"
+    if one_of(response_shape, "response_shape", RESPONSE_SHAPES) == "ranked":
+        body["response_shape"] = "ranked"
+    if query_date:
+        body["query_date"] = required_text(query_date, "query_date")
+    if max_results_per_query:
+        body["max_results_per_query"] = int_between(max_results_per_query, "max_results_per_query", 1, MAX_RESULTS)
+    if scope_path:
+        body["scope"] = CreateMemoryRequest(document="x", scope=scope_path).scope
+    return body
+
+
+class ScopeContext:
+    """``client.user.context`` and its siblings: ``fetch(...)`` as the official SDK spells it."""
+
+    def __init__(self, context: Context, scope: str) -> None:
+        self._fetch = getattr(context, scope)
+
+    def fetch(self, *args: Any, **kwargs: Any) -> ContextResponse:
+        """The scope's fetch; see `Context.user`, `Context.customer`, `Context.client`,
+        `Context.conversation` for the parameters."""
+        result: ContextResponse = self._fetch(*args, **kwargs)
+        return result
+
+
+class ConversationContext(ScopeContext):
+    """``client.conversation.context``: ``fetch`` and ``get_context_for_prompt``."""
+
+    def __init__(self, context: Context) -> None:
+        super().__init__(context, "conversation")
+        self.get_context_for_prompt = context.for_prompt
+
+
+class ScopeNamespace:
+    """``client.user``, ``client.customer``, ``client.client``, ``client.conversation``: each has ``.context``."""
+
+    def __init__(self, context: ScopeContext) -> None:
+        self.context = context
