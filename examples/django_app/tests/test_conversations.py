@@ -21,6 +21,26 @@ def test_the_view_stores_a_conversation(synap_django_client: SynapClient, synap_
     assert stored["document"] == "User: hi\nAssistant: hello" and stored["customer_id"] == "c1"
 
 
+def test_a_conversation_stored_then_read_for_a_prompt_then_forgotten(
+    synap_django_client: SynapClient, synap_emulator: Emulator
+) -> None:
+    """The read side from a view, blocking: ingest, fetch context for a prompt, forget the user."""
+    conversation = "7d444840-9dc0-11d1-b245-5ffdce74fad2"
+    chat = dict(CHAT, conversation_id=conversation, turns=["User: I only drink green tea", "Assistant: noted"])
+    stored = Client().post("/conversations/", json.dumps(chat), content_type="application/json")
+    assert stored.status_code == 201
+    synap_django_client.memories.wait_for_completion(stored.json()["ingestion_id"], poll_interval_seconds=0.05)
+
+    context_url = f"/conversations/{conversation}/context/?user_id=u1&customer_id=c1&q=tea"
+    prompt = Client().get(context_url)
+    assert prompt.status_code == 200
+    assert "green tea" in prompt.json()["history"] and any("green tea" in fact for fact in prompt.json()["facts"])
+
+    forgotten = Client().post("/users/u1/forget/", json.dumps({"customer_id": "c1"}), content_type="application/json")
+    assert forgotten.status_code == 200 and forgotten.json() == {"status": "complete", "fully_removed": True}
+    assert Client().get(context_url).json() == {"history": "", "facts": []}
+
+
 def test_posting_the_same_conversation_again_is_not_an_error(synap_django_client: SynapClient) -> None:
     first = Client().post("/conversations/", json.dumps(CHAT), content_type="application/json")
     again = Client().post("/conversations/", json.dumps(CHAT), content_type="application/json")
