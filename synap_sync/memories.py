@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import datetime
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple, Union
+from typing import IO, Any, Dict, Iterable, List, Mapping, Optional, Tuple, Union
 from urllib.parse import quote
 
 import attrs
 
-from ._constants import BATCH_PATH, CREATE_PATH, FORGET_PATH, MAX_BATCH_SIZE, MEMORY_PATH, STATUS_PATH
+from ._constants import BATCH_PATH, CREATE_PATH, FORGET_PATH, MAX_BATCH_SIZE, MEMORY_PATH, STATUS_PATH, UPLOAD_PATH
 from ._transport import CallOptions, CallRecord, Transport
+from ._upload import form_upload
 from .bulk import BulkIngestion, IngestOptions, IngestReport, ProgressOption
 from .errors import (
     IngestInterrupted,
@@ -32,13 +34,16 @@ from .models import (
     MemoryStatusResponse,
     WireDocument,
     at_index,
+    check_scope,
     document_type_value,
     encode_json,
     item_document_id,
     one_of,
     optional_text,
     refuse,
+    required_text,
     uuid_text,
+    whole_number,
     wire_document,
 )
 
@@ -313,7 +318,6 @@ class Memories:
                 )
             clock.sleep(min(poll_interval_seconds, remaining))
 
-
     # --- the memory lifecycle ------------------------------------------------------------------------
 
     def get(self, memory_id: Union[uuid.UUID, str]) -> Memory:
@@ -402,6 +406,77 @@ class Memories:
             "POST", FORGET_PATH, self._options, body=encode_json(body), correlation_id=correlation_id, repeatable=False
         )
         return ForgetResponse.from_dict(reply, correlation_id)
+
+    def create_from_file(
+        self,
+        user_id: str,
+        customer_id: Optional[str] = None,
+        relationship_type: str = "b2c",
+        file_path: Optional[str] = None,
+        file: Optional[IO[bytes]] = None,
+        filename: Optional[str] = None,
+        text: Optional[str] = None,
+        document_type: Optional[Union[DocumentType, str]] = None,
+        mode: Union[IngestMode, str] = "long-range",
+        metadata: Optional[Dict[str, Any]] = None,
+        scope: Optional[Dict[str, str]] = None,
+        *,
+        max_bytes: Optional[int] = None,
+    ) -> CreateMemoryResponse:
+        """Ingest a file (a PDF, an email, a transcript) or a text: ``POST /api/v1/memories/upload``.
+
+        Give exactly one of ``file_path``, ``file`` (a binary file object that can seek; ``filename``
+        names it) or ``text``. The file is streamed from disk a block at a time, never read whole.
+        ``max_bytes`` refuses a larger file before anything is sent. An upload has no ``document_id``
+        or date: for dated history use ``batch_create``/``ingest``. It is not repeated when its
+        outcome is unknown (it may have landed). Follow it with ``wait_for_completion``.
+
+        :raises SynapValidationError: a bad argument or an unreadable file, named, before sending.
+        """
+        check_scope(scope)
+        correlation_id = self._transport.new_correlation_id()
+        self._transport.refuse_customer_on_b2c(customer_id, correlation_id)
+        if not isinstance(user_id, str) or not user_id.strip():
+            raise refuse("user_id", "is required for an upload")
+        sources = (("file_path", file_path), ("file", file), ("text", text))
+        given = [name for name, value in sources if value is not None]
+        if len(given) != 1:
+            raise refuse(
+                given[-1] if given else "file_path",
+                "give exactly one of file_path, file or text" + (f", not {' and '.join(given)}" if given else ""),
+            )
+        if text is not None and not isinstance(text, str):
+            raise refuse("text", f"must be a string, not {type(text).__name__}")
+        if max_bytes is not None and (not whole_number(max_bytes) or max_bytes < 1):
+            raise refuse("max_bytes", f"must be None or a whole number >= 1, got {max_bytes!r}")
+        fields = [
+            ("user_id", user_id),
+            ("relationship_type", one_of(relationship_type, "relationship_type", ("b2c", "b2b"))),
+            ("mode", one_of(mode, "mode", ("long-range", "fast"))),
+        ]
+        if customer_id:
+            fields.append(("customer_id", required_text(customer_id, "customer_id")))
+        if scope:
+            fields.append(("scope", json.dumps(scope)))
+        if document_type:
+            fields.append(("document_type", document_type_value(document_type)))
+        if metadata:
+            checked = CreateMemoryRequest(document="x", metadata=metadata).metadata
+            fields.append(("metadata", json.dumps(checked)))
+        upload = form_upload(fields, file_path=file_path, file=file, filename=filename, text=text, max_bytes=max_bytes)
+        try:
+            reply = self._transport.request(
+                "POST",
+                UPLOAD_PATH,
+                self._options,
+                stream=upload.body,
+                content_type=upload.content_type,
+                correlation_id=correlation_id,
+                repeatable=False,
+            )
+        finally:
+            upload.close()
+        return CreateMemoryResponse.from_dict(reply, correlation_id)
 
 
 #: ``update``'s merge strategies and ``forget``'s modes, as the contract lists them.

@@ -2,6 +2,7 @@
 
 from ._checks import (
     at_index,
+    check_scope,
     format_datetime,
     int_between,
     item_document_id,
@@ -78,6 +79,7 @@ __all__ = [
     "RecentMessage",
     "ContextForPromptResponse",
     "required_text",
+    "check_scope",
     "optional_text",
     "one_of",
     "text_list",

@@ -4,6 +4,7 @@ does after a backfill."""
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 from typing import List
 
 import pytest
@@ -92,3 +93,15 @@ def test_the_emulator_counts_every_new_route(synap_client: SynapClient, synap_em
     synap_client.context.user("u1", customer_id="c1")
     assert synap_emulator.requests["GET /api/v1/memories/{id}"] == 1
     assert synap_emulator.requests["POST /v1/context/user/fetch"] == 1
+
+
+def test_a_file_and_a_text_upload_become_ingestions_with_a_status(synap_client: SynapClient, tmp_path: Path) -> None:
+    notes = tmp_path / "meeting notes.txt"
+    notes.write_text("We agreed to move the offsite to Lisbon.")
+    from_file = synap_client.memories.create_from_file("u1", customer_id="c1", file_path=str(notes), metadata={"k": 1})
+    from_text = synap_client.memories.create_from_file("u1", customer_id="c1", text="Budget approved", mode="fast")
+    for upload in (from_file, from_text):
+        assert synap_client.memories.wait_for_completion(upload.ingestion_id, poll_interval_seconds=0.05).is_terminal
+    found = synap_client.context.user("u1", customer_id="c1", search_query=["lisbon offsite"])
+    assert [fact.content for fact in found.facts] == ["We agreed to move the offsite to Lisbon."]
+    assert found.facts[0].metadata == {"k": 1}
