@@ -56,6 +56,19 @@ COMMAND_EXIT_CODES = {
         EXIT_SERVICE: "no such ingestion, --wait ran out of time, or any other service error",
     },
     "demo": {EXIT_OK: "every sample conversation was stored", EXIT_PARTIAL: "some were not"},
+    "forget": {
+        EXIT_OK: "done (or, for a preview or dry run, what would go was printed)",
+        EXIT_USAGE: "usage error",
+        EXIT_AUTH: "the API key was refused, or may not delete",
+        EXIT_UNREACHABLE: "the service could not be reached",
+        EXIT_SERVICE: "any other service error",
+    },
+    "credits": {
+        EXIT_OK: "the balance was printed",
+        EXIT_AUTH: "the API key was refused",
+        EXIT_UNREACHABLE: "the service could not be reached",
+        EXIT_SERVICE: "any other service error",
+    },
 }
 
 
@@ -148,6 +161,11 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("path", metavar="PATH", help="JSON Lines file, or - for standard input")
     add_connection_arguments(ingest)
     ingest.add_argument("--dry-run", action="store_true", help="check every line locally and send nothing")
+    ingest.add_argument(
+        "--estimate",
+        action="store_true",
+        help="check every line, print what the valid ones would cost in credits and the balance, send nothing",
+    )
     ingest.add_argument("--workers", type=int, default=4, metavar="N", help="requests in flight at once (default: 4)")
     ingest.add_argument(
         "--rate-limit",
@@ -201,6 +219,28 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_connection_arguments(status)
     status.set_defaults(run=run_status)
+
+    forget = add_command(
+        commands,
+        "forget",
+        "forget what Synap holds of one user",
+        description=(
+            "With DESCRIPTION: forget that user's memories matching it (a preview request for the dashboard, or "
+            "at once with --direct). Without: delete all of the user's data, permanently; a dry run that counts "
+            "what would go unless --yes is given."
+        ),
+    )
+    forget.add_argument("description", metavar="DESCRIPTION", nargs="?", help="what to forget, 3 to 500 characters")
+    forget.add_argument("--user-id", required=True, help="the user")
+    forget.add_argument("--customer-id", help="the user's customer (required on a B2B instance)")
+    forget.add_argument("--direct", action="store_true", help="with DESCRIPTION: delete at once, no approval")
+    forget.add_argument("--yes", action="store_true", help="without DESCRIPTION: really delete (default: dry run)")
+    add_connection_arguments(forget)
+    forget.set_defaults(run=run_forget)
+
+    credits = add_command(commands, "credits", "show the credit balance")
+    add_connection_arguments(credits)
+    credits.set_defaults(run=run_credits)
 
     demo = add_command(
         commands,
@@ -365,6 +405,8 @@ def run_ingest(args: argparse.Namespace) -> int:
         with open_input(args.path) as stream:
             if args.dry_run:
                 return dry_run(stream)
+            if args.estimate:
+                return estimate(args, stream)
             with connect(args) as client:
                 run = IngestRun(client, stream, ingest_options(args))
                 try:
@@ -414,6 +456,26 @@ def dry_run(stream: IO[bytes]) -> int:
             print(error.message, file=sys.stderr)
     print(f"dry run: {total} lines checked, {total - bad} valid, {bad} invalid; nothing sent")
     return EXIT_USAGE if bad else EXIT_OK
+
+
+def estimate(args: argparse.Namespace, stream: IO[bytes]) -> int:
+    """Check every line and price the valid ones (one memories_ingested unit each); nothing is sent."""
+    total = valid = 0
+    for number, raw in read_lines(stream):
+        total += 1
+        try:
+            parse_line(number, raw)
+            valid += 1
+        except SynapValidationError as error:
+            print(error.message, file=sys.stderr)
+    with connect(args) as client:
+        quote = client.credits.estimate(metric_type="memories_ingested", units=valid, item_count=valid)
+        balance = client.credits.get_balance()
+    print(
+        f"estimate: {valid} of {total} lines valid; about {quote.credits_estimate:g} credits "
+        f"(memories_ingested), balance {balance.balance_credits:g}; nothing sent"
+    )
+    return EXIT_OK
 
 
 _ITEM_PREFIX = re.compile(r"^documents\[\d+\]\.")
@@ -508,6 +570,57 @@ def run_status(args: argparse.Namespace) -> int:
         "error_message": current.error_message,
     }
     print(json.dumps(fields))
+    return EXIT_OK
+
+
+# --- forget and credits --------------------------------------------------------------------------
+
+
+def run_forget(args: argparse.Namespace) -> int:
+    with connect(args) as client:
+        if args.description is not None:
+            mode = "direct" if args.direct else "preview"
+            result = client.memories.forget(
+                args.description, user_id=args.user_id, customer_id=args.customer_id, mode=mode
+            )
+            print(
+                json.dumps(
+                    {
+                        "status": result.status,
+                        "request_id": result.request_id,
+                        "matched": [candidate.content for candidate in result.candidates],
+                        "deleted_ids": result.deleted_ids,
+                        "still_present_in": result.still_present_in,
+                    }
+                )
+            )
+            return EXIT_OK
+        deletion = client.data.delete(
+            "user",
+            user_id=args.user_id,
+            customer_id=args.customer_id,
+            dry_run=not args.yes,
+            confirm=args.user_id if args.yes else None,
+        )
+        print(
+            json.dumps(
+                {
+                    "status": deletion.status,
+                    "deletion_id": deletion.deletion_id,
+                    "counts": deletion.counts,
+                    "fully_removed": deletion.fully_removed,
+                }
+            )
+        )
+        if not args.yes:
+            print("dry run: nothing was deleted; add --yes to delete", file=sys.stderr)
+    return EXIT_OK
+
+
+def run_credits(args: argparse.Namespace) -> int:
+    with connect(args) as client:
+        balance = client.credits.get_balance()
+    print(json.dumps({"balance_credits": balance.balance_credits, "warning_low": balance.warning_low}))
     return EXIT_OK
 
 

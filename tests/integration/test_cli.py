@@ -49,7 +49,7 @@ def test_demo_runs_offline_and_reports_counts() -> None:
 
 
 def test_help_on_every_command() -> None:
-    for command in ([], ["serve"], ["ingest"], ["status"], ["demo"]):
+    for command in ([], ["serve"], ["ingest"], ["status"], ["demo"], ["forget"], ["credits"]):
         result = synap_sync(*command, "--help")
         assert result.returncode == 0 and "usage: synap-sync" in result.stdout
     assert "exit codes" in synap_sync("--help").stdout
@@ -319,3 +319,35 @@ def test_report_writes_an_html_page_with_the_timeline_chart(tmp_path: Path) -> N
     assert result.returncode == EXIT_OK
     html = page.read_text()
     assert "<svg" in html and "synap-sync ingest" in html and "<td>300</td>" in html
+
+
+def test_ingest_estimate_prices_the_valid_lines_and_sends_nothing(tmp_path: Path) -> None:
+    source = write_lines(tmp_path / "history.jsonl", [good(1), good(2), '{"document": ""}', good(4)])
+    with Emulator() as emulator:
+        result = synap_sync("ingest", str(source), "--estimate", "--base-url", emulator.base_url, "--api-key", "k1")
+        assert emulator.stored_documents() == []
+    assert result.returncode == EXIT_OK, result.stderr
+    assert "3 of 4 lines valid; about 3 credits" in result.stdout and "balance 10000" in result.stdout
+
+
+def test_forget_previews_deletes_matching_memories_and_whole_users(tmp_path: Path) -> None:
+    lines = [
+        json.dumps({"document": "my address is 5 Elm Street", "user_id": "u1", "customer_id": "c1"}),
+        json.dumps({"document": "I like jazz", "user_id": "u1", "customer_id": "c1"}),
+    ]
+    source = write_lines(tmp_path / "history.jsonl", lines)
+    with Emulator(completion_seconds=0) as emulator:
+        connection = ("--base-url", emulator.base_url, "--api-key", "k1")
+        assert synap_sync("ingest", str(source), "--no-journal", *connection).returncode == EXIT_OK
+        user = ("--user-id", "u1", "--customer-id", "c1")
+        preview = json.loads(synap_sync("forget", "my address", *user, *connection).stdout)
+        assert preview["status"] == "preview" and preview["matched"] == ["my address is 5 Elm Street"]
+        direct = json.loads(synap_sync("forget", "my address", "--direct", *user, *connection).stdout)
+        assert direct["status"] == "deleted" and len(direct["deleted_ids"]) == 1
+        dry = synap_sync("forget", *user, *connection)
+        assert json.loads(dry.stdout)["counts"] == {"memories": 1} and "add --yes" in dry.stderr
+        gone = json.loads(synap_sync("forget", "--yes", *user, *connection).stdout)
+        assert gone["status"] == "complete" and gone["fully_removed"] is True
+        assert json.loads(synap_sync("forget", *user, *connection).stdout)["counts"] == {"memories": 0}
+        credits = json.loads(synap_sync("credits", *connection).stdout)
+        assert credits == {"balance_credits": 9998.0, "warning_low": False}
