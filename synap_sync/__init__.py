@@ -29,12 +29,21 @@ from .errors import (
 )
 from .models import (
     BatchCreateResponse,
+    ContextForPromptResponse,
+    ContextItem,
+    ContextResponse,
     CreateMemoryRequest,
     CreateMemoryResponse,
+    CreditBalance,
+    CreditEstimate,
+    DeleteDataResult,
+    DeletedMemory,
     DocumentType,
+    ForgetResponse,
     IngestMode,
     IngestStatus,
     InstanceIdentity,
+    Memory,
     MemoryStatusResponse,
     derive_document_id,
 )
@@ -54,6 +63,16 @@ __all__ = [
     "MemoryStatusResponse",
     "IngestStatus",
     "InstanceIdentity",
+    # the read side and the lifecycle
+    "Memory",
+    "DeletedMemory",
+    "ForgetResponse",
+    "ContextResponse",
+    "ContextItem",
+    "ContextForPromptResponse",
+    "CreditBalance",
+    "CreditEstimate",
+    "DeleteDataResult",
     # bulk runs
     "IngestReport",
     "IngestOutcome",

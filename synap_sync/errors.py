@@ -318,6 +318,7 @@ OFFICIAL_ALIASES: Dict[str, type] = {
     "InstanceBuildFailedError": SynapInstanceBuildFailedError,
     "CustomerIdNotAcceptedError": SynapCustomerIdNotAcceptedError,
     "ContextNotFoundError": SynapNotFoundError,
+    "InvalidConversationIdError": SynapValidationError,
     "ServiceUnavailableError": SynapServerError,
     "NetworkTimeoutError": SynapNetworkError,
 }
