@@ -210,7 +210,7 @@ class Transport:
         content_type: Optional[str] = None,
     ) -> Any:
         """Send one call, retrying where the contract allows, and return the reply's parsed JSON
-        (``{}`` for a 2xx with no body).
+        (``{}`` for a 204, or a DELETE answered with no body).
 
         :param body: the encoded JSON body, or None.
         :param query: query parameters, percent-encoded here.
@@ -320,7 +320,7 @@ class Transport:
             self.pace.accepted(sent_at)
             if gated and self._not_ready_until:
                 self._not_ready_until = 0.0
-            if not content.strip():  # 204, or a 2xx with nothing to say
+            if status == 204 or (method == "DELETE" and not content.strip()):  # done, nothing to say
                 return {}
             return self._parse(content, status, correlation_id, method)
         error = error_from_reply(status, response.reason, response.headers, content, correlation_id, self._api_key)

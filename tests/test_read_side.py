@@ -12,12 +12,16 @@ import requests
 import responses
 
 from synap_sync import (
+    SynapAuthError,
     SynapClient,
+    SynapConflictError,
     SynapCustomerIdNotAcceptedError,
     SynapError,
+    SynapInsufficientCreditsError,
     SynapNetworkError,
     SynapNotFoundError,
     SynapProtocolError,
+    SynapQuotaExceededError,
     SynapServerError,
     SynapValidationError,
 )
@@ -246,6 +250,37 @@ def test_each_call_maps_the_documented_errors(
     with pytest.raises(error_type) as caught:
         call(known)
     assert caught.value.correlation_id is not None and len(responses.calls) == 1
+
+
+@pytest.mark.parametrize("name, call, method, target, body, reply", WIRE, ids=[row[0] for row in WIRE])
+@pytest.mark.parametrize(
+    "status, body_sent, error_type",
+    [
+        (401, {"detail": "Invalid API key"}, SynapAuthError),
+        (403, {"detail": "not allowed"}, SynapAuthError),
+        (402, {"detail": {"balance_credits": 0, "reason": "trial_exhausted"}}, SynapInsufficientCreditsError),
+        (409, {"detail": "a delete of this target is already running"}, SynapConflictError),
+        (429, {"detail": {"reason": "trial_limit_reached"}}, SynapQuotaExceededError),
+        (503, {"detail": "unavailable"}, SynapServerError),
+    ],
+)
+@responses.activate
+def test_each_call_maps_every_status_to_its_error(
+    known: SynapClient,
+    name: str,
+    call: Call,
+    method: str,
+    target: str,
+    body: Any,
+    reply: Any,
+    status: int,
+    body_sent: Any,
+    error_type: type,
+) -> None:
+    responses.add(method, BASE_URL + target.split("?")[0], json=body_sent, status=status)
+    with pytest.raises(error_type) as caught:
+        call(known.with_options(max_retries=0))
+    assert caught.value.status_code == status and caught.value.correlation_id is not None
 
 
 def test_replies_parse_forward_compatibly() -> None:

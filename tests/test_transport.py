@@ -152,6 +152,19 @@ def test_out_of_credits_details_are_read_from_detail(client: SynapClient) -> Non
 
 
 @responses.activate
+def test_an_empty_200_to_a_write_is_an_unknown_outcome_not_a_success(client: SynapClient) -> None:
+    """A 200 means the service acted; with no readable body the outcome is unknown: never sent again
+    blindly (only a 204, or a DELETE answered with nothing, is an empty success)."""
+    responses.add(responses.POST, BATCH_URL, body=b"", status=200)
+    responses.add(responses.POST, f"{BASE_URL}/api/v1/memories/create", body=b"", status=200)
+    for send in (lambda: client.memories.batch_create(ONE), lambda: client.memories.create("User: hi")):
+        with pytest.raises(SynapProtocolError) as caught:
+            send()
+        assert caught.value.outcome_unknown
+    assert len(responses.calls) == 2
+
+
+@responses.activate
 def test_the_official_sdks_error_attributes_are_read(client: SynapClient) -> None:
     """Code ported from the official SDK reads these off a 402 and a 429."""
     credits = {"reason": "trial_exhausted", "recovery_url": "https://x/r", "redeem_url": "https://x/c"}
