@@ -10,7 +10,7 @@ when they differ from their default. Every call goes to the wire; nothing is cac
 from __future__ import annotations
 
 import uuid
-from typing import Any, Dict, List, Optional, Union
+from typing import Any, Callable, Dict, List, Optional, Union
 from urllib.parse import quote
 
 from ._constants import CONTEXT_FETCH_PATHS, CONVERSATIONS_PATH
@@ -218,16 +218,11 @@ def _optional(
 
 
 class ScopeContext:
-    """``client.user.context`` and its siblings: ``fetch(...)`` as the official SDK spells it."""
+    """``client.user.context`` and its siblings: ``fetch(...)`` as the official SDK spells it, which is
+    `Context.user`, `Context.customer`, `Context.client` or `Context.conversation` (their signatures)."""
 
     def __init__(self, context: Context, scope: str) -> None:
-        self._fetch = getattr(context, scope)
-
-    def fetch(self, *args: Any, **kwargs: Any) -> ContextResponse:
-        """The scope's fetch; see `Context.user`, `Context.customer`, `Context.client`,
-        `Context.conversation` for the parameters."""
-        result: ContextResponse = self._fetch(*args, **kwargs)
-        return result
+        self.fetch: Callable[..., ContextResponse] = getattr(context, scope)
 
 
 class ConversationContext(ScopeContext):
