@@ -126,12 +126,8 @@ class SynapPermanentError(SynapError):
     """A failure that repeating the same call will not fix."""
 
 
-class SynapRateLimitError(SynapTransientError):
-    """429, or a pace that cannot give this call a slot before its deadline; see ``retry_after``.
-
-    ``reason``, ``upgrade_url`` and ``manage_url`` are what the body said, when it said; the official
-    SDK's ``retry_after_seconds`` is ``retry_after``.
-    """
+class _SaidWith429(SynapError):
+    """What a 429's body may add: ``reason``, ``upgrade_url`` and ``manage_url`` (None when not said)."""
 
     def __init__(
         self,
@@ -146,6 +142,14 @@ class SynapRateLimitError(SynapTransientError):
         self.reason = reason
         self.upgrade_url = upgrade_url
         self.manage_url = manage_url
+
+
+class SynapRateLimitError(_SaidWith429, SynapTransientError):
+    """429, or a pace that cannot give this call a slot before its deadline; see ``retry_after``.
+
+    ``reason``, ``upgrade_url`` and ``manage_url`` are what the body said, when it said; the official
+    SDK's ``retry_after_seconds`` is ``retry_after``.
+    """
 
     @property
     def retry_after_seconds(self) -> Optional[float]:
@@ -257,23 +261,9 @@ class SynapInstanceBuildFailedError(SynapConflictError):
         self.hint = hint
 
 
-class SynapQuotaExceededError(SynapPermanentError):
+class SynapQuotaExceededError(_SaidWith429, SynapPermanentError):
     """429 with a reason waiting cannot clear (``trial_limit_reached``, ``subscription_inactive``);
     ``reason``, ``upgrade_url`` and ``manage_url`` as the body gives them."""
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        reason: Optional[str] = None,
-        upgrade_url: Optional[str] = None,
-        manage_url: Optional[str] = None,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(message, **kwargs)
-        self.reason = reason
-        self.upgrade_url = upgrade_url
-        self.manage_url = manage_url
 
 
 class SynapTimeoutError(SynapError, TimeoutError):
