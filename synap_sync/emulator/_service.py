@@ -15,7 +15,7 @@ import time
 import urllib.parse
 import uuid
 from datetime import datetime, timezone
-from typing import Any, Collection, Counter, Dict, List, Optional, Tuple
+from typing import Any, Callable, Collection, Counter, Dict, List, Optional, Tuple
 
 from ._limits import Faults, TokenBucket
 from ._reads import Reads, memory_count, memory_ids_of
@@ -285,35 +285,42 @@ class Service:
         return 404, {"detail": "Not Found"}, {}
 
     def _read_side(self, method: str, path: str, body: bytes, query: Dict[str, str]) -> Optional[Reply]:
-        """The lifecycle, context, credits and data routes; None for a path that is none of them."""
+        """The lifecycle, context, credits and data routes; None for a path that is none of them (the
+        ingestion routes, whose bodies are not parsed here)."""
+        handler = self._read_route(method, path, query)
+        if handler is None:
+            return None
         payload: Any = None
         if method in ("POST", "PATCH") and body:
             try:
                 payload = json.loads(body.decode("utf-8"))
             except (ValueError, RecursionError):
                 return _error(400, "request body is not valid JSON (or nested too deeply)", "INVALID_INPUT")
-        reads = self.reads
         with self._lock:
-            if path == "/api/v1/memories/forget" and method == "POST":
-                return reads.forget(payload, self.isolation)
-            if path.startswith("/api/v1/memories/") and path.count("/") == 4 and method in ("GET", "PATCH", "DELETE"):
-                name = path.rsplit("/", 1)[1]
-                if name not in ("batch", "create", "forget", "upload"):
-                    return reads.memory(method, name, payload)
-            if path.startswith("/v1/context/") and path.endswith("/fetch") and method == "POST":
-                scope = path[len("/v1/context/") : -len("/fetch")]
-                if scope in ("user", "customer", "client", "conversation"):
-                    return reads.fetch(scope, payload)
-            if path.startswith("/v1/conversations/") and path.endswith("/context-for-prompt") and method == "GET":
-                return reads.for_prompt(path.split("/")[3], query)
-            if path == "/v1/credits/balance" and method == "GET":
-                return reads.balance()
-            if path == "/v1/credits/estimate" and method == "POST":
-                return reads.estimate(payload)
-            if path == "/v1/data/delete" and method == "POST":
-                return reads.delete_data(payload)
-            if path.startswith("/v1/data/delete/") and method == "GET":
-                return reads.deletion_status(urllib.parse.unquote(path.rsplit("/", 1)[1]), query)
+            return handler(payload)
+
+    def _read_route(self, method: str, path: str, query: Dict[str, str]) -> Optional[Callable[[Any], Reply]]:
+        reads = self.reads
+        if path == "/api/v1/memories/forget" and method == "POST":
+            return lambda payload: reads.forget(payload, self.isolation)
+        if path.startswith("/api/v1/memories/") and path.count("/") == 4 and method in ("GET", "PATCH", "DELETE"):
+            name = path.rsplit("/", 1)[1]
+            if name not in ("batch", "create", "forget", "upload"):
+                return lambda payload: reads.memory(method, name, payload)
+        if path.startswith("/v1/context/") and path.endswith("/fetch") and method == "POST":
+            scope = path[len("/v1/context/") : -len("/fetch")]
+            if scope in ("user", "customer", "client", "conversation"):
+                return lambda payload: reads.fetch(scope, payload)
+        if path.startswith("/v1/conversations/") and path.endswith("/context-for-prompt") and method == "GET":
+            return lambda payload: reads.for_prompt(path.split("/")[3], query)
+        if path == "/v1/credits/balance" and method == "GET":
+            return lambda payload: reads.balance()
+        if path == "/v1/credits/estimate" and method == "POST":
+            return reads.estimate
+        if path == "/v1/data/delete" and method == "POST":
+            return reads.delete_data
+        if path.startswith("/v1/data/delete/") and method == "GET":
+            return lambda payload: reads.deletion_status(urllib.parse.unquote(path.rsplit("/", 1)[1]), query)
         return None
 
     def _upload(self, body: bytes, content_type: str) -> Reply:
