@@ -296,6 +296,8 @@ class Transport:
         prepared.url = self.base_url + path
         prepared.headers = self._headers.copy()
         prepared.headers.update(headers)
+        if hasattr(body, "read") and deadline is not None:  # a streamed upload: sent within the deadline too
+            body = _WithinDeadline(body, deadline, self.clock)
         prepared.body = body
         if body is not None:
             prepared.headers["Content-Length"] = str(len(body))
@@ -309,6 +311,12 @@ class Transport:
                     prepared, stream=True, timeout=timeout, verify=self._verify, proxies=self.proxies
                 )
             except requests.RequestException as exc:
+                if isinstance(body, _WithinDeadline) and body.expired:
+                    raise SynapTimeoutError(
+                        "the call's deadline passed while the request body was being sent",
+                        correlation_id=correlation_id,
+                        outcome_unknown=True,
+                    ) from None
                 raise self._network_error(exc, correlation_id) from None
             content = self._read(response, deadline, correlation_id, method)
         except SynapError:
@@ -454,6 +462,27 @@ class Transport:
                 instance_id=self.instance_id,
                 from_cooldown=True,
             )
+
+
+class _WithinDeadline:
+    """A streamed body that stops being readable once the call's deadline has passed: a server that
+    reads slowly (or a byte at a time) slows the upload down to the deadline, never past it."""
+
+    def __init__(self, body: Any, deadline: float, clock: Clock) -> None:
+        self._body = body
+        self._deadline = deadline
+        self._clock = clock
+        self.expired = False
+
+    def __len__(self) -> int:
+        return len(self._body)
+
+    def read(self, size: int = -1) -> bytes:
+        if self._clock.now() > self._deadline:
+            self.expired = True
+            raise TimeoutError("the call's deadline passed while the request body was being sent")
+        piece: bytes = self._body.read(size)
+        return piece
 
 
 #: Every transport alive in this process, so a forked child can give each its own pool and pace.

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import socket
+import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -49,3 +52,43 @@ def test_a_429_asking_for_more_than_the_deadline_fails_at_once_over_sockets() ->
         requests = server.requests
     assert caught.value.retry_after == 30 and requests == 1
     assert elapsed < 1.1  # no wait at all: the service's 30 s cannot fit in the call's 1 s
+
+
+def test_an_upload_to_a_server_that_reads_slowly_ends_at_the_deadline(tmp_path: Path) -> None:
+    """A server that takes the body 4 KB at a time would keep a 30 MB upload going for minutes."""
+    big = tmp_path / "big.bin"
+    with open(big, "wb") as stream:
+        stream.truncate(30 * 1024 * 1024)
+    listener = socket.socket()
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    stop = threading.Event()
+
+    def read_slowly() -> None:
+        connection, _ = listener.accept()
+        with connection:
+            connection.settimeout(0.5)
+            while not stop.is_set():
+                try:
+                    if not connection.recv(4096):
+                        return
+                except OSError:
+                    return
+                stop.wait(0.02)
+
+    reader = threading.Thread(target=read_slowly, daemon=True)
+    reader.start()
+    client = SynapClient(
+        api_key="synap_k", base_url=f"http://127.0.0.1:{listener.getsockname()[1]}", deadline=1.0, max_retries=0
+    )
+    started = time.monotonic()
+    try:
+        with pytest.raises(SynapTimeoutError) as caught:
+            client.memories.create_from_file("u1", file_path=str(big))
+    finally:
+        stop.set()
+        reader.join(5)
+        listener.close()
+    assert time.monotonic() - started < 4
+    assert caught.value.outcome_unknown and caught.value.correlation_id
