@@ -123,8 +123,8 @@ def test_a_cluster_pace_hands_out_the_scheduler_paces_slots() -> None:
     from synap_sync.dask import _state
     from synap_sync.dask._worker import ClusterPace, _local_call
 
-    pace_id = f"test-{time.monotonic()}"
-    _state.pace_setup(pace_id, 10.0)
+    pace_id = _state.pace_id_for(f"test-{time.monotonic()}", 10.0)
+    _state.pace_setup(pace_id)
     clock = FakeClock()
     pace = ClusterPace(_local_call, pace_id, clock)
     slots = [pace.acquire() for _ in range(4)]
@@ -138,8 +138,8 @@ def test_a_429_on_one_worker_paces_every_other() -> None:
     from synap_sync.dask import _state
     from synap_sync.dask._worker import ClusterPace, _local_call
 
-    pace_id = f"test-{time.monotonic()}"
-    _state.pace_setup(pace_id, None)
+    pace_id = _state.pace_id_for(f"test-{time.monotonic()}", None)
+    _state.pace_setup(pace_id)
     one, other = (ClusterPace(_local_call, pace_id, FakeClock()) for _ in range(2))
     sent = one.acquire()
     assert sent is not None
@@ -188,6 +188,34 @@ def test_without_a_distributed_cluster_the_partitions_run_on_threads_here(synap_
     report = synap_sync.dask.ingest(dask_bag.from_sequence(items, npartitions=5), client=client, chunk_size=25)
     assert (report.total, report.succeeded, report.requests) == (250, 250, 10)
     assert len(synap_emulator.stored_documents()) == 250
+
+
+def test_without_a_cluster_a_given_rate_holds_for_all_the_partitions_together(synap_emulator: Emulator) -> None:
+    import dask.bag as dask_bag
+
+    import synap_sync.dask
+
+    rate = 10.0
+    items = [{"document": f"n{n}", "document_id": f"n{n}", "user_id": "u", "customer_id": "c"} for n in range(200)]
+    client = SynapClient(api_key=KEY + "-rated", base_url=synap_emulator.base_url)
+    started = time.monotonic()
+    report = synap_sync.dask.ingest(
+        dask_bag.from_sequence(items, npartitions=4), client=client, chunk_size=10, max_requests_per_second=rate
+    )
+    elapsed = time.monotonic() - started
+    assert report.succeeded == 200 and report.requests == 20
+    # Each partition thread sends at its share; together never faster than the rate (a lower bound only).
+    assert elapsed >= (report.requests / 4 - 1) / (rate / 2) * 0.95
+
+
+def test_a_cluster_pace_under_a_ceiling_is_its_own_and_survives_a_scheduler_restart() -> None:
+    from synap_sync.dask import _state
+
+    key = f"test-{time.monotonic()}"
+    capped, free = _state.pace_id_for(key, 5.0), _state.pace_id_for(key, None)
+    assert capped != free
+    assert _state._pace(("elsewhere", capped)).max_rate == 5.0  # made afresh, ceiling and all
+    assert _state._pace(("elsewhere", free)).max_rate is None
 
 
 def test_a_collection_that_is_not_a_bag_or_dataframe_is_refused_by_name() -> None:

@@ -81,7 +81,8 @@ def ingest(
 
         run_name = f"{kind}-{tokenize(collection)[:20]}"
     distributed = _distributed_client()
-    transport = client._transport
+    ceiling = max_requests_per_second or client.max_requests_per_second
+    concurrent = _ThreadRun.concurrency(collection.npartitions)
     settings = Settings(
         run_id=uuid.uuid4().hex,
         run_name=run_name,
@@ -92,7 +93,9 @@ def ingest(
         workers=workers,
         chunk_size=chunk_size,
         deadline=deadline,
-        pace_id=transport.pace_id if distributed is not None else None,
+        pace_id=None if distributed is None else _state.pace_id_for(client._transport.pace_id, ceiling),
+        # Partitions on threads here share the process's pace; a ceiling is split between them.
+        max_requests_per_second=None if distributed is not None or ceiling is None else ceiling / concurrent,
     )
     from dask import delayed
 
@@ -103,7 +106,7 @@ def ingest(
     ]
     log.info("dask ingest: %d partitions of a %s, run %s", len(tasks), kind, run_name)
     if distributed is not None:
-        _prepare_scheduler(distributed, settings, max_requests_per_second or client.max_requests_per_second)
+        _prepare_scheduler(distributed, settings)
         return _watch(settings, _DistributedRun(distributed, tasks), progress)
     return _watch(settings, _ThreadRun(tasks), progress)
 
@@ -142,7 +145,7 @@ def _distributed_client() -> Any:
         return None
 
 
-def _prepare_scheduler(distributed: Any, settings: Settings, max_rate: Optional[float]) -> None:
+def _prepare_scheduler(distributed: Any, settings: Settings) -> None:
     try:
         distributed.run_on_scheduler(_state.hello)
     except Exception as error:
@@ -150,7 +153,7 @@ def _prepare_scheduler(distributed: Any, settings: Settings, max_rate: Optional[
             f"the Dask scheduler cannot run synap_sync ({type(error).__name__}: {error}); install "
             f"synap-sync {__version__} where the scheduler runs, as on the workers"
         ) from None
-    distributed.run_on_scheduler(_state.pace_setup, settings.pace_id, max_rate)
+    distributed.run_on_scheduler(_state.pace_setup, settings.pace_id)
 
 
 class _DistributedRun:
@@ -178,9 +181,14 @@ class _DistributedRun:
 class _ThreadRun:
     """The partition tasks on threads of this process (no distributed cluster); the run's state here."""
 
+    @staticmethod
+    def concurrency(partitions: int) -> int:
+        """Partitions run at once: one per CPU, as Dask's own threaded scheduler."""
+        return max(1, min(partitions, os.cpu_count() or 4))
+
     def __init__(self, tasks: List[Any]) -> None:
         self.executor = concurrent.futures.ThreadPoolExecutor(
-            max_workers=min(len(tasks), os.cpu_count() or 4) or 1, thread_name_prefix="synap-sync-partition"
+            max_workers=self.concurrency(len(tasks)), thread_name_prefix="synap-sync-partition"
         )
         self.futures = [self.executor.submit(task.compute, scheduler="sync") for task in tasks]
         self.executor.shutdown(wait=False)

@@ -38,16 +38,25 @@ def hello(dask_scheduler: Any = None) -> str:
     return "synap_sync"
 
 
-def pace_setup(pace_id: str, max_rate: Optional[float], dask_scheduler: Any = None) -> None:
-    """Make the key's pace if it is new; a known limit caps it for every partition."""
-    key = (_where(dask_scheduler), pace_id)
+def pace_id_for(key_pace_id: str, max_rate: Optional[float]) -> str:
+    """The cluster pace of a key, under a ceiling when one is known (runs with another ceiling, or none,
+    keep their own pace rather than changing this one's)."""
+    return key_pace_id if max_rate is None else f"{key_pace_id}@{max_rate!r}"
+
+
+def _pace(key: Tuple[str, str]) -> Pacer:
+    """The pace for ``key``, made on first use (also after a scheduler restart), with its ceiling."""
     with _LOCK:
         pace = _PACES.get(key)
         if pace is None:
-            _PACES[key] = Pacer(max_rate)
-            return
-    if max_rate is not None:
-        pace.limit(max_rate)
+            _, _, ceiling = key[1].partition("@")
+            pace = _PACES[key] = Pacer(float(ceiling) if ceiling else None)
+        return pace
+
+
+def pace_setup(pace_id: str, dask_scheduler: Any = None) -> None:
+    """Make the key's pace before the run's first task asks for it."""
+    _pace((_where(dask_scheduler), pace_id))
 
 
 def pace_call(pace_id: str, operation: str, arguments: Tuple[Any, ...], dask_scheduler: Any = None) -> Tuple[Any, ...]:
@@ -57,11 +66,7 @@ def pace_call(pace_id: str, operation: str, arguments: Tuple[Any, ...], dask_sch
     probe is out, or ``("late", seconds to the next slot, rate)``; ``accepted (slot,)``,
     ``throttled (slot, retry_after)`` and ``unanswered (slot,)`` report a request's answer.
     """
-    key = (_where(dask_scheduler), pace_id)
-    with _LOCK:
-        pace = _PACES.get(key)
-        if pace is None:  # the scheduler restarted: start afresh
-            pace = _PACES[key] = Pacer()
+    pace = _pace((_where(dask_scheduler), pace_id))
     if operation == "reserve":
         slot, now = pace.reserve_within(arguments[0])
         if isinstance(slot, Wait):

@@ -80,6 +80,8 @@ class Settings:
     deadline: Optional[float]
     #: The key's pace on the scheduler, or None to use the process's own (no distributed cluster).
     pace_id: Optional[str]
+    #: Each partition's own ceiling, when partitions share the process's pace (no cluster).
+    max_requests_per_second: Optional[float] = None
 
 
 def run_partition(part: Any, client: SynapClient, partition: int, settings: Settings, local: bool) -> IngestReport:
@@ -112,6 +114,7 @@ def run_partition(part: Any, client: SynapClient, partition: int, settings: Sett
         workers=settings.workers,
         chunk_size=settings.chunk_size,
         deadline=settings.deadline,
+        max_requests_per_second=settings.max_requests_per_second,
         watch=watch,
     )
     call(_state.run_progress, settings.run_id, partition, (report.total, report.succeeded, report.failed))
