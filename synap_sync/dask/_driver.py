@@ -215,7 +215,8 @@ def _watch(settings: Settings, run: Any, progress: ProgressOption) -> IngestRepo
             try:
                 done, pending = run.wait(pending, _WATCH_SECONDS)
                 for future in done:
-                    failure = _collect(future, index_of[id(future)], reports) or failure
+                    error = _collect(future, index_of[id(future)], reports)
+                    failure = failure or error  # the first error is the one raised
                 if failure is not None and not stopping:
                     stopping = True
                     run.call(_state.run_stop, settings.run_id)
