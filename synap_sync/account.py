@@ -111,21 +111,20 @@ class Data:
         scope = one_of(scope, "scope", DELETE_SCOPES)
         if not isinstance(dry_run, bool):
             raise refuse("dry_run", "must be True or False")
-        body: Dict[str, Any] = {
-            "scope": scope,
-            "instance_id": self._instance_id(),
+        ids = {
             "user_id": optional_text(user_id, "user_id"),
             "customer_id": optional_text(customer_id, "customer_id"),
             "conversation_id": optional_text(conversation_id, "conversation_id"),
-            "dry_run": dry_run,
-            "confirm": optional_text(confirm, "confirm"),
         }
         target = {"user": "user_id", "customer": "customer_id", "conversation": "conversation_id"}[scope]
-        if body[target] is None:
+        if ids[target] is None:
             raise refuse(target, f"is required to delete a {scope}'s data")
-        if not dry_run and confirm != body[target]:
-            raise refuse("confirm", f"must repeat the {target} being deleted ({body[target]!r}); nothing was sent")
+        if not dry_run and confirm != ids[target]:
+            raise refuse("confirm", f"must repeat the {target} being deleted ({ids[target]!r}); nothing was sent")
         self._transport.refuse_customer_on_b2c(customer_id)
+        # Checked first: the instance id may take a whoami call, which a refused argument should not cost.
+        body: Dict[str, Any] = {"scope": scope, "instance_id": self._instance_id(), **ids}
+        body.update(dry_run=dry_run, confirm=optional_text(confirm, "confirm"))
         encoded = encode_json(body)
         for _ in range(MAX_DELETE_CALLS):
             correlation_id = self._transport.new_correlation_id()

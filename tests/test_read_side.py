@@ -433,6 +433,17 @@ def test_bad_input_is_refused_by_name_before_anything_is_sent(known: SynapClient
 
 
 @responses.activate
+def test_a_refused_data_deletion_does_not_first_ask_whoami(client: SynapClient) -> None:
+    for call in (
+        lambda: client.data.delete("user", dry_run=True),
+        lambda: client.data.delete("user", user_id="u1", confirm="u2"),
+    ):
+        with pytest.raises(SynapValidationError):
+            call()
+    assert client.instance_id is None and len(responses.calls) == 0
+
+
+@responses.activate
 def test_a_customer_id_on_a_b2c_instance_is_refused_before_sending(client: SynapClient) -> None:
     responses.add(responses.GET, f"{BASE_URL}/api/v1/auth/whoami", json=WHOAMI_B2C)
     client.initialize()
