@@ -309,16 +309,20 @@ _REBUILT_LOCK = threading.Lock()
 
 
 def _rebuild_client(
-    settings: Dict[str, Any], timeout: Tuple[float, float], max_retries: int, deadline: Optional[float]
+    settings: Dict[str, Any],
+    timeout: Tuple[float, float],
+    max_retries: int,
+    deadline: Optional[float],
+    shared: bool = True,
 ) -> SynapClient:
     """Unpickle a `SynapClient`: this process's client of that configuration (made on first use),
-    seen with the pickled client's call options."""
+    seen with the pickled client's call options; with ``shared=False``, a client of its own."""
     settings = dict(settings)
     sealed = settings.pop("api_key")
     key = sealed.reveal() if sealed is not None else None
     clock = settings.pop("clock")
-    if clock is not None:  # a test's clock: never shared
-        return SynapClient(key, **settings, clock=clock).with_options(
+    if clock is not None or not shared:  # a test's clock is never shared
+        return SynapClient(key, **settings, clock=clock or SYSTEM_CLOCK).with_options(
             timeout=timeout, max_retries=max_retries, deadline=deadline
         )
     identity = hashlib.sha256(repr((sorted(settings.items()), key)).encode("utf-8")).hexdigest()
@@ -327,6 +331,13 @@ def _rebuild_client(
         if client is None or client._transport.closed:
             client = _REBUILT[identity] = SynapClient(key, **settings)
     return client.with_options(timeout=timeout, max_retries=max_retries, deadline=deadline)
+
+
+def private_copy(client: SynapClient) -> SynapClient:
+    """A new client of ``client``'s configuration and call options, with a pool and pace of its own
+    (a cluster task paces it from the scheduler, then closes it)."""
+    options = client._options
+    return _rebuild_client(client._settings, options.timeout, options.max_retries, options.deadline, shared=False)
 
 
 def _checked_key(api_key: Optional[str]) -> str:

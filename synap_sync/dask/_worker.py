@@ -11,7 +11,7 @@ import attrs
 
 from .._clock import Clock
 from ..bulk import IngestReport, Progress
-from ..client import SynapClient
+from ..client import SynapClient, private_copy
 from ..partitions import ingest_partition
 from . import _state
 
@@ -87,8 +87,15 @@ class Settings:
 def run_partition(part: Any, client: SynapClient, partition: int, settings: Settings, local: bool) -> IngestReport:
     """The task of one partition: a list of documents (a bag) or a pandas DataFrame (its rows)."""
     call = _local_call if local else _scheduler_call()
-    if settings.pace_id is not None:
-        client._transport.pace = ClusterPace(call, settings.pace_id, client._transport.clock)
+    if settings.pace_id is None:
+        return _run(part, client, partition, settings, call)
+    # A client of the task's own, paced from the scheduler: the process's shared client keeps its pace.
+    with private_copy(client) as paced:
+        paced._transport.pace = ClusterPace(call, settings.pace_id, paced._transport.clock)
+        return _run(part, paced, partition, settings, call)
+
+
+def _run(part: Any, client: SynapClient, partition: int, settings: Settings, call: Call) -> IngestReport:
     last = 0.0
 
     def watch(counts: Progress) -> bool:

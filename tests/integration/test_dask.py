@@ -214,3 +214,20 @@ def test_progress_is_one_count_over_all_partitions(dask_client: Any, synap_emula
     synap_sync.dask.ingest(dask_bag.from_sequence(docs(600), npartitions=3), client=client, progress=note)
     assert seen[-1].done == 600 and seen[-1].succeeded == 600
     assert [progress.done for progress in seen] == sorted(progress.done for progress in seen)
+
+
+def _paces_of_shared_clients() -> List[str]:
+    """On a worker: the pace type of every client this process rebuilt from a pickle."""
+    from synap_sync.client import _REBUILT
+
+    return [type(client._transport.pace).__name__ for client in _REBUILT.values()]
+
+
+def test_a_workers_shared_client_keeps_its_own_pace_after_a_run(dask_client: Any, synap_emulator: Emulator) -> None:
+    bag = dask_bag.from_sequence(docs(40), npartitions=4)
+    client = SynapClient(api_key=KEY, base_url=synap_emulator.base_url)
+
+    synap_sync.dask.ingest(bag, client=client, chunk_size=10)
+
+    paces = [pace for per_worker in dask_client.run(_paces_of_shared_clients).values() for pace in per_worker]
+    assert paces and set(paces) == {"Pacer"}  # the scheduler paced the run's own clients, now closed
