@@ -22,7 +22,6 @@ from urllib.parse import quote, urlencode
 import attrs
 import requests
 import urllib3
-from requests.adapters import HTTPAdapter
 from requests.structures import CaseInsensitiveDict
 
 from ._clock import SYSTEM_CLOCK, Clock
@@ -36,6 +35,7 @@ from ._constants import (
 from ._pace import Pace, forget_shared_paces, shared_pace
 from ._retry import RetryPolicy, Verdict, classify
 from ._version import __version__
+from ._watchdog import WatchedAdapter, reply_deadline
 from .errors import (
     SynapAuthError,
     SynapConflictError,
@@ -131,7 +131,7 @@ class Transport:
         self.closed = False
         self._not_ready_until = 0.0
         self._lock = threading.Lock()
-        self._adapter = HTTPAdapter(pool_connections=1, pool_maxsize=pool_maxsize, max_retries=0)
+        self._adapter = WatchedAdapter(pool_connections=1, pool_maxsize=pool_maxsize, max_retries=0)
         # The client talks to one host, so the environment (proxies, CA bundle) is read once here
         # instead of on every call; ~/.netrc is never read, so it cannot replace the API key.
         base_url = base_url.rstrip("/")
@@ -162,7 +162,7 @@ class Transport:
         """In a forked child: the pooled connections and the locks belong to the parent (a connection
         shared by two processes mixes their requests and replies); take new ones, without closing the
         parent's sockets."""
-        self._adapter = HTTPAdapter(pool_connections=1, pool_maxsize=self.pool_maxsize, max_retries=0)
+        self._adapter = WatchedAdapter(pool_connections=1, pool_maxsize=self.pool_maxsize, max_retries=0)
         self._lock = threading.Lock()
         self.pace = shared_pace(self.base_url, self._api_key, self._max_requests_per_second, self.clock)
 
@@ -307,15 +307,22 @@ class Transport:
         log.debug("%s %s correlation_id=%s", method, path, correlation_id)
         try:
             try:
-                response = self._adapter.send(
-                    prepared, stream=True, timeout=timeout, verify=self._verify, proxies=self.proxies
-                )
+                with reply_deadline(None if deadline is None else deadline - self.clock.now()):
+                    response = self._adapter.send(
+                        prepared, stream=True, timeout=timeout, verify=self._verify, proxies=self.proxies
+                    )
             except requests.RequestException as exc:
                 if isinstance(body, _WithinDeadline) and body.expired:
                     raise SynapTimeoutError(
                         "the call's deadline passed while the request body was being sent",
                         correlation_id=correlation_id,
                         outcome_unknown=True,
+                    ) from None
+                if deadline is not None and self.clock.now() >= deadline:  # the head was cut off at the deadline
+                    raise SynapTimeoutError(
+                        "the call's deadline passed while the reply's status line and headers were arriving",
+                        correlation_id=correlation_id,
+                        outcome_unknown=method in _WRITE_METHODS,
                     ) from None
                 raise self._network_error(exc, correlation_id) from None
             content = self._read(response, deadline, correlation_id, method)

@@ -32,6 +32,43 @@ def test_a_reply_dripped_a_byte_a_second_ends_at_the_deadline() -> None:
     assert caught.value.correlation_id and not caught.value.outcome_unknown
 
 
+def drip_everything(connection: socket.socket, request: bytes) -> None:
+    """Status line, headers and body one byte every 50 ms: each well within any read timeout."""
+    for byte in reply(200, STATUS_BODY, ["X-Padding: " + "p" * 400]):
+        time.sleep(0.05)
+        connection.sendall(bytes([byte]))
+
+
+def test_a_status_line_and_headers_dripped_within_the_read_timeout_end_at_the_deadline() -> None:
+    with FakeServer(drip_everything) as server:
+        client = SynapClient(api_key="synap_k", base_url=server.base_url, deadline=1.0, max_retries=0)
+        started = time.monotonic()
+        with pytest.raises(SynapTimeoutError) as caught:
+            client.memories.status("0f8fad5b-d9cb-469f-a165-70867728950e")
+        elapsed = time.monotonic() - started
+        with pytest.raises(SynapTimeoutError) as write:
+            client.memories.batch_create(BATCH)
+    # The head alone would take over 25 s; the bound is the deadline.
+    assert elapsed < 2.5
+    assert caught.value.correlation_id and not caught.value.outcome_unknown
+    assert write.value.outcome_unknown  # the batch was sent: it may have been stored
+
+
+def test_a_proxy_that_drips_the_head_is_cut_off_at_the_deadline_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    with FakeServer(drip_everything) as proxy:
+        monkeypatch.setenv("HTTP_PROXY", proxy.base_url)
+        monkeypatch.setenv("NO_PROXY", "")
+        client = SynapClient(
+            api_key="synap_k", base_url="http://synap.invalid", allow_insecure_http=True, deadline=1.0, max_retries=0
+        )
+        started = time.monotonic()
+        with pytest.raises(SynapTimeoutError):
+            client.memories.status("0f8fad5b-d9cb-469f-a165-70867728950e")
+        elapsed = time.monotonic() - started
+        asked = proxy.requests
+    assert asked == 1 and elapsed < 2.5
+
+
 def test_a_write_cut_short_by_its_deadline_may_have_been_stored() -> None:
     body = json.dumps({"batch_id": None, "total": 1, "succeeded": 1, "failed": 0, "results": []}).encode()
     with FakeServer(dripping(reply(200, body), seconds_per_byte=0.5)) as server:

@@ -12,10 +12,13 @@ from typing import List
 
 import pytest
 
-from synap_sync import SynapClient, SynapError
+from synap_sync import SynapClient, SynapError, SynapTimeoutError
 from synap_sync.emulator import Emulator
 
+from .fake_server import FakeServer
+
 ROUNDS, CALLS, CHILDREN = 5, 20, 4
+INGESTION_ID = "0f8fad5b-d9cb-469f-a165-70867728950e"
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="fork is POSIX-only")
 
@@ -81,3 +84,28 @@ def test_parent_thread_and_forked_children_each_get_their_own_replies() -> None:
             assert problems == [], problems[:3]
         stored = len(emulator.stored_documents())
     assert stored == ROUNDS * (1 + (2 + CHILDREN) * CALLS * 3)
+
+
+def test_a_forked_child_still_cuts_a_dripped_reply_off_at_its_deadline() -> None:
+    """The process's deadline watchdog is a thread: the child, which has none, must start its own."""
+    from .test_deadline import drip_everything
+
+    with FakeServer(drip_everything) as server:
+        client = SynapClient(api_key="synap_k", base_url=server.base_url, deadline=1.0, max_retries=0)
+        with pytest.raises(SynapTimeoutError):  # the parent's watchdog is running now
+            client.memories.status(INGESTION_ID)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)  # 3.12+: fork of a threaded process
+            pid = os.fork()
+        if pid == 0:
+            code = 1
+            try:
+                started = time.monotonic()
+                try:
+                    client.memories.status(INGESTION_ID)
+                except SynapTimeoutError:
+                    code = 0 if time.monotonic() - started < 2.5 else 4
+            finally:
+                os._exit(code)
+        status = wait_for(pid, 60)
+    assert status == 0, f"the child's exit status: {status} (4: cut off late; 1: never cut off)"
