@@ -57,7 +57,9 @@ def test_a_service_failing_for_every_chunk_stops_the_run_with_its_report(tmp_pat
     # At most the chunks in flight when the third one in a row was given up, each with its attempts.
     assert sent <= (MAX_CHUNKS_GIVEN_UP + 4) * MAX_ATTEMPTS
     assert report is not None and report.failed == report.total and 0 < report.total < 10_000
-    assert max(clock.by_thread.values()) <= 2 * CHUNK_BUDGET  # stopped within twice one chunk's budget
+    # No worker waits through more chunks than the run gives up before it stops (the sleeps are instant, so
+    # one worker may give up all of them while the others are still on their first); unstopped, ~25 each.
+    assert max(clock.by_thread.values()) <= MAX_CHUNKS_GIVEN_UP * CHUNK_BUDGET
 
     responses.reset()
     responses.add_callback(responses.POST, BATCH_URL, callback=echo_batch)
