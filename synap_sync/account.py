@@ -116,6 +116,7 @@ class Data:
             "customer_id": optional_text(customer_id, "customer_id"),
             "conversation_id": optional_text(conversation_id, "conversation_id"),
         }
+        confirmed = optional_text(confirm, "confirm")
         target = {"user": "user_id", "customer": "customer_id", "conversation": "conversation_id"}[scope]
         if ids[target] is None:
             raise refuse(target, f"is required to delete a {scope}'s data")
@@ -124,7 +125,7 @@ class Data:
         self._transport.refuse_customer_on_b2c(customer_id)
         # Checked first: the instance id may take a whoami call, which a refused argument should not cost.
         body: Dict[str, Any] = {"scope": scope, "instance_id": self._instance_id(), **ids}
-        body.update(dry_run=dry_run, confirm=optional_text(confirm, "confirm"))
+        body.update(dry_run=dry_run, confirm=confirmed)
         encoded = encode_json(body)
         for _ in range(MAX_DELETE_CALLS):
             correlation_id = self._transport.new_correlation_id()

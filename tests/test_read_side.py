@@ -437,6 +437,7 @@ def test_a_refused_data_deletion_does_not_first_ask_whoami(client: SynapClient) 
     for call in (
         lambda: client.data.delete("user", dry_run=True),
         lambda: client.data.delete("user", user_id="u1", confirm="u2"),
+        lambda: client.data.delete("user", user_id="u1", dry_run=True, confirm="  "),
     ):
         with pytest.raises(SynapValidationError):
             call()
