@@ -85,38 +85,26 @@ def reply_deadline(seconds: Optional[float]) -> Iterator[None]:
         _reply.until = None
 
 
-def _watched_getresponse(connection: Any, getresponse: Any) -> Any:
-    until = getattr(_reply, "until", None)
-    sock = getattr(connection, "sock", None)
-    if until is None or sock is None:
-        return getresponse()
-    watchdog = _WATCHDOG
-    token = watchdog.watch(sock, until)
-    try:
-        return getresponse()
-    finally:
-        watchdog.unwatch(token)
+def _watched_pool(pool_class: Any) -> Any:
+    """``pool_class`` whose connections are watched while they wait for a reply's head."""
+    plain = pool_class.ConnectionCls
+
+    class Connection(plain):  # type: ignore[misc,valid-type]
+        def getresponse(self, *args: Any, **kwargs: Any) -> Any:
+            until = getattr(_reply, "until", None)
+            if until is None or self.sock is None:
+                return plain.getresponse(self, *args, **kwargs)
+            watchdog = _WATCHDOG
+            token = watchdog.watch(self.sock, until)
+            try:
+                return plain.getresponse(self, *args, **kwargs)
+            finally:
+                watchdog.unwatch(token)
+
+    return type(f"Watched{pool_class.__name__}", (pool_class,), {"ConnectionCls": Connection})
 
 
-class _WatchedHTTPConnection(HTTPConnectionPool.ConnectionCls):  # type: ignore[misc,valid-type]
-    def getresponse(self, *args: Any, **kwargs: Any) -> Any:
-        return _watched_getresponse(self, lambda: super(_WatchedHTTPConnection, self).getresponse(*args, **kwargs))
-
-
-class _WatchedHTTPSConnection(HTTPSConnectionPool.ConnectionCls):  # type: ignore[misc,valid-type]
-    def getresponse(self, *args: Any, **kwargs: Any) -> Any:
-        return _watched_getresponse(self, lambda: super(_WatchedHTTPSConnection, self).getresponse(*args, **kwargs))
-
-
-class _WatchedHTTPPool(HTTPConnectionPool):
-    ConnectionCls = _WatchedHTTPConnection
-
-
-class _WatchedHTTPSPool(HTTPSConnectionPool):
-    ConnectionCls = _WatchedHTTPSConnection
-
-
-_WATCHED_POOLS = {"http": _WatchedHTTPPool, "https": _WatchedHTTPSPool}
+_WATCHED_POOLS = {"http": _watched_pool(HTTPConnectionPool), "https": _watched_pool(HTTPSConnectionPool)}
 _PLAIN_POOLS = {"http": HTTPConnectionPool, "https": HTTPSConnectionPool}
 
 
