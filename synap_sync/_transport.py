@@ -318,7 +318,7 @@ class Transport:
                         correlation_id=correlation_id,
                         outcome_unknown=True,
                     ) from None
-                if deadline is not None and self.clock.now() >= deadline:  # the head was cut off at the deadline
+                if self._past(deadline):  # the watchdog, or the socket's timeout, cut the head off at the deadline
                     raise SynapTimeoutError(
                         "the call's deadline passed while the reply's status line and headers were arriving",
                         correlation_id=correlation_id,
@@ -416,6 +416,12 @@ class Transport:
             raise
         except (OSError, ValueError, zlib.error, http.client.HTTPException, urllib3.exceptions.HTTPError) as exc:
             response.close()
+            if self._past(deadline):  # the socket's timeout is what is left of the deadline: it ran out
+                raise SynapTimeoutError(
+                    "the call's deadline passed while the reply was arriving",
+                    correlation_id=correlation_id,
+                    outcome_unknown=unknown,
+                ) from None
             raise SynapNetworkError(
                 f"the connection failed while the reply was arriving: {type(exc).__name__}",
                 correlation_id=correlation_id,
@@ -428,6 +434,10 @@ class Transport:
         raw.release_conn()
         content = b"".join(pieces)
         return content.replace(self._secret, b"***") if self._secret in content else content
+
+    def _past(self, deadline: Optional[float]) -> bool:
+        """Has the call's deadline passed? (A failure then is the deadline's, not the network's.)"""
+        return deadline is not None and self.clock.now() >= deadline
 
     def _parse(self, content: bytes, status: int, correlation_id: str, method: str) -> Any:
         try:
