@@ -17,6 +17,7 @@ from .errors import (
     SynapJournalError,
     SynapNetworkError,
     SynapNotFoundError,
+    SynapPaceTimeoutError,
     SynapPermanentError,
     SynapProtocolError,
     SynapQuotaExceededError,
@@ -97,6 +98,7 @@ __all__ = [
     "SynapQuotaExceededError",
     "SynapCustomerIdNotAcceptedError",
     "SynapTimeoutError",
+    "SynapPaceTimeoutError",
     "SynapJournalError",
 ]
 

@@ -1,5 +1,9 @@
 """The one path every call takes to the service: the pace, headers, retries, the deadline, reading
 the reply within bounds, error mapping, and the API key kept out of everything that comes back.
+
+Every request goes through ``Session.send`` of a `requests.Session` (the client's own, or one the
+caller hands in), so the tools built around requests see each one: OpenTelemetry's and ddtrace's
+instrumentation, Sentry, requests-mock, responses, requests-cache.
 """
 
 from __future__ import annotations
@@ -7,6 +11,7 @@ from __future__ import annotations
 import email.utils
 import hashlib
 import http.client
+import http.cookiejar
 import json
 import logging
 import os
@@ -35,7 +40,7 @@ from ._constants import (
 from ._pace import Pace, forget_shared_paces, shared_pace
 from ._retry import RetryPolicy, Verdict, classify
 from ._version import __version__
-from ._watchdog import WatchedAdapter, reply_deadline
+from ._watchdog import WatchedAdapter, fresh_pools, watch_adapter, watch_attempt
 from .errors import (
     SynapAuthError,
     SynapConflictError,
@@ -46,6 +51,7 @@ from .errors import (
     SynapInsufficientCreditsError,
     SynapNetworkError,
     SynapNotFoundError,
+    SynapPaceTimeoutError,
     SynapPermanentError,
     SynapProtocolError,
     SynapQuotaExceededError,
@@ -63,6 +69,9 @@ Timeout = Union[float, Tuple[float, float]]
 USER_AGENT = f"synap-sync/{__version__} python-requests/{requests.__version__}"
 _READ_SIZE = 64 * 1024
 _WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+#: A key shorter than this is no secret (an emulator's test key): it is not searched for in replies
+#: and messages, where it would mangle ordinary words. The client refuses one outside loopback.
+MIN_SECRET_LENGTH = 8
 
 
 @attrs.frozen
@@ -104,6 +113,9 @@ class Transport:
     :param api_key: sent as the bearer token; never logged, and removed from whatever comes back.
     :param max_requests_per_second: a known ceiling for the key's pace.
     :param max_reply_bytes: a reply larger than this is refused while it streams in.
+    :param session: a caller's `requests.Session`: its adapters, proxies, ``verify`` and ``cert`` are
+        used (not its headers, auth or cookies: the key is the only credential), and it is not closed
+        with the transport. Without one the transport makes and owns its own.
     """
 
     def __init__(
@@ -117,9 +129,12 @@ class Transport:
         max_reply_bytes: int = DEFAULT_MAX_REPLY_BYTES,
         retry: Optional[RetryPolicy] = None,
         clock: Clock = SYSTEM_CLOCK,
+        session: Optional[requests.Session] = None,
     ) -> None:
         self._api_key = api_key
-        self._secret = api_key.encode("utf-8")
+        #: What is taken out of replies and messages: the key, unless it is too short to be a secret.
+        self._secret_text = api_key if len(api_key) >= MIN_SECRET_LENGTH else ""
+        self._secret = self._secret_text.encode("utf-8")
         self.pool_maxsize = pool_maxsize
         self.max_reply_bytes = max_reply_bytes
         self.retry = retry or RetryPolicy()
@@ -131,17 +146,20 @@ class Transport:
         self.closed = False
         self._not_ready_until = 0.0
         self._lock = threading.Lock()
-        self._adapter = WatchedAdapter(pool_connections=1, pool_maxsize=pool_maxsize, max_retries=0)
-        # The client talks to one host, so the environment (proxies, CA bundle) is read once here
-        # instead of on every call; ~/.netrc is never read, so it cannot replace the API key.
-        base_url = base_url.rstrip("/")
-        self.proxies: Dict[str, str] = requests.utils.get_environ_proxies(base_url)
-        self._verify: Union[bool, str] = (
-            os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
-        )
+        self._owns_session = session is None
+        self.session = session if session is not None else _own_session(pool_maxsize)
         template = requests.PreparedRequest()
-        template.prepare(method="GET", url=base_url + "/")
+        template.prepare(method="GET", url=base_url.rstrip("/") + "/")
         self.base_url = (template.url or "").rstrip("/")
+        # The client talks to one host, so the session's and the environment's settings (proxies, CA
+        # bundle, client certificate) are merged once here instead of on every call; requests are
+        # prepared here, not by the session, so ~/.netrc and session auth cannot replace the API key.
+        settings = self.session.merge_environment_settings(self.base_url + "/", {}, True, None, None)
+        self.proxies: Dict[str, str] = dict(settings["proxies"] or {})
+        self._verify: Union[bool, str] = settings["verify"] if settings["verify"] is not None else True
+        self._cert: Any = settings["cert"]
+        if not self._owns_session:
+            self._watch_callers_adapter()
         self._headers = CaseInsensitiveDict(
             {
                 "Authorization": f"Bearer {api_key}",
@@ -158,11 +176,21 @@ class Transport:
         self.pace_id = hashlib.sha256(f"{self.base_url}\n{api_key}".encode("utf-8")).hexdigest()
         _LIVE.add(self)
 
+    def _watch_callers_adapter(self) -> None:
+        """A caller's session: its adapter for our URL keeps the deadline on the reply's head, when it
+        is requests' own (a mock's or a cache's adapter has no sockets to watch)."""
+        proxy = requests.utils.select_proxy(self.base_url + "/", self.proxies)
+        watch_adapter(self.session.get_adapter(self.base_url + "/"), proxy)
+
     def _start_over_after_fork(self) -> None:
         """In a forked child: the pooled connections and the locks belong to the parent (a connection
         shared by two processes mixes their requests and replies); take new ones, without closing the
         parent's sockets."""
-        self._adapter = WatchedAdapter(pool_connections=1, pool_maxsize=self.pool_maxsize, max_retries=0)
+        if self._owns_session:
+            self.session = _own_session(self.pool_maxsize)
+        else:
+            fresh_pools(self.session.get_adapter(self.base_url + "/"))
+            self._watch_callers_adapter()
         self._lock = threading.Lock()
         self.pace = shared_pace(self.base_url, self._api_key, self._max_requests_per_second, self.clock)
 
@@ -170,9 +198,17 @@ class Transport:
         return f"<Transport {self.base_url}>"
 
     def close(self) -> None:
-        """Release the pooled connections; later calls are refused."""
+        """Refuse every later send (retries too) and release the pooled connections; waits for
+        nothing: a call in flight keeps its connection until it ends, then that one closes too.
+        A caller's session is theirs to close."""
         self.closed = True
-        self._adapter.close()
+        self.release_idle()
+
+    def release_idle(self) -> None:
+        """Close the pooled connections now idle (the client stays usable: the next call opens one).
+        A caller's session is left alone: its pool serves the caller's other requests too."""
+        if self._owns_session:
+            self.session.close()
 
     def new_correlation_id(self) -> str:
         return new_correlation_id(self.correlation_prefix)
@@ -224,8 +260,6 @@ class Transport:
             `SynapRateLimitError` when the deadline leaves no time for what must come next.
         """
         correlation_id = correlation_id or self.new_correlation_id()
-        if self.closed:
-            raise SynapError("the client is closed", correlation_id=correlation_id)
         if repeatable is None:
             repeatable = method == "GET"
         deadline = None if options.deadline is None else self.clock.now() + options.deadline
@@ -235,10 +269,10 @@ class Transport:
         if query:
             path = path + "?" + urlencode(query, quote_via=quote)
         retries = throttles = 0
+        make_body: Callable[[], Any] = stream if stream is not None else lambda: body
         while True:
             try:
-                sent = stream() if stream is not None else body
-                return self._attempt(method, path, sent, headers, correlation_id, options, deadline)
+                return self._attempt(method, path, make_body, headers, correlation_id, options, deadline)
             except SynapError as error:
                 verdict = classify(error, repeatable)
                 if verdict is Verdict.THROTTLED:
@@ -276,40 +310,89 @@ class Transport:
             headers["X-Client-ID"] = self.client_id
         return headers
 
+    def _refuse_when_closed(self, correlation_id: str) -> None:
+        if self.closed:
+            raise SynapError("the client is closed", correlation_id=correlation_id)
+
     def _attempt(
         self,
         method: str,
         path: str,
-        body: Any,
+        make_body: Callable[[], Any],
         headers: Dict[str, str],
         correlation_id: str,
         options: CallOptions,
         deadline: Optional[float],
     ) -> Any:
+        self._refuse_when_closed(correlation_id)
         gated = path in GATED_PATHS
         if gated:
             self._refuse_while_not_ready(correlation_id)
         sent_at = self._take_slot(deadline, correlation_id)
-        timeout = self._timeout_within(options.timeout, deadline, correlation_id)
-        prepared = requests.PreparedRequest()
-        prepared.method = method
-        prepared.url = self.base_url + path
-        prepared.headers = self._headers.copy()
-        prepared.headers.update(headers)
-        if hasattr(body, "read") and deadline is not None:  # a streamed upload: sent within the deadline too
-            body = _WithinDeadline(body, deadline, self.clock)
-        prepared.body = body
-        if body is not None:
-            prepared.headers["Content-Length"] = str(len(body))
-        elif method in _WRITE_METHODS:
-            prepared.headers["Content-Length"] = "0"
-        prepared.hooks = {"response": []}
-        log.debug("%s %s correlation_id=%s", method, path, correlation_id)
         try:
+            response = self._send_once(method, path, make_body, headers, correlation_id, options, deadline)
+            content = self._read(response, deadline, correlation_id, method)
+        except SynapError:
+            self.pace.unanswered(sent_at)  # a probe that got no answer must not hold the others back
+            raise
+        finally:
+            if self.closed:  # closed while this call was in flight: its connection goes too
+                self.release_idle()
+        status = response.status_code
+        log.debug("%s %s -> %s correlation_id=%s", method, path, status, correlation_id)
+        if 200 <= status < 300:
+            self.pace.accepted(sent_at)
+            if gated and self._not_ready_until:
+                self._not_ready_until = 0.0
+            if status == 204 or (method == "DELETE" and not content.strip()):  # done, nothing to say
+                return {}
+            return self._parse(content, status, correlation_id, method)
+        error = error_from_reply(status, response.reason, response.headers, content, correlation_id, self._secret_text)
+        if isinstance(error, SynapRateLimitError):
+            self.pace.throttled(sent_at, error.retry_after)
+        elif status == 429:
+            self.pace.unanswered(sent_at)  # a quota, not the bucket: it says nothing of the pace
+        else:
+            self.pace.accepted(sent_at)  # any other answer took one of the key's tokens too
+        if isinstance(error, SynapInstanceNotReadyError) and gated:
+            self._remember_not_ready(error.retry_after)
+        raise error
+
+    def _send_once(
+        self,
+        method: str,
+        path: str,
+        make_body: Callable[[], Any],
+        headers: Dict[str, str],
+        correlation_id: str,
+        options: CallOptions,
+        deadline: Optional[float],
+    ) -> requests.Response:
+        """Send the request and return the reply with its head read; the body is left to `_read`.
+
+        A request that meets the close of a kept-alive connection the server had let go idle, before
+        any byte of a reply, was never read by the service: it goes again, at once, on another
+        connection, whatever its method (see `synap_sync._watchdog` for what counts as idle). Each
+        such connection is discarded, so this ends on a fresh one, where a failure is reported as it is.
+        """
+        for _ in range(self.pool_maxsize + 1):
+            self._refuse_when_closed(correlation_id)
+            timeout = self._timeout_within(options.timeout, deadline, correlation_id)
+            body = make_body()
+            if hasattr(body, "read") and deadline is not None:  # a streamed upload: sent within the deadline too
+                body = _WithinDeadline(body, deadline, self.clock)
+            prepared = self._prepare(method, path, body, headers)
+            log.debug("%s %s correlation_id=%s", method, path, correlation_id)
             try:
-                with reply_deadline(None if deadline is None else deadline - self.clock.now()):
-                    response = self._adapter.send(
-                        prepared, stream=True, timeout=timeout, verify=self._verify, proxies=self.proxies
+                with watch_attempt(None if deadline is None else deadline - self.clock.now()) as attempt:
+                    return self.session.send(
+                        prepared,
+                        stream=True,
+                        timeout=timeout,
+                        verify=self._verify,
+                        cert=self._cert,
+                        proxies=self.proxies,
+                        allow_redirects=False,
                     )
             except requests.RequestException as exc:
                 if isinstance(body, _WithinDeadline) and body.expired:
@@ -324,39 +407,40 @@ class Transport:
                         correlation_id=correlation_id,
                         outcome_unknown=method in _WRITE_METHODS,
                     ) from None
-                raise self._network_error(exc, correlation_id) from None
-            content = self._read(response, deadline, correlation_id, method)
-        except SynapError:
-            self.pace.unanswered(sent_at)  # a probe that got no answer must not hold the others back
-            raise
-        status = response.status_code
-        log.debug("%s %s -> %s correlation_id=%s", method, path, status, correlation_id)
-        if 200 <= status < 300:
-            self.pace.accepted(sent_at)
-            if gated and self._not_ready_until:
-                self._not_ready_until = 0.0
-            if status == 204 or (method == "DELETE" and not content.strip()):  # done, nothing to say
-                return {}
-            return self._parse(content, status, correlation_id, method)
-        error = error_from_reply(status, response.reason, response.headers, content, correlation_id, self._api_key)
-        if isinstance(error, SynapRateLimitError):
-            self.pace.throttled(sent_at, error.retry_after)
-        elif status == 429:
-            self.pace.unanswered(sent_at)  # a quota, not the bucket: it says nothing of the pace
-        else:
-            self.pace.accepted(sent_at)  # any other answer took one of the key's tokens too
-        if isinstance(error, SynapInstanceNotReadyError) and gated:
-            self._remember_not_ready(error.retry_after)
-        raise error
+                if not attempt.stale:
+                    raise self._network_error(exc, correlation_id) from None
+                log.info("%s %s: the server had closed the kept-alive connection; sending again", method, path)
+        raise SynapNetworkError(  # every pooled connection was stale, and so was the fresh one
+            f"cannot reach {self.base_url}: every connection was closed before a reply",
+            correlation_id=correlation_id,
+            outcome_unknown=True,
+        )
+
+    def _prepare(self, method: str, path: str, body: Any, headers: Dict[str, str]) -> requests.PreparedRequest:
+        prepared = requests.PreparedRequest()
+        prepared.method = method
+        prepared.url = self.base_url + path
+        prepared.headers = self._headers.copy()
+        prepared.headers.update(headers)
+        prepared.body = body
+        if body is not None:
+            prepared.headers["Content-Length"] = str(len(body))
+        elif method in _WRITE_METHODS:
+            prepared.headers["Content-Length"] = "0"
+        prepared.hooks = {"response": [_keep_redirect_here]}
+        return prepared
 
     def _take_slot(self, deadline: Optional[float], correlation_id: str) -> float:
         """Wait for the key's pace to give this attempt a slot, or refuse at once if it falls too late."""
         slot = self.pace.acquire(deadline)
         if slot is None:
-            if deadline is not None and self.clock.now() >= deadline:
-                raise SynapTimeoutError("the call's deadline passed while it waited for the key's pace",
-                                        correlation_id=correlation_id)  # fmt: skip
             wait = self.pace.next_slot_in()
+            if deadline is not None and self.clock.now() >= deadline:
+                raise SynapPaceTimeoutError(
+                    "the call's deadline passed while it waited for the key's pace",
+                    retry_after=wait,
+                    correlation_id=correlation_id,
+                )
             raise SynapRateLimitError(
                 f"the key's pace has no slot for {wait:.2f}s, past this call's deadline",
                 retry_after=wait,
@@ -433,7 +517,7 @@ class Transport:
             source.close()
         raw.release_conn()
         content = b"".join(pieces)
-        return content.replace(self._secret, b"***") if self._secret in content else content
+        return content.replace(self._secret, b"***") if self._secret and self._secret in content else content
 
     def _past(self, deadline: Optional[float]) -> bool:
         """Has the call's deadline passed? (A failure then is the deadline's, not the network's.)"""
@@ -441,7 +525,7 @@ class Transport:
 
     def _parse(self, content: bytes, status: int, correlation_id: str, method: str) -> Any:
         try:
-            return _without_escaped_secret(json.loads(content), content, self._api_key)
+            return _without_escaped_secret(json.loads(content), content, self._secret_text)
         except (ValueError, RecursionError):
             raise SynapProtocolError(
                 f"HTTP {status}: the reply is not readable JSON",
@@ -451,13 +535,15 @@ class Transport:
             ) from None
 
     def _network_error(self, exc: requests.RequestException, correlation_id: str) -> SynapNetworkError:
-        """Map a requests failure; says whether the service may have received the request."""
+        """Map a requests failure to a plain message; says whether the service may have received the request."""
         never_connected = isinstance(exc, requests.ConnectTimeout) or _refused(exc)
-        return SynapNetworkError(
-            f"{type(exc).__name__}: {exc}".replace(self._api_key, "***"),
-            correlation_id=correlation_id,
-            outcome_unknown=not never_connected,
-        )
+        if never_connected:
+            message = f"cannot connect to {self.base_url}: {_reason(exc)}"
+        else:
+            message = f"the connection to {self.base_url} failed: {_reason(exc)}"
+        if self._secret_text:
+            message = message.replace(self._secret_text, "***")
+        return SynapNetworkError(message, correlation_id=correlation_id, outcome_unknown=not never_connected)
 
     # --- instance not ready ----------------------------------------------------------------------
 
@@ -502,6 +588,30 @@ class _WithinDeadline:
         return piece
 
 
+#: Where a redirect's Location is kept once `_keep_redirect_here` has taken it out of requests' sight.
+REDIRECT_LOCATION = "X-Synap-Redirect-Location"
+
+
+def _keep_redirect_here(response: requests.Response, **_: Any) -> requests.Response:
+    """A response hook: requests reads a redirect's whole body, however large, to get the next request
+    ready even when it follows none. This client follows none and reads every body itself, within its
+    bounds, so the Location moves out of requests' sight first."""
+    if response.is_redirect:
+        response.headers[REDIRECT_LOCATION] = response.headers.pop("Location")
+    return response
+
+
+def _own_session(pool_maxsize: int) -> requests.Session:
+    """The session a transport makes for itself: watched connections, no retries below ours, and a
+    cookie jar that keeps nothing."""
+    session = requests.Session()
+    adapter = WatchedAdapter(pool_connections=1, pool_maxsize=pool_maxsize, max_retries=0)
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    session.cookies.set_policy(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
+    return session
+
+
 #: Every transport alive in this process, so a forked child can give each its own pool and pace.
 _LIVE: "weakref.WeakSet[Transport]" = weakref.WeakSet()
 
@@ -514,6 +624,35 @@ def _start_over_in_child() -> None:
 
 if hasattr(os, "register_at_fork"):  # POSIX: gunicorn --preload, celery prefork, multiprocessing's fork
     os.register_at_fork(after_in_child=_start_over_in_child)
+
+
+def _reason(exc: BaseException) -> str:
+    """What went wrong, in a few words, from the bottom of the chain urllib3 and requests wrap it in."""
+    causes: List[BaseException] = []
+    seen: Set[int] = set()
+    pending: List[Any] = [exc]
+    while pending:
+        cause = pending.pop()
+        if not isinstance(cause, BaseException) or id(cause) in seen:
+            continue
+        seen.add(id(cause))
+        causes.append(cause)
+        pending += [cause.__cause__, cause.__context__, getattr(cause, "reason", None), *cause.args[:1]]
+    for cause in causes:
+        if isinstance(cause, urllib3.exceptions.NewConnectionError):  # a ConnectTimeoutError by descent only
+            continue
+        if isinstance(cause, (requests.ConnectTimeout, urllib3.exceptions.ConnectTimeoutError)):
+            return "timed out while connecting"
+        if isinstance(cause, (requests.ReadTimeout, urllib3.exceptions.ReadTimeoutError, TimeoutError)):
+            return "no reply within the read timeout"
+        if isinstance(cause, http.client.RemoteDisconnected):
+            return "the server closed the connection without a reply"
+    for cause in reversed(causes):
+        if isinstance(cause, OSError) and cause.strerror:
+            return cause.strerror[:1].lower() + cause.strerror[1:]
+    if isinstance(exc, requests.exceptions.SSLError):
+        return "the TLS handshake failed"
+    return type(causes[-1]).__name__
 
 
 def _refused(exc: requests.RequestException) -> bool:
@@ -687,7 +826,8 @@ def error_from_reply(
         retry_after = parse_retry_after(headers.get("Retry-After"))
         return SynapServerError(message, retry_after=retry_after, outcome_unknown=status in (502, 504), **kwargs)
     if 300 <= status < 400:
-        location = str(headers.get("Location") or "nowhere").replace(secret or "\0", "***")
+        location = str(headers.get(REDIRECT_LOCATION) or headers.get("Location") or "nowhere")
+        location = location.replace(secret, "***") if secret else location
         return SynapPermanentError(
             f"the service answered {status}, a redirect to {location}; redirects are not followed (the key "
             "would go with them): set base_url to where it points",

@@ -1,14 +1,23 @@
-"""Holds the wait for a reply's status line and headers to the call's deadline.
+"""Watches each attempt's connection: holds the wait for a reply's head to the call's deadline, and
+tells whether a failure came from a kept-alive connection the server had already closed.
 
 A socket's timeout bounds each read, not their sum: a server that drips its headers a byte at a time,
 each within the read timeout, would hold a call for as long as it liked. While a call waits for its
 reply's head, its socket is watched; one thread shuts down any socket whose call's deadline has
 passed, and the read fails at once. (The body is bounded by the transport as it reads it.)
+
+A server closes a keep-alive connection that sat idle (gunicorn after 2 s, nginx 75 s, a load
+balancer 60 s); a request that goes out on it at that moment meets the close before any byte of a
+reply. The connection knows whether it carried a reply before and how long it then sat idle, so the
+attempt can say it was *stale*: a failure before any byte of a reply, on a connection that sat idle
+for at least `STALE_IDLE_SECONDS`. A connection in steady use is never closed for idling, so a failure
+there is not called stale: it may be a server that acted on the request and died before answering.
 """
 
 from __future__ import annotations
 
 import contextlib
+import http.client
 import os
 import socket
 import threading
@@ -18,7 +27,11 @@ from typing import Any, Dict, Iterator, Optional, Tuple
 from requests.adapters import HTTPAdapter
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
-__all__ = ["WatchedAdapter", "reply_deadline"]
+__all__ = ["Attempt", "WatchedAdapter", "watch_attempt", "watch_adapter", "fresh_pools", "STALE_IDLE_SECONDS"]
+
+#: A connection idle this long may have been closed by the server for idling; none closes sooner
+#: (gunicorn's 2 s is the shortest common default).
+STALE_IDLE_SECONDS = 0.25
 
 
 class _Watchdog:
@@ -62,7 +75,7 @@ class _Watchdog:
 
 
 _WATCHDOG = _Watchdog()
-_reply = threading.local()
+_current = threading.local()
 
 
 def _start_over_in_child() -> None:
@@ -75,14 +88,33 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_start_over_in_child)
 
 
+class Attempt:
+    """One attempt as its connection saw it."""
+
+    __slots__ = ("until", "stale")
+
+    def __init__(self, until: Optional[float]) -> None:
+        #: The reply's head must arrive by then (``time.monotonic``); None: no bound.
+        self.until = until
+        #: The attempt failed before any byte of a reply, on a connection that had carried one before
+        #: and then sat idle for at least STALE_IDLE_SECONDS.
+        self.stale = False
+
+
 @contextlib.contextmanager
-def reply_deadline(seconds: Optional[float]) -> Iterator[None]:
-    """The calling thread's next reply head must arrive within ``seconds`` (None: no bound)."""
-    _reply.until = None if seconds is None else time.monotonic() + max(seconds, 0.0)
+def watch_attempt(seconds: Optional[float]) -> Iterator[Attempt]:
+    """Watch the calling thread's next request: its reply head within ``seconds`` (None: no bound)."""
+    attempt = Attempt(None if seconds is None else time.monotonic() + max(seconds, 0.0))
+    _current.attempt = attempt
     try:
-        yield
+        yield attempt
     finally:
-        _reply.until = None
+        _current.attempt = None
+
+
+#: What a connection closed by the server meets when the next request goes out on it: the end of the
+#: stream where the status line should be, or a reset. No byte of a reply has been read either way.
+_CLOSED_UNDER_US = (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError, ConnectionAbortedError)
 
 
 def _watched_pool(pool_class: Any) -> Any:
@@ -90,16 +122,27 @@ def _watched_pool(pool_class: Any) -> Any:
     plain = pool_class.ConnectionCls
 
     class Connection(plain):  # type: ignore[misc,valid-type]
+        #: When this connection's last reply head arrived (``time.monotonic``); None before its first.
+        synap_replied_at: Optional[float] = None
+
         def getresponse(self, *args: Any, **kwargs: Any) -> Any:
-            until = getattr(_reply, "until", None)
-            if until is None or self.sock is None:
+            attempt: Optional[Attempt] = getattr(_current, "attempt", None)
+            if attempt is None:
                 return plain.getresponse(self, *args, **kwargs)
+            replied_at = self.synap_replied_at
+            started = time.monotonic()
             watchdog = _WATCHDOG
-            token = watchdog.watch(self.sock, until)
+            token = None if attempt.until is None or self.sock is None else watchdog.watch(self.sock, attempt.until)
             try:
-                return plain.getresponse(self, *args, **kwargs)
+                response = plain.getresponse(self, *args, **kwargs)
+            except _CLOSED_UNDER_US:
+                attempt.stale = replied_at is not None and started - replied_at >= STALE_IDLE_SECONDS
+                raise
             finally:
-                watchdog.unwatch(token)
+                if token is not None:
+                    watchdog.unwatch(token)
+            self.synap_replied_at = time.monotonic()
+            return response
 
     return type(f"Watched{pool_class.__name__}", (pool_class,), {"ConnectionCls": Connection})
 
@@ -109,7 +152,7 @@ _PLAIN_POOLS = {"http": HTTPConnectionPool, "https": HTTPSConnectionPool}
 
 
 class WatchedAdapter(HTTPAdapter):
-    """requests' adapter whose connections wait for a reply's head no longer than `reply_deadline`."""
+    """requests' adapter whose connections are watched (see `watch_attempt`)."""
 
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
         super().init_poolmanager(*args, **kwargs)
@@ -119,6 +162,26 @@ class WatchedAdapter(HTTPAdapter):
         manager = super().proxy_manager_for(proxy, **proxy_kwargs)
         _watch_pools_of(manager)
         return manager
+
+
+def watch_adapter(adapter: Any, proxy: Optional[str]) -> None:
+    """Watch the connections of a caller's own adapter (requests' `HTTPAdapter` or a subclass of it),
+    and of its manager for ``proxy``; another kind of adapter (a mock, a cache) is left as it is."""
+    if isinstance(adapter, WatchedAdapter) or not isinstance(adapter, HTTPAdapter):
+        return
+    _watch_pools_of(adapter.poolmanager)
+    if proxy:
+        _watch_pools_of(adapter.proxy_manager_for(proxy))
+
+
+def fresh_pools(adapter: Any) -> None:
+    """In a forked child: give a caller's adapter new, empty pools without closing the parent's
+    sockets (closing them here would be harmless, but a TLS close would speak on the parent's behalf)."""
+    if not isinstance(adapter, HTTPAdapter):
+        return
+    adapter.proxy_manager = {}
+    adapter.init_poolmanager(adapter._pool_connections, adapter._pool_maxsize, block=adapter._pool_block)
+    _watch_pools_of(adapter.poolmanager)
 
 
 def _watch_pools_of(manager: Any) -> None:

@@ -16,6 +16,7 @@ from .models import (
     encode_json,
     one_of,
     optional_text,
+    path_segment,
     positive_number,
     refuse,
     required_text,
@@ -139,7 +140,7 @@ class Data:
 
     def status(self, deletion_id: str) -> DeleteDataResult:
         """Where a deletion stands, its audit record: ``GET /v1/data/delete/{id}?instance_id=...``."""
-        deletion = required_text(deletion_id, "deletion_id").strip()
+        deletion = path_segment(deletion_id, "deletion_id")
         correlation_id = self._transport.new_correlation_id()
         reply = self._transport.request(
             "GET",

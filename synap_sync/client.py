@@ -9,9 +9,12 @@ import logging
 import os
 import re
 import threading
+from collections import OrderedDict
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Dict, Optional, Tuple, Type, Union
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple, Type, Union
 from urllib.parse import urlsplit
+
+import requests
 
 from ._clock import SYSTEM_CLOCK, Clock
 from ._constants import (
@@ -24,7 +27,7 @@ from ._constants import (
     WHOAMI_PATH,
 )
 from ._retry import RetryPolicy
-from ._transport import CallOptions, Timeout, Transport
+from ._transport import MIN_SECRET_LENGTH, CallOptions, Timeout, Transport
 from .errors import SynapAuthError, SynapError, SynapPermanentError
 from .memories import Memories
 from .models import InstanceIdentity, positive_number, refuse, whole_number
@@ -59,6 +62,10 @@ class SynapClient:
     :param backoff_seconds: the first wait before a retry; it doubles (plus up to 25% jitter) up to
         10 s. 0 retries at once (tests against the emulator).
     :param clock: for tests: a `synap_sync.testing.FakeClock` makes retries and pacing return at once.
+    :param session: a `requests.Session` of your own (an mTLS adapter, a corporate proxy, requests-cache):
+        its adapters, proxies, ``verify`` and ``cert`` carry every call; its headers, auth and cookies do
+        not (the key is the only credential). Closing the client leaves it open. Without one the client
+        makes its own.
     """
 
     def __init__(
@@ -76,6 +83,7 @@ class SynapClient:
         allow_insecure_http: bool = False,
         backoff_seconds: float = BACKOFF_SECONDS,
         clock: Clock = SYSTEM_CLOCK,
+        session: Optional[requests.Session] = None,
     ) -> None:
         key_from_environment = api_key is None
         api_key = api_key if api_key is not None else os.environ.get("SYNAP_API_KEY")
@@ -92,8 +100,10 @@ class SynapClient:
             raise refuse("backoff_seconds", f"must be seconds from 0 to 60, got {backoff_seconds!r}")
         if max_requests_per_second is not None and not positive_number(max_requests_per_second):
             raise refuse("max_requests_per_second", f"must be None or a number > 0, got {max_requests_per_second!r}")
+        if session is not None and not isinstance(session, requests.Session):
+            raise refuse("session", f"must be a requests.Session, got {type(session).__name__}")
         self._options = _call_options(timeout, max_retries, deadline)
-        key = _checked_key(api_key)
+        key = _checked_key(api_key, base_url)
         #: What a pickled client carries: its configuration, the key sealed (or left to the environment).
         self._settings: Dict[str, Any] = {
             "api_key": None if key_from_environment else _SealedKey(key),
@@ -115,6 +125,7 @@ class SynapClient:
             max_reply_bytes=max_reply_bytes,
             retry=RetryPolicy(backoff_seconds=float(backoff_seconds)),
             clock=clock,
+            session=session,
         )
         self._memories: Optional[Memories] = None
 
@@ -303,9 +314,22 @@ class _SealedKey:
         self._masked = masked
 
 
-#: Clients rebuilt from a pickle in this process, by configuration: a worker's tasks share one pool.
-_REBUILT: Dict[str, SynapClient] = {}
+#: Clients rebuilt from a pickle in this process, by configuration, the most recently used last: a
+#: worker's tasks share one pool. At most MAX_REBUILT are kept (a process serving 1,200 tenants keeps
+#: the busiest); one dropped lets its idle connections go, and the rest when its last user drops it.
+_REBUILT: "OrderedDict[str, SynapClient]" = OrderedDict()
 _REBUILT_LOCK = threading.Lock()
+MAX_REBUILT = 16
+
+
+def _renew_rebuilt_lock() -> None:
+    """A forked child: another thread may have held the lock at the fork, and would never release it."""
+    global _REBUILT_LOCK
+    _REBUILT_LOCK = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_renew_rebuilt_lock)
 
 
 def _rebuild_client(
@@ -326,10 +350,16 @@ def _rebuild_client(
             timeout=timeout, max_retries=max_retries, deadline=deadline
         )
     identity = hashlib.sha256(repr((sorted(settings.items()), key)).encode("utf-8")).hexdigest()
+    dropped: List[SynapClient] = []
     with _REBUILT_LOCK:
         client = _REBUILT.get(identity)
         if client is None or client._transport.closed:
             client = _REBUILT[identity] = SynapClient(key, **settings)
+        _REBUILT.move_to_end(identity)
+        while len(_REBUILT) > MAX_REBUILT:
+            dropped.append(_REBUILT.popitem(last=False)[1])
+    for old in dropped:
+        old._transport.release_idle()
     return client.with_options(timeout=timeout, max_retries=max_retries, deadline=deadline)
 
 
@@ -340,9 +370,10 @@ def private_copy(client: SynapClient) -> SynapClient:
     return _rebuild_client(client._settings, options.timeout, options.max_retries, options.deadline, shared=False)
 
 
-def _checked_key(api_key: Optional[str]) -> str:
+def _checked_key(api_key: Optional[str], base_url: str) -> str:
     """The key as it goes in the header: surrounding whitespace (a paste error) dropped, anything
-    else a header cannot carry refused without showing the key."""
+    else a header cannot carry refused without showing the key; a key too short to be a secret is
+    for an emulator on this machine only."""
     if api_key is None or not isinstance(api_key, str) or not api_key.strip():
         raise SynapAuthError("no API key: pass api_key= or set SYNAP_API_KEY")
     key = api_key.strip()
@@ -351,6 +382,12 @@ def _checked_key(api_key: Optional[str]) -> str:
         raise SynapAuthError(
             f"the API key contains {len(bad)} character(s) an HTTP header cannot carry "
             "(spaces, line breaks, or non-ASCII such as a zero-width space); copy it again"
+        )
+    host = urlsplit(base_url).hostname or ""
+    if len(key) < MIN_SECRET_LENGTH and not _is_loopback(host):
+        raise SynapAuthError(
+            f"the API key is {len(key)} characters long, too short to be one (Synap's are far longer); "
+            "short keys are accepted only for an emulator on this machine"
         )
     return key
 

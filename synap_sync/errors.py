@@ -21,6 +21,8 @@ Every failure the service, the network or the caller's input can produce is one 
     │   │   └── SynapInstanceBuildFailedError   409 instance_build_failed; .attempts .hint
     │   └── SynapQuotaExceededError         429 that waiting will not clear (trial or subscription)
     ├── SynapTimeoutError                   the time allowed ran out (a call's deadline, a wait); also TimeoutError
+    │   └── SynapPaceTimeoutError           the deadline came while waiting for the key's pace: a throttle,
+    │                                       so also a SynapRateLimitError, with .retry_after
     └── SynapJournalError                   a bulk journal that cannot be used; .path
 
 ``outcome_unknown`` is True when the request may have reached the service and been acted on, so a
@@ -55,6 +57,7 @@ __all__ = [
     "SynapQuotaExceededError",
     "SynapCustomerIdNotAcceptedError",
     "SynapTimeoutError",
+    "SynapPaceTimeoutError",
     "SynapJournalError",
     "IngestInterrupted",
     "ItemError",
@@ -276,6 +279,12 @@ class SynapTimeoutError(SynapError, TimeoutError):
     def __init__(self, message: str, *, last_status: Any = None, **kwargs: Any) -> None:
         super().__init__(message, **kwargs)
         self.last_status = last_status
+
+
+class SynapPaceTimeoutError(SynapRateLimitError, SynapTimeoutError):
+    """The call's deadline passed while it waited for the key's pace: the key is throttled, so
+    ``except SynapRateLimitError`` catches it (a web view answers 503), and it is a timeout too.
+    ``retry_after`` says when the pace has its next free slot."""
 
 
 class SynapJournalError(SynapError):

@@ -40,6 +40,7 @@ from .models import (
     item_document_id,
     one_of,
     optional_text,
+    path_segment,
     refuse,
     required_text,
     uuid_text,
@@ -285,6 +286,7 @@ class Memories:
             ingestion_id = str(ingestion_id)
         if not isinstance(ingestion_id, str) or not ingestion_id.strip():
             raise refuse("ingestion_id", "must be a non-empty string or UUID")
+        ingestion_id = path_segment(ingestion_id, "ingestion_id")
         correlation_id = self._transport.new_correlation_id()
         reply = self._transport.request(
             "GET", STATUS_PATH + quote(ingestion_id, safe=""), self._options, correlation_id=correlation_id

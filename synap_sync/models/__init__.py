@@ -9,6 +9,7 @@ from ._checks import (
     one_of,
     optional_text,
     parse_datetime,
+    path_segment,
     positive_number,
     refuse,
     required_text,
@@ -49,6 +50,7 @@ from .replies import (
 )
 
 __all__ = [
+    "path_segment",
     "CreateMemoryRequest",
     "DocumentInput",
     "DocumentType",

@@ -145,6 +145,15 @@ def required_text(value: Any, field: str) -> str:
     return value
 
 
+def path_segment(value: Any, field: str) -> str:
+    """A non-blank string that stays one path segment once percent-encoded: ``.`` and ``..`` would be
+    read as "here" and "up" by a proxy that normalises paths, and routed to another endpoint."""
+    text = required_text(value, field).strip()
+    if text in (".", ".."):
+        raise refuse(field, f"must be an id, not {text!r}")
+    return text
+
+
 def optional_text(value: Any, field: str) -> Optional[str]:
     """None, or a non-blank string."""
     return None if value is None else required_text(value, field)

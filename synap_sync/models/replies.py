@@ -92,6 +92,14 @@ class _Reader:
             return value
         raise self.fail(key, f"is not a string: {value!r}")
 
+    def header_value(self, key: str) -> Optional[str]:
+        """Text that goes into a request header later: visible ASCII only, at most 256 characters (a line
+        break would forge a header; a non-Latin-1 or zero-width character fails every later call)."""
+        value = self.text(key)
+        if value is not None and (len(value) > 256 or not all("!" <= char <= "~" for char in value)):
+            raise self.fail(key, f"cannot go in a header: {value[:64]!r}")
+        return value
+
     def integer(self, key: str, default: Optional[int] = None) -> int:
         value = self.data.get(key)
         if value is None and default is not None:
@@ -328,7 +336,7 @@ class InstanceIdentity:
         """Parse a whoami reply; raises SynapProtocolError if its shape is wrong."""
         reader = _Reader(data, "whoami reply", correlation_id)
         return cls(
-            client_id=reader.text("client_id"),
-            instance_id=reader.text("instance_id"),
+            client_id=reader.header_value("client_id"),
+            instance_id=reader.header_value("instance_id"),
             user_context_isolation=reader.text("user_context_isolation"),
         )
