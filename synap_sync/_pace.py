@@ -68,6 +68,9 @@ RAISE_FACTOR = 1.1
 RAMP_SECONDS = 0.5
 RAMP_FACTOR = 1.25
 SLOWEST_RATE = 0.05
+#: Send times of accepted requests kept one by one; past this many, the oldest half is only counted,
+#: so a process that stays under the limit for weeks keeps a pace of constant size.
+MAX_KEPT_SENDS = 4096
 
 
 class Wait:
@@ -108,7 +111,7 @@ class Pacer:
         #: Send times of the latest 429s (at most WINDOW_MARKS), the first opening the measurement,
         #: and of the requests accepted since it (sorted; only ever appended near the end).
         self._marks: List[float] = []
-        self._accepted_since: List[float] = []
+        self._accepted_since = _Sends()
         self._probe_gap: Optional[float] = None
         self._probe_cap = MAX_PROBE_GAP_SECONDS
         #: Send times of the probes so far, and of the one awaiting its answer.
@@ -198,7 +201,7 @@ class Pacer:
         with self._lock:
             if self._mark is None or sent_at <= self._mark:
                 return
-            bisect.insort(self._accepted_since, sent_at)
+            self._accepted_since.add(sent_at)
             if self._probe_gap is not None and sent_at in self._probe_slots:
                 self._end_probing(sent_at)
                 self._answered.notify_all()
@@ -230,9 +233,9 @@ class Pacer:
             elif self._raised:
                 # The pace was raised after a quiet spell, in which the bucket may have filled and
                 # spilled tokens the count cannot see: measure afresh from this empty-bucket moment.
-                self._marks, self._accepted_since, self._raised = [sent_at], [], False
+                self._marks, self._accepted_since, self._raised = [sent_at], _Sends(), False
             elif sent_at > self._marks[0]:
-                gained = bisect.bisect_right(self._accepted_since, sent_at)
+                gained = self._accepted_since.count_until(sent_at)
                 estimate = (gained + 1) / (sent_at - self._marks[0])
                 # Over a handful of requests the count is noise: let it raise the pace, not lower it
                 # (a low pace is slow to recover from, a high one only costs a few more 429s).
@@ -254,7 +257,7 @@ class Pacer:
         self._marks.append(sent_at)
         if len(self._marks) > WINDOW_MARKS:
             del self._marks[0]
-            del self._accepted_since[: bisect.bisect_right(self._accepted_since, self._marks[0])]
+            self._accepted_since.drop_until(self._marks[0])
 
     def _start_probing(self, sent_at: float, retry_after: Optional[float]) -> None:
         self._marks = [sent_at]
@@ -296,6 +299,50 @@ class Pacer:
     def _bounded(self, rate: float) -> float:
         rate = max(rate, SLOWEST_RATE)
         return min(rate, self.max_rate) if self.max_rate is not None else rate
+
+
+class _Sends:
+    """Send times, counted up to any moment: the latest MAX_KEPT_SENDS one by one, older ones as a
+    count spread evenly over the span they covered."""
+
+    __slots__ = ("_times", "_folded", "_folded_from", "_folded_until")
+
+    def __init__(self) -> None:
+        self._times: List[float] = []  # sorted; only ever appended near the end
+        self._folded = 0
+        self._folded_from = self._folded_until = float("-inf")
+
+    def add(self, sent_at: float) -> None:
+        bisect.insort(self._times, sent_at)
+        if len(self._times) > MAX_KEPT_SENDS:
+            half = MAX_KEPT_SENDS // 2
+            if not self._folded:
+                self._folded_from = self._times[0]
+            self._folded += half
+            self._folded_until = self._times[half - 1]
+            del self._times[:half]
+
+    def count_until(self, moment: float) -> int:
+        """How many were sent at or before ``moment``."""
+        return self._folded_part(moment) + bisect.bisect_right(self._times, moment)
+
+    def drop_until(self, moment: float) -> None:
+        """Forget those sent at or before ``moment``."""
+        if self._folded:
+            self._folded -= self._folded_part(moment)
+            self._folded_from = max(self._folded_from, moment)
+        del self._times[: bisect.bisect_right(self._times, moment)]
+
+    def _folded_part(self, moment: float) -> int:
+        if not self._folded or moment >= self._folded_until:
+            return self._folded
+        if moment < self._folded_from:
+            return 0
+        span = self._folded_until - self._folded_from
+        return round(self._folded * (moment - self._folded_from) / span) if span > 0 else self._folded
+
+    def __len__(self) -> int:
+        return len(self._times)
 
 
 #: Paces by (base URL, SHA-256 of the key, clock): the service limits the key, not the client object.

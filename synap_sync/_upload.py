@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import mimetypes
 import os
+import stat
 from typing import IO, Any, Callable, List, Optional, Tuple, Union
 from urllib.parse import urlencode
 
@@ -101,16 +102,14 @@ def form_upload(
         return Upload("application/x-www-form-urlencoded", [encoded], len(encoded), lambda: None)
     close: Callable[[], None] = lambda: None  # noqa: E731
     if file_path is not None:
-        try:
-            stream: IO[bytes] = open(file_path, "rb")
-        except OSError as error:
-            raise refuse("file_path", f"cannot be read: {error.strerror or error} ({file_path})") from None
+        stream: IO[bytes] = _open_regular(file_path)
         close = stream.close
         name = os.path.basename(os.fspath(file_path))
     else:
         stream = file  # type: ignore[assignment]
         name = filename or "upload"
     try:
+        _refuse_special(stream, "file")
         start, size = _span(stream, "file_path" if file_path is not None else "file")
         _check_size(size, max_bytes, "file_path" if file_path is not None else "file")
     except BaseException:
@@ -131,6 +130,47 @@ def form_upload(
     tail = b"\r\n--%s--\r\n" % boundary.encode()
     segments: List[Segment] = [head, (stream, start, size), tail]
     return Upload(f"multipart/form-data; boundary={boundary}", segments, len(head) + size + len(tail), close)
+
+
+def _open_regular(path: str) -> IO[bytes]:
+    """Open a regular file without waiting: a FIFO would block the open until a writer came, a device
+    (``/dev/zero``) has no end and no length, a directory no content."""
+    try:
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    except OSError as error:
+        raise refuse("file_path", f"cannot be read: {error.strerror or error} ({path})") from None
+    try:
+        _refuse_unless_regular(os.fstat(descriptor).st_mode, "file_path", f" ({path})")
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(descriptor, True)
+    except BaseException:
+        os.close(descriptor)
+        raise
+    return os.fdopen(descriptor, "rb")
+
+
+def _refuse_special(stream: Any, field: str) -> None:
+    """Refuse a file object over anything but a regular file (a pipe, a socket, a device)."""
+    try:
+        mode = os.fstat(stream.fileno()).st_mode
+    except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
+        return  # an in-memory file (BytesIO) has no descriptor: it is data, not a special file
+    _refuse_unless_regular(mode, field, "")
+
+
+def _refuse_unless_regular(mode: int, field: str, where: str) -> None:
+    if not stat.S_ISREG(mode):
+        kind = _KINDS.get(stat.S_IFMT(mode), "not a regular file")
+        raise refuse(field, f"must be a regular file; this is {kind}{where}")
+
+
+_KINDS = {
+    stat.S_IFDIR: "a directory",
+    stat.S_IFIFO: "a FIFO (named pipe)",
+    stat.S_IFCHR: "a character device",
+    stat.S_IFBLK: "a block device",
+    stat.S_IFSOCK: "a socket",
+}
 
 
 def _span(stream: Any, field: str) -> Tuple[int, int]:

@@ -180,7 +180,8 @@ def fresh_pools(adapter: Any) -> None:
     if not isinstance(adapter, HTTPAdapter):
         return
     adapter.proxy_manager = {}
-    adapter.init_poolmanager(adapter._pool_connections, adapter._pool_maxsize, block=adapter._pool_block)
+    sizes = (getattr(adapter, "_pool_connections", 10), getattr(adapter, "_pool_maxsize", 10))
+    adapter.init_poolmanager(*sizes, block=getattr(adapter, "_pool_block", False))
     _watch_pools_of(adapter.poolmanager)
 
 

@@ -256,17 +256,19 @@ class SynapClient:
         """Ask the service who this key is: learns the instance and client ids and the isolation.
 
         Optional, as in the official SDK; a transient failure is logged and ``None`` returned, but
-        a permanent one (an invalid key) is raised, since nothing else would work either.
+        a permanent one (an invalid key) is raised, since nothing else would work either, and so is
+        an answer that cannot be used (`SynapProtocolError`: say, an id a header cannot carry).
         """
         correlation_id = self._transport.new_correlation_id()
         try:
             reply = self._transport.request("GET", WHOAMI_PATH, self._options, correlation_id=correlation_id)
-            identity = InstanceIdentity.from_dict(reply, correlation_id)
         except SynapPermanentError:
             raise
         except SynapError as error:
             log.warning("whoami failed, continuing without it: %s", error)
             return None
+        # An answer whose ids could not go in a header is refused here, before anything keeps them.
+        identity = InstanceIdentity.from_dict(reply, correlation_id)
         self._transport.remember(identity)
         return identity
 

@@ -131,3 +131,37 @@ def test_a_lowered_limit_is_followed_down_without_a_storm_of_429s() -> None:
 def test_a_slow_round_trip_does_not_fool_the_measurement() -> None:
     run = simulate(rate=20, burst=5, round_trip=0.05)
     assert run.efficiency >= 0.9 and run.throttled / run.requests < 0.05
+
+
+def test_memory_stays_flat_over_many_accepted_requests_after_a_429() -> None:
+    import sys
+
+    from synap_sync._pace import MAX_KEPT_SENDS
+
+    clock = FakeClock(100.0)
+    pacer = Pacer(max_rate=1000.0, clock=clock)
+    pacer.throttled(clock.time)
+    sizes = []
+    for call in range(5 * MAX_KEPT_SENDS):
+        clock.time += 0.001
+        pacer.accepted(clock.time)
+        if call % MAX_KEPT_SENDS == MAX_KEPT_SENDS - 1:
+            sizes.append(len(pacer._accepted_since))
+    assert max(sizes) <= MAX_KEPT_SENDS and sys.getsizeof(pacer._accepted_since._times) < 64 * MAX_KEPT_SENDS
+
+
+def test_the_measurement_still_counts_requests_folded_away() -> None:
+    from synap_sync._pace import MAX_KEPT_SENDS
+
+    clock = FakeClock(100.0)
+    pacer = Pacer(clock=clock)
+    pacer.throttled(clock.time)
+    first = pacer.acquire()
+    clock.time += 0.001
+    pacer.accepted(first)
+    accepted = 3 * MAX_KEPT_SENDS
+    for _ in range(accepted):
+        clock.time += 0.001
+        pacer.accepted(clock.time)
+    pacer.throttled(clock.time)
+    assert pacer.rate == pytest.approx((accepted + 2) / (clock.time - 100.0))

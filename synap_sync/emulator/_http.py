@@ -1,15 +1,17 @@
 """The emulator's HTTP side: keep-alive HTTP/1.1, each answer in one send with TCP_NODELAY, and the
-limits a server on a shared host needs: bounded bodies, idle connections closed, connections counted."""
+limits a server on a shared host needs: bounded bodies, idle connections closed, a deadline for a
+request's head, connections counted, and slow clients the first to go when the server is full."""
 
 from __future__ import annotations
 
 import json
 import socket
+import sys
 import threading
 import time
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Dict, Optional
+from typing import Any, Dict, Optional, Set, Tuple
 
 from ._service import Drop, Service
 
@@ -19,30 +21,66 @@ MAX_BODY_BYTES = 32 * 1024 * 1024
 IDLE_SECONDS = 15.0
 #: Connections served at once; beyond this a new one is answered 503 and closed.
 MAX_CONNECTIONS = 256
+#: A request's line and headers must arrive within this long of its first byte (a slow client that
+#: drips them a byte at a time would otherwise hold its connection for ever).
+HEAD_SECONDS = 10.0
+
+#: What a connection is doing, as far as making room goes: waiting for a request's first byte, or
+#: receiving its head. Connections past their head are being served, and are never evicted.
+_IDLE = 0
+_HEAD = 1
 
 
 class Server(ThreadingHTTPServer):
-    """A thread per connection, at most MAX_CONNECTIONS of them; when full, the connection idle the
-    longest is closed to make room, so a crowd of idle connections cannot lock a real client out."""
+    """A thread per connection, at most MAX_CONNECTIONS of them. When full, a connection is closed to
+    make room: the one idle the longest, else the one slowest in sending its request's head; so a crowd
+    of idle or dripping connections cannot lock a real client out.
+
+    :param idle_seconds: a connection with no request for this long is closed (a keep-alive timeout).
+    """
 
     daemon_threads = True
     #: Connections the kernel may hold before they are accepted; socketserver's 5 drops bursts of clients.
     request_queue_size = 128
 
-    def __init__(self, address: Any, emulator: Service) -> None:
+    def __init__(self, address: Any, emulator: Service, idle_seconds: float = IDLE_SECONDS) -> None:
         super().__init__(address, Handler)
         self.emulator = emulator
+        self.idle_seconds = idle_seconds
         self._slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
         self._lock = threading.Lock()
-        #: Connections waiting for their next request, and since when.
-        self._idle: Dict[socket.socket, float] = {}
+        #: Connections not being served: (idle or receiving a head, since when).
+        self._waiting: Dict[socket.socket, Tuple[int, float]] = {}
+        #: Connections closed to make room or for a late head: their handler must not serve them.
+        self._evicted: Set[socket.socket] = set()
 
-    def idle(self, connection: socket.socket, waiting: bool) -> None:
+    def note(self, connection: socket.socket, state: Optional[int]) -> None:
+        """``connection`` is idle, receiving a head (since now), or being served (None)."""
         with self._lock:
-            if waiting:
-                self._idle[connection] = time.monotonic()
+            if state is None:
+                self._waiting.pop(connection, None)
             else:
-                self._idle.pop(connection, None)
+                self._waiting[connection] = (state, time.monotonic())
+
+    def was_evicted(self, connection: socket.socket) -> bool:
+        with self._lock:
+            return connection in self._evicted
+
+    def service_actions(self) -> None:
+        """Between accepts (every poll of ``serve_forever``): close connections whose head is late."""
+        late = time.monotonic() - HEAD_SECONDS
+        with self._lock:
+            overdue = [
+                connection for connection, (state, since) in self._waiting.items() if state == _HEAD and since < late
+            ]
+        for connection in overdue:
+            self._evict(connection)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that resets or drops its connection is no news; anything else is printed."""
+        if isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError, socket.timeout)):
+            return
+        super().handle_error(request, client_address)
 
     def process_request(self, request: Any, client_address: Any) -> None:
         if not self._slots.acquire(blocking=False):
@@ -61,11 +99,17 @@ class Server(ThreadingHTTPServer):
             raise
 
     def _close_longest_idle(self) -> None:
+        """Make room: the connection idle the longest goes first, then the one whose head is slowest."""
         with self._lock:
-            if not self._idle:
+            if not self._waiting:
                 return
-            connection = min(self._idle, key=self._idle.__getitem__)
-            del self._idle[connection]
+            connection = min(self._waiting, key=self._waiting.__getitem__)
+        self._evict(connection)
+
+    def _evict(self, connection: socket.socket) -> None:
+        with self._lock:
+            self._waiting.pop(connection, None)
+            self._evicted.add(connection)
         try:
             connection.shutdown(socket.SHUT_RDWR)  # its handler sees the end and leaves, freeing a slot
         except OSError:
@@ -75,7 +119,9 @@ class Server(ThreadingHTTPServer):
         try:
             super().process_request_thread(request, client_address)
         finally:
-            self.idle(request, False)
+            self.note(request, None)
+            with self._lock:
+                self._evicted.discard(request)
             self._slots.release()
 
 
@@ -96,19 +142,35 @@ class Handler(BaseHTTPRequestHandler):
     server_version = "SynapEmulator"
     timeout = IDLE_SECONDS
 
+    server: Server
+
     def setup(self) -> None:
         super().setup()
+        self.connection.settimeout(self.server.idle_seconds)
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        emulator: Service = self.server.emulator  # type: ignore[attr-defined]
-        emulator.note_connection()
+        self.server.emulator.note_connection()
 
     def handle_one_request(self) -> None:
-        self.server.idle(self.connection, True)  # type: ignore[attr-defined]  # until a request line comes
+        """Wait, idle, for the next request's first byte; then its head is on the clock."""
+        self.server.note(self.connection, _IDLE)
+        try:
+            first = self.connection.recv(1, socket.MSG_PEEK)
+        except OSError:  # the idle timeout, a reset, or an eviction
+            first = b""
+        if not first or self.server.was_evicted(self.connection):
+            self.close_connection = True
+            return
+        self.server.note(self.connection, _HEAD)
         super().handle_one_request()
 
     def parse_request(self) -> bool:
-        self.server.idle(self.connection, False)  # type: ignore[attr-defined]
-        return super().parse_request()
+        """Read the headers; a connection evicted meanwhile is not served (its head is cut short)."""
+        parsed = super().parse_request()
+        self.server.note(self.connection, None)
+        if self.server.was_evicted(self.connection):
+            self.close_connection = True
+            return False
+        return parsed
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
         """Quiet: tests and benchmarks would drown in access lines."""
@@ -152,7 +214,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def _serve(self, method: str) -> None:
         arrived = time.monotonic()
-        emulator: Service = self.server.emulator  # type: ignore[attr-defined]
+        emulator = self.server.emulator
         body = self._body()
         if body is None:
             return

@@ -59,7 +59,7 @@ def test_a_proxy_that_drips_the_head_is_cut_off_at_the_deadline_too(monkeypatch:
         monkeypatch.setenv("HTTP_PROXY", proxy.base_url)
         monkeypatch.setenv("NO_PROXY", "")
         client = SynapClient(
-            api_key="synap_proxied_key", base_url="http://synap.invalid", allow_insecure_http=True, deadline=1.0, max_retries=0
+            api_key="synap_kp", base_url="http://synap.invalid", allow_insecure_http=True, deadline=1.0, max_retries=0
         )
         started = time.monotonic()
         with pytest.raises(SynapTimeoutError):

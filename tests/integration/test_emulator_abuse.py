@@ -111,3 +111,62 @@ def test_serving_beyond_loopback_with_any_key_warns() -> None:
 def test_the_body_bound_is_far_above_any_real_batch() -> None:
     batch = {"documents": [{"document": "x" * 100_000} for _ in range(100)], "fail_fast": False}
     assert len(json.dumps(batch)) < MAX_BODY_BYTES
+
+
+def test_slow_clients_dripping_their_headers_do_not_lock_a_real_client_out() -> None:
+    """Slowloris: MAX_CONNECTIONS connections each send a request line, then a header byte every 2 s."""
+    with Emulator() as emulator:
+        host, port = emulator.base_url.rsplit("/", 1)[1].split(":")
+        slow: List[socket.socket] = []
+        try:
+            for _ in range(MAX_CONNECTIONS):
+                connection = socket.create_connection((host, int(port)), timeout=5)
+                connection.sendall(b"POST /api/v1/memories/batch HTTP/1.1\r\nX")
+                slow.append(connection)
+            waited_until = time.monotonic() + 10
+            while emulator.connections < len(slow) and time.monotonic() < waited_until:
+                time.sleep(0.05)  # polling a condition: the server has accepted every connection
+            for connection in slow:
+                connection.sendall(b"a")  # one more byte each: half-sent heads, not idle connections
+            client = SynapClient(api_key="synap_k", base_url=emulator.base_url, deadline=1.0, max_retries=0)
+            batches = [
+                client.memories.batch_create([{"document": "User: hi", "document_id": f"real-{n}"}]) for n in range(3)
+            ]
+        finally:
+            for connection in slow:
+                connection.close()
+    assert [batch.succeeded for batch in batches] == [1, 1, 1]
+
+
+def test_a_head_that_never_ends_is_cut_off_at_the_head_deadline(monkeypatch: pytest.MonkeyPatch) -> None:
+    from synap_sync.emulator import _http
+
+    monkeypatch.setattr(_http, "HEAD_SECONDS", 0.3)
+    with Emulator() as emulator:
+        host, port = emulator.base_url.rsplit("/", 1)[1].split(":")
+        with socket.create_connection((host, int(port)), timeout=5) as connection:
+            connection.sendall(b"GET /api/v1/auth/whoami HTTP/1.1\r\nX-Slow: ")
+            started = time.monotonic()
+            closed = connection.recv(1024) == b""  # the server's close ends the wait
+            elapsed = time.monotonic() - started
+    assert closed and elapsed < 3.0
+
+
+def test_a_client_that_resets_its_connection_prints_no_traceback(capfd: pytest.CaptureFixture[str]) -> None:
+    import struct
+
+    with Emulator(latency_ms=100) as emulator:
+        host, port = emulator.base_url.rsplit("/", 1)[1].split(":")
+        for _ in range(5):
+            connection = socket.create_connection((host, int(port)), timeout=5)
+            connection.sendall(
+                b"POST /api/v1/memories/batch HTTP/1.1\r\nAuthorization: Bearer k\r\nContent-Length: 60\r\n\r\n"
+                b'{"documents":[{"document":"User: hi"}],"fail_fast":false}  '
+            )
+            connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            connection.close()  # a reset while the server is still answering
+        SynapClient(api_key="synap_k", base_url=emulator.base_url).memories.batch_create(ONE_DOC)
+    assert "Traceback" not in capfd.readouterr().err
+
+
+ONE_DOC = [{"document": "User: hi"}]

@@ -109,3 +109,41 @@ def test_a_forked_child_still_cuts_a_dripped_reply_off_at_its_deadline() -> None
                 os._exit(code)
         status = wait_for(pid, 60)
     assert status == 0, f"the child's exit status: {status} (4: cut off late; 1: never cut off)"
+
+
+def test_forks_while_a_thread_unpickles_clients_never_hang_a_child() -> None:
+    """A module lock held by the unpickling thread at the fork must not stay held in the child."""
+    import pickle
+
+    with Emulator() as emulator:
+        pickled = [
+            pickle.dumps(SynapClient(api_key=f"synap_tenant_{n:03d}", base_url=emulator.base_url)) for n in range(64)
+        ]
+        stop = threading.Event()
+
+        def unpickle_for_ever() -> None:
+            while not stop.is_set():
+                for payload in pickled:
+                    pickle.loads(payload)
+
+        thread = threading.Thread(target=unpickle_for_ever, daemon=True)
+        thread.start()
+        statuses = []
+        try:
+            for _ in range(12):
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", DeprecationWarning)  # 3.12+: fork of a threaded process
+                    pid = os.fork()
+                if pid == 0:
+                    code = 1
+                    try:
+                        client = pickle.loads(pickled[0])
+                        client.memories.batch_create([{"document": "from a child"}])
+                        code = 0
+                    finally:
+                        os._exit(code)
+                statuses.append(wait_for(pid, 20))
+        finally:
+            stop.set()
+            thread.join(10)
+    assert statuses == [0] * 12, f"exit statuses (-1: hung): {statuses}"
