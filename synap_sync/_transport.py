@@ -11,7 +11,6 @@ from __future__ import annotations
 import email.utils
 import hashlib
 import http.client
-import http.cookiejar
 import json
 import logging
 import os
@@ -608,8 +607,18 @@ def _own_session(pool_maxsize: int) -> requests.Session:
     adapter = WatchedAdapter(pool_connections=1, pool_maxsize=pool_maxsize, max_retries=0)
     session.mount("https://", adapter)
     session.mount("http://", adapter)
-    session.cookies.set_policy(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
+    session.cookies = _NoCookies()
     return session
+
+
+class _NoCookies(requests.cookies.RequestsCookieJar):
+    """A cookie jar that keeps nothing, without reading the reply's headers for cookies it would refuse."""
+
+    def extract_cookies(self, response: Any, request: Any) -> None:
+        return None
+
+    def set_cookie(self, cookie: Any, *args: Any, **kwargs: Any) -> None:
+        return None
 
 
 #: Every transport alive in this process, so a forked child can give each its own pool and pace.

@@ -187,3 +187,32 @@ def test_unpickled_tenant_clients_hold_sockets_bounded_by_the_pools_not_the_tena
         kept = len(client_module._REBUILT)
     assert kept <= client_module.MAX_REBUILT
     assert open_connections <= client_module.MAX_REBUILT * 2
+
+
+def test_the_readmes_503_pattern_catches_every_throttle_of_a_busy_key() -> None:
+    """Eight view threads, each with the README's 2 s deadline, on a key allowed one request a second:
+    every failure is a SynapRateLimitError the view turns into a 503, never another error (a 500)."""
+    from synap_sync import SynapRateLimitError
+
+    answers: List[str] = []
+    with Emulator(rate_limit=1, burst=1) as emulator:
+        client = SynapClient(api_key="synap_k", base_url=emulator.base_url)
+
+        def view(worker: int) -> None:
+            fast = client.with_options(deadline=2.0, max_retries=1)
+            for call in range(2):
+                try:
+                    fast.memories.batch_create([{"document": "User: hi", "document_id": f"v{worker}-{call}"}])
+                    answers.append("201")
+                except SynapRateLimitError:
+                    answers.append("503")
+                except Exception as error:  # noqa: BLE001 - what the view would turn into a 500
+                    answers.append(f"500 {type(error).__name__}: {error}")
+
+        threads = [threading.Thread(target=view, args=(worker,)) for worker in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        client.close()
+    assert sorted(set(answers)) == ["201", "503"], [answer for answer in answers if answer.startswith("500")][:3]
