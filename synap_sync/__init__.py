@@ -14,6 +14,7 @@ from .errors import (
     SynapInstanceBuildFailedError,
     SynapInstanceNotReadyError,
     SynapInsufficientCreditsError,
+    SynapJournalBusyError,
     SynapJournalError,
     SynapNetworkError,
     SynapNotFoundError,
@@ -100,6 +101,7 @@ __all__ = [
     "SynapTimeoutError",
     "SynapPaceTimeoutError",
     "SynapJournalError",
+    "SynapJournalBusyError",
 ]
 
 

@@ -1,7 +1,7 @@
 """``synap-sync``: run the emulator, ingest a JSON Lines file, follow an ingestion, or try the demo.
 
 Exit codes: 0 all good; 1 some documents failed; 2 usage or invalid input; 3 authentication refused;
-4 service unreachable; 5 any other service error.
+4 service unreachable; 5 any other service error; 6 another run holds the journal.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from .client import SynapClient
 from .errors import (
     SynapAuthError,
     SynapError,
+    SynapJournalBusyError,
     SynapJournalError,
     SynapNetworkError,
     SynapValidationError,
@@ -33,6 +34,7 @@ EXIT_USAGE = 2
 EXIT_AUTH = 3
 EXIT_UNREACHABLE = 4
 EXIT_SERVICE = 5
+EXIT_JOURNAL_BUSY = 6
 EXIT_INTERRUPTED = 130
 
 #: What each exit code means, by command; ``--help`` shows a command's own.
@@ -43,6 +45,7 @@ EXIT_CODE_MEANINGS = {
     EXIT_AUTH: "the API key was refused",
     EXIT_UNREACHABLE: "the service could not be reached",
     EXIT_SERVICE: "any other service error",
+    EXIT_JOURNAL_BUSY: "another run holds the journal (two runs on one journal); nothing was sent",
     EXIT_INTERRUPTED: "interrupted (Ctrl-C); the partial summary is printed and the journal resumes the run",
 }
 COMMAND_EXIT_CODES = {
@@ -98,6 +101,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 def exit_code_for(error: SynapError) -> int:
     if isinstance(error, SynapAuthError):
         return EXIT_AUTH
+    if isinstance(error, SynapJournalBusyError):
+        return EXIT_JOURNAL_BUSY
     if isinstance(error, (SynapValidationError, SynapJournalError)):
         return EXIT_USAGE
     if isinstance(error, SynapNetworkError):
@@ -413,7 +418,7 @@ def run_ingest(args: argparse.Namespace) -> int:
                     run.ingest()
                 except SynapError as error:
                     print(f"synap-sync: the run stopped: {error}", file=sys.stderr)
-                    if isinstance(error, SynapJournalError):
+                    if isinstance(error, SynapJournalError) and not isinstance(error, SynapJournalBusyError):
                         print(
                             "synap-sync: --journal FILE puts the journal elsewhere; --no-journal keeps none",
                             file=sys.stderr,

@@ -24,6 +24,7 @@ Every failure the service, the network or the caller's input can produce is one 
     │   └── SynapPaceTimeoutError           the deadline came while waiting for the key's pace: a throttle,
     │                                       so also a SynapRateLimitError, with .retry_after
     └── SynapJournalError                   a bulk journal that cannot be used; .path
+        └── SynapJournalBusyError           another run holds the journal (two runs on one journal)
 
 ``outcome_unknown`` is True when the request may have reached the service and been acted on, so a
 write cannot safely be repeated. ``report`` is set on the error that stopped a bulk run: what the run
@@ -59,6 +60,7 @@ __all__ = [
     "SynapTimeoutError",
     "SynapPaceTimeoutError",
     "SynapJournalError",
+    "SynapJournalBusyError",
     "IngestInterrupted",
     "ItemError",
 ]
@@ -293,6 +295,11 @@ class SynapJournalError(SynapError):
     def __init__(self, message: str, *, path: Optional[str] = None) -> None:
         super().__init__(message)
         self.path = path
+
+
+class SynapJournalBusyError(SynapJournalError):
+    """Another run (in this process or another) holds the journal: two runs on one journal would send
+    the same documents twice, so this one refuses before sending anything."""
 
 
 class IngestInterrupted(KeyboardInterrupt):

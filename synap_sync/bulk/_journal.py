@@ -9,6 +9,10 @@ One JSON object per line, appended and fsynced before the engine goes on:
 
 A chunk with ``sent`` and no ``done`` was in flight when a run died: its outcome is unknown. A kill
 mid-write leaves a torn last line, which loading drops.
+
+A run holds its journal exclusively, by an OS lock on the open file: a second run on the same journal
+(two cron runs overlapping) is refused at once instead of sending the same chunks again. The lock
+goes with the process, so a crash or ``kill -9`` leaves nothing to clean up.
 """
 
 from __future__ import annotations
@@ -16,9 +20,14 @@ from __future__ import annotations
 import json
 import os
 import threading
-from typing import Any, Dict, List, Optional, Tuple
+from typing import IO, Any, Dict, List, Optional, Tuple
 
-from ..errors import SynapJournalError
+from ..errors import SynapJournalBusyError, SynapJournalError
+
+try:
+    import fcntl
+except ImportError:  # Windows: no advisory locks here; one run per journal is then up to the caller
+    fcntl = None  # type: ignore[assignment]
 
 #: One refusal as journaled: (input index, document_id, reason, kind).
 JournaledFailure = Tuple[int, Optional[str], str, str]
@@ -49,13 +58,20 @@ class Journal:
         self._closed = False
         header = {"journal": FORMAT, "version": VERSION, **settings}
         try:
-            existing = os.path.exists(path) and os.path.getsize(path) > 0
-            if existing:
-                self._load(header)
+            if os.path.exists(path) and not _is_journal_or_empty(path):
+                raise self._not_a_journal()
             self._file = open(path, "a", encoding="utf-8")
-            if not existing:
-                self._append(header)
-                _fsync_directory(path)
+            try:
+                _lock(self._file, path)
+                existing = os.fstat(self._file.fileno()).st_size > 0
+                if existing:
+                    self._load(header)
+                else:
+                    self._append(header)
+                    _fsync_directory(path)
+            except BaseException:
+                self._file.close()
+                raise
         except OSError as error:
             raise SynapJournalError(
                 f"cannot write the journal {path} ({error.strerror or error}): choose another place for it, "
@@ -69,11 +85,7 @@ class Journal:
             content = stream.read()
         complete = content[: content.rfind(b"\n") + 1]
         if not _is_journal_header(complete.split(b"\n", 1)[0]):
-            raise SynapJournalError(
-                f"{self.path} is not a synap-sync journal; it was left untouched. Give another journal path, "
-                "or run without one",
-                path=self.path,
-            )
+            raise self._not_a_journal()
         records = self._records(complete)
         if {key: records[0].get(key) for key in header} != header:
             raise SynapJournalError(
@@ -98,6 +110,13 @@ class Journal:
         if not all(isinstance(record, dict) for record in records):
             raise self._damaged("a line is not a JSON object")
         return records
+
+    def _not_a_journal(self) -> SynapJournalError:
+        return SynapJournalError(
+            f"{self.path} is not a synap-sync journal; it was left untouched. Give another journal path, "
+            "or run without one",
+            path=self.path,
+        )
 
     def _damaged(self, reason: str) -> SynapJournalError:
         return SynapJournalError(
@@ -156,6 +175,27 @@ class Journal:
         with self._lock:
             self._closed = True
             self._file.close()
+
+
+def _lock(stream: IO[str], path: str) -> None:
+    """Hold ``path`` for this run, or refuse at once if another run holds it."""
+    if fcntl is None:
+        return
+    try:
+        fcntl.flock(stream.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        raise SynapJournalBusyError(
+            f"journal {path} is in use by another run (an earlier synap-sync ingest still going?); this run "
+            "sent nothing. Wait for it to finish, or give this run another journal",
+            path=path,
+        ) from None
+
+
+def _is_journal_or_empty(path: str) -> bool:
+    """Whether the file at ``path`` may be opened for appending: empty, or a journal (by its first line)."""
+    with open(path, "rb") as stream:
+        first = stream.readline()
+    return not first or _is_journal_header(first)
 
 
 def _failure(index: int, document_id: Optional[str], reason: str, kind: str = "rejected") -> JournaledFailure:

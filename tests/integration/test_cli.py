@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import json
 import os
 import signal
@@ -351,3 +352,33 @@ def test_forget_previews_deletes_matching_memories_and_whole_users(tmp_path: Pat
         assert json.loads(synap_sync("forget", *user, *connection).stdout)["counts"] == {"memories": 0}
         credits = json.loads(synap_sync("credits", *connection).stdout)
         assert credits == {"balance_credits": 9998.0, "warning_low": False}
+
+
+def test_a_second_run_on_a_journal_in_use_refuses_at_once_and_sends_nothing(tmp_path: Path) -> None:
+    from synap_sync.bulk._journal import Journal
+    from synap_sync.bulk._options import IngestOptions
+
+    source = write_lines(tmp_path / "in.jsonl", [good(number) for number in range(50)])
+    held = Journal(str(tmp_path / "in.jsonl.journal"), IngestOptions().journal_settings())  # another run's
+    try:
+        with Emulator() as emulator:
+            result = synap_sync("ingest", str(source), "--api-key", "k", "--base-url", emulator.base_url)
+            sent = emulator.request_count
+    finally:
+        held.close()
+    assert result.returncode == 6 and sent == 0
+    assert f"journal {tmp_path / 'in.jsonl.journal'} is in use by another run" in result.stderr
+
+
+def test_two_runs_on_one_journal_started_together_store_each_line_once(tmp_path: Path) -> None:
+    """Two overlapping cron runs of the same 3,000 id-less lines with the same journal."""
+    source = write_lines(tmp_path / "in.jsonl", [json.dumps({"document": f"User: line {n}"}) for n in range(3_000)])
+    with Emulator(latency_ms=100) as emulator:  # the first run holds the journal for a few seconds
+        command = [sys.executable, "-m", "synap_sync", "ingest", str(source), "--api-key", "k"]
+        command += ["--base-url", emulator.base_url, "--no-progress"]
+        runs = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+        outputs = [run.communicate(timeout=120) for run in runs]
+        stored = collections.Counter(document["document"] for document in emulator.stored_documents())
+    codes = sorted(run.returncode for run in runs)
+    assert codes == [0, 6], outputs
+    assert len(stored) == 3_000 and set(stored.values()) == {1}
