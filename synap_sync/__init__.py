@@ -2,6 +2,7 @@
 
 import logging
 
+from ._signals import stop_on_sigterm
 from ._version import __version__
 from .bulk import IngestFailure, IngestOutcome, IngestReport, Progress
 from .client import SynapClient
@@ -55,6 +56,7 @@ logging.getLogger("synap_sync").addHandler(logging.NullHandler())
 __all__ = [
     "__version__",
     "SynapClient",
+    "stop_on_sigterm",
     # documents and replies
     "CreateMemoryRequest",
     "DocumentType",

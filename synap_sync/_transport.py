@@ -755,6 +755,38 @@ def _describe(body: Any) -> Tuple[Optional[str], Optional[str], Dict[str, Any]]:
     return message, code, fields
 
 
+def _item_errors(body: Any, fields: Dict[str, Any]) -> List[Tuple[Optional[int], str, str]]:
+    """Per-item reasons a refusal lists (a ``fail_fast`` batch refused whole): ``errors`` of
+    ``{"index", "field", "error"}`` objects, or a framework's ``detail`` list with ``loc`` paths."""
+    listed = fields.get("errors")
+    if isinstance(listed, list):
+        found = []
+        for item in listed:
+            if isinstance(item, dict):
+                index = item.get("index")
+                reason = item.get("error") or item.get("message") or item.get("msg") or ""
+                found.append((index if type(index) is int else None, str(item.get("field") or ""), str(reason)))
+        return found
+    detail = body.get("detail") if isinstance(body, dict) else None
+    if not isinstance(detail, list):
+        return []
+    found = []
+    for item in detail:
+        if not isinstance(item, dict) or not isinstance(item.get("loc"), (list, tuple)):
+            continue
+        location = [part for part in item["loc"] if part not in ("body", "documents")]
+        index = next((part for part in location if type(part) is int), None)
+        field = ".".join(str(part) for part in location if type(part) is not int)
+        found.append((index, field, str(item.get("msg", ""))))
+    return found
+
+
+def _describe_item_error(error: Tuple[Optional[int], str, str]) -> str:
+    index, field, reason = error
+    where = f"documents[{index}]" if index is not None else "documents"
+    return f"{where}{'.' + field if field else ''}: {reason}"
+
+
 def _describe_validation_item(item: Any) -> str:
     if isinstance(item, dict):
         location = item.get("loc", ())
@@ -804,7 +836,11 @@ def error_from_reply(
     kwargs: Dict[str, Any] = {"correlation_id": correlation_id, "status_code": status, "code": code, "body": body}
     codes = {str(code).lower(), str(fields.get("error", "")).lower()}
     if status in (400, 413, 422):
-        return SynapValidationError(message, **kwargs)
+        errors = _item_errors(body, fields)
+        if errors and isinstance(fields.get("errors"), list):  # say which, not only that some were refused
+            message += ": " + "; ".join(_describe_item_error(error) for error in errors[:5])
+            message += f" (and {len(errors) - 5} more)" if len(errors) > 5 else ""
+        return SynapValidationError(message, errors=errors, **kwargs)
     if status in (401, 403):
         return SynapAuthError(message, **kwargs)
     if status == 402:

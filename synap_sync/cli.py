@@ -1,7 +1,8 @@
 """``synap-sync``: run the emulator, ingest a JSON Lines file, follow an ingestion, or try the demo.
 
 Exit codes: 0 all good; 1 some documents failed; 2 usage or invalid input; 3 authentication refused;
-4 service unreachable; 5 any other service error; 6 another run holds the journal.
+4 service unreachable; 5 any other service error; 6 another run holds the journal; 7 the journal could
+not be written (a full disk); 130 Ctrl-C; 143 SIGTERM.
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ import sys
 import tempfile
 from typing import IO, Any, Dict, Iterator, List, Optional, Sequence, Tuple
 
+from ._signals import Terminated, stop_on_sigterm
 from ._version import __version__
-from .bulk import IngestReport
+from .bulk import IngestOutcome, IngestReport
 from .client import SynapClient
 from .errors import (
     SynapAuthError,
@@ -35,18 +37,22 @@ EXIT_AUTH = 3
 EXIT_UNREACHABLE = 4
 EXIT_SERVICE = 5
 EXIT_JOURNAL_BUSY = 6
+EXIT_JOURNAL = 7
 EXIT_INTERRUPTED = 130
+EXIT_TERMINATED = 143
 
 #: What each exit code means, by command; ``--help`` shows a command's own.
 EXIT_CODE_MEANINGS = {
     EXIT_OK: "every document acknowledged, new or already stored (or, with --dry-run, every line valid)",
-    EXIT_PARTIAL: "some documents failed; they are in the failures file",
+    EXIT_PARTIAL: "some documents failed; they are in the failures file (fix them, then ingest that file)",
     EXIT_USAGE: "usage error, unreadable input, a journal that does not match, or invalid lines with --dry-run",
     EXIT_AUTH: "the API key was refused",
     EXIT_UNREACHABLE: "the service could not be reached",
     EXIT_SERVICE: "any other service error",
     EXIT_JOURNAL_BUSY: "another run holds the journal (two runs on one journal); nothing was sent",
+    EXIT_JOURNAL: "the journal could not be written during the run (a full disk?); make room and run again",
     EXIT_INTERRUPTED: "interrupted (Ctrl-C); the partial summary is printed and the journal resumes the run",
+    EXIT_TERMINATED: "terminated (SIGTERM); as for Ctrl-C: the same command resumes the run",
 }
 COMMAND_EXIT_CODES = {
     "serve": {EXIT_OK: "stopped with Ctrl-C", EXIT_USAGE: "a bad option, or the port cannot be bound"},
@@ -103,6 +109,8 @@ def exit_code_for(error: SynapError) -> int:
         return EXIT_AUTH
     if isinstance(error, SynapJournalBusyError):
         return EXIT_JOURNAL_BUSY
+    if isinstance(error, SynapJournalError) and error.mid_run:
+        return EXIT_JOURNAL
     if isinstance(error, (SynapValidationError, SynapJournalError)):
         return EXIT_USAGE
     if isinstance(error, SynapNetworkError):
@@ -194,7 +202,16 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument(
         "--derive-ids",
         action="store_true",
-        help="give each line without a document_id one derived from its content, so re-runs store it once",
+        default=None,
+        help="give each line without a document_id one derived from its content, so re-runs store it once "
+        "(default: on whenever a journal is kept)",
+    )
+    ingest.add_argument(
+        "--no-derive-ids",
+        action="store_false",
+        dest="derive_ids",
+        help="send lines without a document_id as they are (then a run killed and run again may store the "
+        "lines in flight twice)",
     )
     ingest.add_argument(
         "--fail-already-stored",
@@ -202,12 +219,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="count lines whose document_id the service already holds as failed (default: succeeded)",
     )
     ingest.add_argument(
-        "--report", metavar="FILE", help="also write the run's report, with its timeline chart, as an HTML page"
+        "--report",
+        metavar="FILE",
+        help="also write the run's report, with its timeline chart, as an HTML page (never over the input, the "
+        "journal, or a file this command did not write)",
     )
     ingest.add_argument(
         "--failures",
         metavar="FILE",
-        help="where failed lines go, each after a '# line N: reason' comment (default: PATH.failed.jsonl)",
+        help="where failed lines go, each after a '# line N: reason' comment (default: PATH.failed.jsonl; never "
+        "the input, the journal, or a file this command did not write)",
     )
     ingest.set_defaults(run=run_ingest)
 
@@ -380,7 +401,7 @@ def failures_path(args: argparse.Namespace) -> str:
 def write_failures(path: str, failures: List[Failure]) -> None:
     """Failed lines verbatim, each after a comment with its number and reason: fix, then re-run."""
     with open(path, "wb") as stream:
-        stream.write(b"# synap-sync failures: fix the lines below and run `synap-sync ingest` on this file\n")
+        stream.write(FAILURES_HEADER + b": fix the lines below and run `synap-sync ingest` on this file\n")
         for number, reason, raw in failures:
             stream.write(f"# line {number}: {reason}\n".encode("utf-8") + raw + b"\n")
 
@@ -407,47 +428,114 @@ def keep_failures(target: str, failures: List[Failure]) -> None:
 
 def run_ingest(args: argparse.Namespace) -> int:
     try:
-        with open_input(args.path) as stream:
-            if args.dry_run:
-                return dry_run(stream)
-            if args.estimate:
-                return estimate(args, stream)
-            with connect(args) as client:
-                run = IngestRun(client, stream, ingest_options(args))
-                try:
-                    run.ingest()
-                except SynapError as error:
-                    print(f"synap-sync: the run stopped: {error}", file=sys.stderr)
-                    if isinstance(error, SynapJournalError) and not isinstance(error, SynapJournalBusyError):
-                        print(
-                            "synap-sync: --journal FILE puts the journal elsewhere; --no-journal keeps none",
-                            file=sys.stderr,
-                        )
-                    summarise(args, run)
-                    return exit_code_for(error)
-                except KeyboardInterrupt:
-                    print("synap-sync: interrupted; run the same command again to resume", file=sys.stderr)
-                    summarise(args, run)
-                    return EXIT_INTERRUPTED
-    except OSError as error:
-        print(f"synap-sync: cannot read {args.path}: {error}", file=sys.stderr)
+        check_outputs(args)
+    except SynapValidationError as error:
+        print(f"synap-sync: {error.message}", file=sys.stderr)
         return EXIT_USAGE
+    with contextlib.ExitStack() as opened:
+        try:
+            stream = opened.enter_context(open_input(args.path))
+        except OSError as error:
+            print(f"synap-sync: cannot read {args.path}: {error.strerror or error}", file=sys.stderr)
+            return EXIT_USAGE
+        if args.dry_run:
+            return dry_run(stream)
+        if args.estimate:
+            return estimate(args, stream)
+        with connect(args) as client, stop_on_sigterm():
+            run = IngestRun(client, stream, ingest_options(args))
+            try:
+                run.ingest()
+            except SynapError as error:
+                return stopped(args, run, error)
+            except Terminated:
+                print("synap-sync: terminated (SIGTERM); run the same command again to resume", file=sys.stderr)
+                summarise(args, run)
+                return EXIT_TERMINATED
+            except KeyboardInterrupt:
+                print("synap-sync: interrupted; run the same command again to resume", file=sys.stderr)
+                summarise(args, run)
+                return EXIT_INTERRUPTED
+            except OSError as error:  # reading the input failed mid-run
+                print(f"synap-sync: cannot read {args.path}: {error.strerror or error}", file=sys.stderr)
+                summarise(args, run)
+                return EXIT_USAGE
     return summarise(args, run)
 
 
+def stopped(args: argparse.Namespace, run: "IngestRun", error: SynapError) -> int:
+    """An error ended the run: say why, then what it had done; the exit code is the error's."""
+    print(f"synap-sync: the run stopped: {error.message}", file=sys.stderr)
+    if isinstance(error, SynapJournalError) and not error.mid_run and not isinstance(error, SynapJournalBusyError):
+        print("synap-sync: --journal FILE puts the journal elsewhere; --no-journal keeps none", file=sys.stderr)
+    summarise(args, run)
+    return exit_code_for(error)
+
+
+def journal_path(args: argparse.Namespace) -> Optional[str]:
+    if args.no_journal:
+        return None
+    if args.journal is None and args.path != "-":
+        return f"{args.path}.journal"
+    return str(args.journal) if args.journal is not None else None
+
+
 def ingest_options(args: argparse.Namespace) -> Dict[str, Any]:
-    journal = args.journal
-    if journal is None and args.path != "-" and not args.no_journal:
-        journal = f"{args.path}.journal"
+    journal = journal_path(args)
     progress = args.progress if args.progress is not None else sys.stderr.isatty()
+    # With a journal, a run killed and run again resends the chunks that were in flight: derived ids
+    # make that resend a harmless duplicate refusal instead of a second copy.
+    derive_ids = args.derive_ids if args.derive_ids is not None else journal is not None
     return {
         "workers": args.workers,
-        "journal": None if args.no_journal else journal,
+        "journal": journal,
         "max_requests_per_second": args.rate_limit,
         "progress": progress,
-        "derive_ids": args.derive_ids,
+        "derive_ids": derive_ids,
         "fail_already_stored": args.fail_already_stored,
     }
+
+
+#: How each file this command writes begins: a file there that begins otherwise is not ours to replace.
+FAILURES_HEADER = b"# synap-sync failures"
+REPORT_HEADER = b"<!doctype html><html><head><meta charset=\"utf-8\"><title>synap-sync ingest report</title>"
+
+
+def check_outputs(args: argparse.Namespace) -> None:
+    """Refuse, before reading anything, to write the failures file or the report over the input, the
+    journal, each other, or a file that this command did not write."""
+    protected = {"the input": None if args.path == "-" else args.path, "the journal": journal_path(args)}
+    outputs = [("--failures", failures_path(args), FAILURES_HEADER)]
+    if args.report:
+        outputs.append(("--report", str(args.report), REPORT_HEADER))
+    for option, target, header in outputs:
+        for name, path in protected.items():
+            if path is not None and _same_file(target, path):
+                raise SynapValidationError(f"{option} {target} is {name}; choose another file")
+        if not _ours_or_absent(target, header):
+            raise SynapValidationError(
+                f"{option} {target} exists and was not written by synap-sync; it was left untouched. "
+                "Choose another file, or remove it"
+            )
+        protected[option] = target
+
+
+def _same_file(one: str, other: str) -> bool:
+    try:
+        return os.path.samefile(one, other)
+    except OSError:
+        return os.path.abspath(one) == os.path.abspath(other)
+
+
+def _ours_or_absent(path: str, header: bytes) -> bool:
+    try:
+        with open(path, "rb") as existing:
+            start = existing.read(len(header))
+    except FileNotFoundError:
+        return True
+    except OSError:
+        return True  # unreadable: writing it will fail, and say so
+    return not start or start == header
 
 
 def dry_run(stream: IO[bytes]) -> int:
@@ -487,7 +575,11 @@ _ITEM_PREFIX = re.compile(r"^documents\[\d+\]\.")
 
 
 class IngestRun:
-    """Feeds a JSON Lines stream to the bulk engine and maps every outcome back to its line."""
+    """Feeds a JSON Lines stream to the bulk engine and maps every outcome back to its line.
+
+    Every line read ends as one of: succeeded, not sent (the run stopped first: no failure, running the
+    same command again sends it) or failed (refused or failed for good: it goes to the failures file).
+    """
 
     def __init__(self, client: SynapClient, stream: IO[bytes], options: Dict[str, Any]) -> None:
         self.client = client
@@ -495,6 +587,7 @@ class IngestRun:
         self.options = options
         self.total = 0
         self.failures: List[Failure] = []
+        self.not_sent = 0
         #: What the engine counted (lines that were not JSON never reach it).
         self.report = IngestReport()
         #: Lines handed to the engine and not yet settled, by input index: (line number, bytes).
@@ -519,28 +612,43 @@ class IngestRun:
         self.report = engine.report
         try:
             for outcome in engine:
-                number, raw = self.pending.pop(outcome.index)
-                if not outcome.ok:
-                    reason = _ITEM_PREFIX.sub("", outcome.error_message or "failed")
-                    self.failures.append((number, reason, raw))
+                self._settle(outcome)
         finally:
             engine.close()
-            for number, raw in self.pending.values():
-                self.failures.append((number, "not sent: the run stopped first", raw))
+            for outcome in engine.settled_after_stop:  # settled while the run wound down
+                self._settle(outcome)
+            self.not_sent += len(self.pending)  # read, but never sent: the run stopped first
             self.pending.clear()
+
+    def _settle(self, outcome: IngestOutcome) -> None:
+        number, raw = self.pending.pop(outcome.index)
+        if outcome.not_sent:
+            self.not_sent += 1
+        elif not outcome.ok:
+            self.failures.append((number, _ITEM_PREFIX.sub("", outcome.error_message or "failed"), raw))
+
+    @property
+    def succeeded(self) -> int:
+        return self.total - self.not_sent - len(self.failures)
 
     def summary(self) -> str:
         report = self.report
-        failed = len(self.failures)
         return (
-            f"total {self.total}, succeeded {self.total - failed}, failed {failed}; "
-            f"already stored {report.already_stored}, deduplicated {report.deduplicated}"
+            f"total {self.total}, succeeded {self.succeeded}, not sent {self.not_sent}, failed {len(self.failures)}; "
+            f"new {report.new}, already stored {report.already_stored}, deduplicated {report.deduplicated}, "
+            f"resumed {report.resumed}"
         )
 
 
 def summarise(args: argparse.Namespace, run: IngestRun) -> int:
     failures = sorted(run.failures)
     print(run.summary())
+    if run.not_sent:
+        print(
+            f"synap-sync: {run.not_sent} lines were not sent (the run stopped first); they are no failures: "
+            "run the same command again to send them",
+            file=sys.stderr,
+        )
     if args.report:
         try:
             with open(args.report, "w", encoding="utf-8") as page:

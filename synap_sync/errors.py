@@ -23,7 +23,7 @@ Every failure the service, the network or the caller's input can produce is one 
     ├── SynapTimeoutError                   the time allowed ran out (a call's deadline, a wait); also TimeoutError
     │   └── SynapPaceTimeoutError           the deadline came while waiting for the key's pace: a throttle,
     │                                       so also a SynapRateLimitError, with .retry_after
-    └── SynapJournalError                   a bulk journal that cannot be used; .path
+    └── SynapJournalError                   a bulk journal that cannot be used; .path .mid_run
         └── SynapJournalBusyError           another run holds the journal (two runs on one journal)
 
 ``outcome_unknown`` is True when the request may have reached the service and been acted on, so a
@@ -109,6 +109,8 @@ class SynapError(Exception):
             parts.append(f"code={self.code}")
         if self.correlation_id:
             parts.append(f"correlation_id={self.correlation_id}")
+        if self.report is not None:
+            parts.append(f"the run so far: {self.report.summary()}")
         return " | ".join(parts)
 
     def __reduce__(self) -> Any:
@@ -290,11 +292,14 @@ class SynapPaceTimeoutError(SynapRateLimitError, SynapTimeoutError):
 
 
 class SynapJournalError(SynapError):
-    """A bulk run's journal cannot be used: other settings, other input, or damaged; ``path`` names it."""
+    """A bulk run's journal cannot be used: other settings, other input, damaged, or it cannot be
+    written; ``path`` names it. ``mid_run`` is True when writing failed during the run (a full disk):
+    then ``report`` says what the service acknowledged before it stopped."""
 
-    def __init__(self, message: str, *, path: Optional[str] = None) -> None:
+    def __init__(self, message: str, *, path: Optional[str] = None, mid_run: bool = False) -> None:
         super().__init__(message)
         self.path = path
+        self.mid_run = mid_run
 
 
 class SynapJournalBusyError(SynapJournalError):
@@ -303,11 +308,17 @@ class SynapJournalBusyError(SynapJournalError):
 
 
 class IngestInterrupted(KeyboardInterrupt):
-    """Ctrl-C stopped ``ingest``; ``report`` holds what the run had done (the journal resumes it)."""
+    """Ctrl-C (or SIGTERM, under `synap_sync.stop_on_sigterm`) stopped ``ingest``; ``report`` holds what
+    the run had done (the journal resumes it), and ``terminated`` says it was SIGTERM."""
 
-    def __init__(self, report: Any) -> None:
-        super().__init__("ingest interrupted")
+    def __init__(self, report: Any, terminated: bool = False) -> None:
+        how = "terminated (SIGTERM)" if terminated else "interrupted"
+        super().__init__(f"ingest {how}: {report.summary()}" if report is not None else f"ingest {how}")
         self.report = report
+        self.terminated = terminated
+
+    def __reduce__(self) -> Any:
+        return (type(self), (self.report, self.terminated))
 
 
 #: The official SDK's names, kept importable with a DeprecationWarning so ported code keeps working.

@@ -11,6 +11,7 @@ from urllib.parse import quote
 import attrs
 
 from ._constants import BATCH_PATH, CREATE_PATH, FORGET_PATH, MAX_BATCH_SIZE, MEMORY_PATH, STATUS_PATH, UPLOAD_PATH
+from ._signals import Terminated
 from ._transport import CallOptions, CallRecord, Transport
 from ._upload import form_upload
 from .bulk import BulkIngestion, IngestOptions, IngestReport, ProgressOption
@@ -162,7 +163,8 @@ class Memories:
         :raises SynapError: only an error that every request would meet (auth, credits, quota,
             instance not ready, no such endpoint, a service that cannot be reached, three chunks in a
             row failing after every attempt), or the run's deadline, with ``.report``.
-        :raises IngestInterrupted: Ctrl-C; a KeyboardInterrupt whose ``.report`` holds what was done.
+        :raises IngestInterrupted: Ctrl-C (or SIGTERM inside `synap_sync.stop_on_sigterm`); a
+            KeyboardInterrupt whose ``.report`` holds what was done.
         """
         run = self.ingest_iter(
             documents,
@@ -183,7 +185,7 @@ class Memories:
         except IngestInterrupted:
             raise
         except KeyboardInterrupt as interrupt:
-            raise IngestInterrupted(run.report) from interrupt
+            raise IngestInterrupted(run.report, terminated=isinstance(interrupt, Terminated)) from interrupt
         return run.report
 
     def ingest_iter(

@@ -145,7 +145,8 @@ def test_report_counts_already_stored_and_groups_failures_by_kind() -> None:
     assert (report.succeeded, report.new, report.already_stored, report.deduplicated, report.failed) == (3, 1, 1, 1, 2)
     assert [failure.kind for failure in report.failures] == ["rejected", "invalid"]
     assert "already_stored=1" in repr(report)
-    assert report.summary().startswith("total 5, succeeded 3, failed 2; new 1, already stored 1, deduplicated 1")
+    summary = "total 5, succeeded 3, not sent 0, failed 2; new 1, already stored 1, deduplicated 1, resumed 0"
+    assert report.summary() == summary
     html = report._repr_html_()
     succeeded_part, failed_part = html.split(">failed<", 1)
     assert "already stored" in succeeded_part and "deduplicated on retry" in succeeded_part

@@ -8,7 +8,7 @@ never imports the namespace that builds it (``client.memories``).
 from ._engine import BulkIngestion
 from ._options import IngestOptions, ProgressOption
 from ._progress import Progress
-from ._report import FAILURE_KINDS, IngestFailure, IngestOutcome, IngestReport, TimelineSecond
+from ._report import FAILURE_KINDS, NOT_SENT_KINDS, IngestFailure, IngestOutcome, IngestReport, TimelineSecond
 from ._sender import Poster
 
 __all__ = [
@@ -19,6 +19,7 @@ __all__ = [
     "IngestReport",
     "TimelineSecond",
     "FAILURE_KINDS",
+    "NOT_SENT_KINDS",
     "Progress",
     "Poster",
     "ProgressOption",

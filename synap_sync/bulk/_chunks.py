@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-from typing import Iterable, Iterator, List, Optional, Union
+from typing import Iterable, Iterator, List, Optional, Set, Tuple, Union
 
 import attrs
 
@@ -22,6 +22,10 @@ from ._journal import ChunkRecord
 from ._report import IngestOutcome, kind_of
 
 BODY_OVERHEAD = len(b'{"documents":[],"fail_fast":false}')
+#: When this many documents have been refused locally, for one and the same reason, before a single
+#: valid one, the input is wrong as a whole (a column of the wrong type): the run stops and says so
+#: instead of refusing the rest one by one. Mixed good and bad input runs to the end.
+DOOMED_AFTER = 200
 
 
 @attrs.define
@@ -58,8 +62,13 @@ def chunk_documents(
     documents: Iterable[DocumentInput], chunk_size: int, max_chunk_bytes: Optional[int], derive_ids: bool = False
 ) -> Iterator[Union[Chunk, IngestOutcome]]:
     """Check, encode and cut the input into chunks; an invalid or oversized document comes out as a
-    failed outcome in its place. With ``derive_ids``, a document without an id gets one from its content."""
+    failed outcome in its place. With ``derive_ids``, a document without an id gets one from its content.
+
+    :raises SynapValidationError: the first `DOOMED_AFTER` documents were all refused for one reason.
+    """
     number = 0
+    valid = 0
+    reasons: Set[Tuple[Optional[str], str]] = set()
     chunk = Chunk(0, [], [], [])
     size = BODY_OVERHEAD
     items = iter(documents)
@@ -79,7 +88,12 @@ def chunk_documents(
             yield IngestOutcome(
                 index, False, item_document_id(item), error=refusal, error_message=refusal.message, kind="invalid"
             )
+            if not valid:
+                reasons.add(error.errors[0][1:] if error.errors else (None, error.message))
+                if index + 1 >= DOOMED_AFTER and len(reasons) == 1:
+                    raise _doomed(index + 1, error) from None
             continue
+        valid += 1
         if derive_ids and wire["document_id"] is None:
             wire["document_id"] = derive_document_id(wire)
         encoded = encode_json(wire)
@@ -99,6 +113,14 @@ def chunk_documents(
         size += len(encoded) + 1
     if chunk.indices:
         yield chunk
+
+
+def _doomed(count: int, error: SynapValidationError) -> SynapValidationError:
+    return SynapValidationError(
+        f"the first {count} documents were all refused for the same reason, so the run stopped before "
+        f"reading the rest (is the input as a whole of the wrong shape?): {error.message}",
+        errors=[(None, *entry[1:]) for entry in error.errors[:1]],
+    )
 
 
 def acknowledged(

@@ -12,12 +12,13 @@ import logging
 import queue
 import threading
 import time
+import warnings
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Set
 
 from .._clock import Clock
 from .._pace import Pacer
 from .._retry import RetryPolicy
-from ..errors import SynapError, SynapTimeoutError, SynapValidationError
+from ..errors import SynapError, SynapJournalError, SynapTimeoutError, SynapValidationError
 from ..models import DocumentInput
 from ._chunks import Chunk, chunk_documents, failed, replayed
 from ._journal import Journal
@@ -29,6 +30,11 @@ from ._sender import NOT_SETTLED, ChunkSender, Poster, StopRun
 log = logging.getLogger("synap_sync")
 
 NOT_SENT = "not sent: the run stopped before this chunk"
+WITHOUT_IDS = (
+    "ingest: documents without a document_id, with a journal but without derive_ids: if this run is killed, "
+    "the chunks in flight (up to workers x chunk_size documents) may be stored twice when it resumes; "
+    "pass derive_ids=True (or give each document an id) to make re-runs exactly once"
+)
 #: After a stop, how long chunks already sent may take to settle before they are reported unsettled.
 STOP_PATIENCE_SECONDS = 1.5
 _POLL_SECONDS = 0.05
@@ -62,6 +68,9 @@ class BulkIngestion:
         self._client_attempts = client_attempts
         self._pace_now = pace_now
         self._outcomes: Optional[Iterator[IngestOutcome]] = None
+        #: Outcomes that settled while the run wound down, after its iteration had stopped: the report
+        #: counts them, and a caller mapping outcomes to its input reads them here.
+        self.settled_after_stop: List[IngestOutcome] = []
         self._stopping = threading.Event()
         #: Set once the caller's thread has stopped taking settled chunks.
         self._finished = threading.Event()
@@ -151,7 +160,10 @@ class BulkIngestion:
             self._wind_down(reader, workers, work, settled)
             self._finished.set()
             if journal is not None:
-                journal.close()
+                try:
+                    journal.close()
+                except SynapJournalError as error:
+                    failure = failure or error
             self._finish(started, reporter, total)
         if failure is not None:
             if isinstance(failure, SynapError):
@@ -250,6 +262,7 @@ class BulkIngestion:
         """Count outcomes the wind-down found, which no one will iterate."""
         for outcome in outcomes:
             self.report.record(outcome)
+        self.settled_after_stop += outcomes
 
     def _progress(self, total: Optional[int]) -> Progress:
         report = self.report
@@ -261,6 +274,7 @@ class BulkIngestion:
         options = self.options
         try:
             pieces = chunk_documents(self.documents, options.chunk_size, options.max_chunk_bytes, options.derive_ids)
+            warned = False
             for piece in pieces:
                 if self._stopping.is_set():
                     break
@@ -268,9 +282,13 @@ class BulkIngestion:
                     self._deliver(settled, [piece])
                     if options.fail_fast:
                         raise piece.error or SynapValidationError(piece.error_message or "invalid document")
-                elif journal is not None and self._replay(journal, piece, settled):
                     continue
-                elif not self._put(work, piece, self._stopping):
+                if journal is not None and self._replay(journal, piece, settled):
+                    continue
+                if journal is not None and not options.derive_ids and not warned and not all(piece.document_ids):
+                    warned = True  # once a run: what a crash would cost
+                    warnings.warn(WITHOUT_IDS, RuntimeWarning, stacklevel=1)
+                if not self._put(work, piece, self._stopping):
                     self._deliver(settled, failed(piece, None, NOT_SENT, kind="not_sent"))
         except BaseException as error:  # the input itself failed: stop the run and say why
             self._stop()

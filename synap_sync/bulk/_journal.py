@@ -165,16 +165,23 @@ class Journal:
                 self._file.flush()
                 os.fsync(self._file.fileno())
             except OSError as error:
-                raise SynapJournalError(
-                    f"cannot write the journal {self.path} ({error.strerror or error}); the run stopped, and what "
-                    "the service acknowledged is in the report",
-                    path=self.path,
-                ) from None
+                raise self._cannot_write(error) from None
+
+    def _cannot_write(self, error: OSError) -> SynapJournalError:
+        return SynapJournalError(
+            f"cannot write the journal {self.path} ({error.strerror or error}); the run stopped, and what "
+            "the service acknowledged is in the report. Make room, then run again: it resumes",
+            path=self.path,
+            mid_run=True,
+        )
 
     def close(self) -> None:
         with self._lock:
             self._closed = True
-            self._file.close()
+            try:
+                self._file.close()
+            except OSError as error:  # the last buffered line could not be written
+                raise self._cannot_write(error) from None
 
 
 def _lock(stream: IO[str], path: str) -> None:

@@ -1,4 +1,5 @@
-"""Progress display for bulk runs: a tqdm bar when tqdm is installed, else one self-updating line."""
+"""Progress display for bulk runs: a tqdm bar when tqdm is installed, else one self-updating line; to a
+log file (stderr not a terminal, outside a notebook), a plain line every few seconds."""
 
 from __future__ import annotations
 
@@ -25,27 +26,33 @@ ProgressCallback = Callable[[Progress], Any]
 
 
 class _Line:
-    """A compact stderr line, rewritten at most a few times a second."""
+    """A compact stderr line: on a terminal, rewritten in place at most a few times a second; to a file,
+    a line of its own every few seconds (a log is read line by line, not as one endless line)."""
 
     INTERVAL = 0.25
+    PLAIN_INTERVAL = 5.0
 
-    def __init__(self, stream: TextIO) -> None:
+    def __init__(self, stream: TextIO, in_place: bool = True) -> None:
         self.stream = stream
-        self.last = 0.0
+        self.in_place = in_place
+        self.interval = self.INTERVAL if in_place else self.PLAIN_INTERVAL
+        self.last = 0.0 if in_place else time.monotonic()
 
     def __call__(self, progress: Progress, final: bool = False) -> None:
         now = time.monotonic()
-        if not final and now - self.last < self.INTERVAL:
+        if not final and now - self.last < self.interval:
             return
         self.last = now
         of_total = f"/{progress.total}" if progress.total is not None else ""
         rate = progress.done / progress.elapsed_seconds if progress.elapsed_seconds else 0.0
-        self.stream.write(
-            f"\rsynap-sync: {progress.done}{of_total} documents, {progress.succeeded} ok, "
+        line = (
+            f"synap-sync: {progress.done}{of_total} documents, {progress.succeeded} ok, "
             f"{progress.failed} failed, {rate:.0f}/s"
         )
-        if final:
-            self.stream.write("\n")
+        if self.in_place:
+            self.stream.write("\r" + line + ("\n" if final else ""))
+        else:
+            self.stream.write(line + "\n")
         self.stream.flush()
 
 
@@ -90,5 +97,14 @@ def make_reporter(progress: Any, total: Optional[int]) -> Optional[Callable[[Pro
             callback(counts)
 
         return call
+    if "ipykernel" not in sys.modules and not _is_terminal(sys.stderr):
+        return _Line(sys.stderr, in_place=False)
     tqdm = _tqdm_class()
     return _Line(sys.stderr) if tqdm is None else _Bar(tqdm, total)
+
+
+def _is_terminal(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False

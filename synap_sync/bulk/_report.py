@@ -23,7 +23,15 @@ from ..errors import (
 from ..models import CreateMemoryResponse
 from ._chart import TimelineSecond, timeline_svg
 
-__all__ = ["IngestOutcome", "IngestFailure", "IngestReport", "TimelineSecond", "FAILURE_KINDS", "kind_of"]
+__all__ = [
+    "IngestOutcome",
+    "IngestFailure",
+    "IngestReport",
+    "TimelineSecond",
+    "FAILURE_KINDS",
+    "NOT_SENT_KINDS",
+    "kind_of",
+]
 
 #: Why a document failed, as ``IngestFailure.kind``:
 FAILURE_KINDS = (
@@ -40,9 +48,14 @@ FAILURE_KINDS = (
     "network",  # the connection failed, retried until the chunk's attempts ran out
     "protocol",  # a reply that could not be read
     "deadline",  # the run's or the call's time ran out
-    "not_sent",  # the run stopped before this document was sent
-    "not_settled",  # the run stopped while this document's chunk was being retried
+    "too_large",  # alone, larger than the request body the service accepts (it answered 413)
     "error",  # anything else
+)
+#: Documents the run did not settle, and which are no failure: the run stopped (or could not reach
+#: the service) first. Running again with the journal sends them.
+NOT_SENT_KINDS = (
+    "not_sent",  # the run stopped, or the service could not be reached, before this document was sent
+    "not_settled",  # the run stopped while this document's chunk was being retried
 )
 
 
@@ -89,6 +102,11 @@ class IngestOutcome:
     resumed: bool = False
     kind: Optional[str] = None
 
+    @property
+    def not_sent(self) -> bool:
+        """Neither acknowledged nor failed: the run stopped first (see `NOT_SENT_KINDS`); a resume sends it."""
+        return not self.ok and self.kind in NOT_SENT_KINDS
+
 
 @attrs.frozen
 class IngestFailure:
@@ -111,8 +129,11 @@ class IngestFailure:
 class IngestReport:
     """What a bulk run did. ``failures`` are in input order once the run has finished.
 
-    ``succeeded`` counts every acknowledged document: new ones, ``already_stored`` ones and
-    ``deduplicated`` ones. Reports of parts of one run add up: `merge`, or ``+``.
+    Every document read is in ``total``, as exactly one of: ``succeeded`` (acknowledged: new ones,
+    ``already_stored`` ones and ``deduplicated`` ones; ``resumed`` of them were settled by an earlier
+    run, as its journal says), ``not_sent`` (the run stopped, or could not reach the service, first:
+    no failure, a resume sends them) or ``failed`` (refused, or failed for good; each in ``failures``
+    with its kind and reason). Reports of parts of one run add up: `merge`, or ``+``.
     """
 
     total: int = 0
@@ -121,6 +142,7 @@ class IngestReport:
     already_stored: int = 0
     deduplicated: int = 0
     resumed: int = 0
+    not_sent: int = 0
     failures: List[IngestFailure] = attrs.field(factory=list)
     requests: int = 0
     retries: int = 0
@@ -131,15 +153,24 @@ class IngestReport:
     #: When the run started (Unix time), so that the reports of parts run elsewhere line up.
     started_at: Optional[float] = attrs.field(default=None, repr=False, eq=False)
     _noted: Tuple[int, int, int, int] = attrs.field(default=(0, 0, 0, 0), init=False, repr=False, eq=False)
+    #: Of ``resumed``, those an earlier run acknowledged (they are in ``succeeded``, and not new tonight).
+    _resumed_succeeded: int = attrs.field(default=0, init=False, repr=False)
+
+    @property
+    def sent(self) -> int:
+        """Documents this run settled itself (not those an earlier run's journal settled, nor those not sent)."""
+        return self.total - self.resumed - self.not_sent
 
     @property
     def documents_per_second(self) -> float:
-        return self.total / self.elapsed_seconds if self.elapsed_seconds else 0.0
+        """Documents this run settled, per second (resumed ones cost nothing and are not counted)."""
+        return self.sent / self.elapsed_seconds if self.elapsed_seconds else 0.0
 
     @property
     def new(self) -> int:
-        """Acknowledged documents the service had not held before."""
-        return self.succeeded - self.already_stored - self.deduplicated
+        """Documents this run stored that the service had not held before (not those an earlier run's
+        journal settled)."""
+        return self.succeeded - self.already_stored - self.deduplicated - self._resumed_succeeded
 
     @classmethod
     def merge(cls, reports: Iterable["IngestReport"]) -> "IngestReport":
@@ -184,8 +215,11 @@ class IngestReport:
         """Count one settled document (the engine calls this once per document)."""
         self.total += 1
         self.resumed += outcome.resumed
-        if outcome.ok:
+        if outcome.not_sent:
+            self.not_sent += 1
+        elif outcome.ok:
             self.succeeded += 1
+            self._resumed_succeeded += outcome.resumed
             self.already_stored += outcome.already_stored
             self.deduplicated += outcome.deduplicated
         else:
@@ -224,16 +258,17 @@ class IngestReport:
     def summary(self) -> str:
         """One line: the counts a person reads first."""
         return (
-            f"total {self.total}, succeeded {self.succeeded}, failed {self.failed}; new {self.new}, "
-            f"already stored {self.already_stored}, deduplicated {self.deduplicated}"
+            f"total {self.total}, succeeded {self.succeeded}, not sent {self.not_sent}, failed {self.failed}; "
+            f"new {self.new}, already stored {self.already_stored}, deduplicated {self.deduplicated}, "
+            f"resumed {self.resumed}"
         )
 
     def __repr__(self) -> str:
         return (
-            f"<IngestReport total={self.total} succeeded={self.succeeded} failed={self.failed} "
-            f"already_stored={self.already_stored} deduplicated={self.deduplicated} resumed={self.resumed} "
-            f"in {self.elapsed_seconds:.1f}s ({self.documents_per_second:.0f} docs/s), requests={self.requests} "
-            f"retries={self.retries} throttled={self.throttled}>"
+            f"<IngestReport total={self.total} succeeded={self.succeeded} not_sent={self.not_sent} "
+            f"failed={self.failed} already_stored={self.already_stored} deduplicated={self.deduplicated} "
+            f"resumed={self.resumed} in {self.elapsed_seconds:.1f}s ({self.documents_per_second:.0f} docs/s sent), "
+            f"requests={self.requests} retries={self.retries} throttled={self.throttled}>"
         )
 
     def _repr_html_(self) -> str:
@@ -245,8 +280,9 @@ class IngestReport:
             ("&nbsp;&nbsp;deduplicated on retry", self.deduplicated),
             ("failed", self.failed),
             *((f"&nbsp;&nbsp;{escape(kind)}", count) for kind, count in self._failures_by_kind()),
+            ("not sent (a resume sends them)", self.not_sent),
             ("settled by an earlier run", self.resumed),
-            ("elapsed", f"{self.elapsed_seconds:.1f} s ({self.documents_per_second:.0f} documents/s)"),
+            ("elapsed", f"{self.elapsed_seconds:.1f} s ({self.documents_per_second:.0f} documents/s sent)"),
             ("requests", self.requests),
             ("retries", self.retries),
             ("answered 429", self.throttled),
@@ -282,6 +318,8 @@ _COUNTS = (
     "already_stored",
     "deduplicated",
     "resumed",
+    "not_sent",
+    "_resumed_succeeded",
     "requests",
     "retries",
     "throttled",

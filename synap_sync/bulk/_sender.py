@@ -54,6 +54,7 @@ RUN_STOPPING = (
     SynapNotFoundError,
 )
 NOT_SETTLED = "not settled: the run stopped while this chunk was being retried"
+UNREACHABLE = "not sent: the service could not be reached: "
 UNKNOWN_OUTCOME = "outcome unknown (it may have been stored); not resent, as not every document has a document_id: "
 
 
@@ -108,6 +109,9 @@ class ChunkSender:
         self.journal = journal
         self.cap = cap
         self.counts = SendCounts()
+        #: The largest request body the service is known to take: learned from its 413s, as the pace
+        #: learns the rate from 429s (None until one came), or told as ``max_chunk_bytes``.
+        self.max_body: Optional[int] = None
         #: Set by the engine to stop: a chunk being retried gives up, unsettled.
         self.stopping = threading.Event()
         #: Set once the service has answered anything: from then on it gets MAX_ATTEMPTS to come back.
@@ -134,6 +138,9 @@ class ChunkSender:
     def _send(self, chunk: Chunk, maybe_stored: bool) -> Tuple[List[IngestOutcome], bool]:
         """The chunk's outcomes, and whether they are final (a resend would not change them)."""
         body = chunk.body(self.fail_fast)
+        max_body = self.max_body
+        if max_body is not None and len(body) > max_body:
+            return self._too_large(chunk, maybe_stored, None)
         repeatable = all(chunk.document_ids)
         attempts = throttles = 0
         while True:
@@ -154,6 +161,9 @@ class ChunkSender:
                     if throttles >= MAX_THROTTLES:
                         return failed(chunk, error, f"gave up after {throttles} answers of 429: "), False
                     continue
+                if error.status_code == 413:
+                    self._learn_max_body(len(body) - 1)
+                    return self._too_large(chunk, maybe_stored, error)
                 if self._ends_run(error):
                     raise StopRun(error) from error
                 if verdict is Verdict.STOP:
@@ -161,8 +171,10 @@ class ChunkSender:
                 maybe_stored = maybe_stored or error.outcome_unknown
                 attempts += 1
                 if attempts >= self._attempt_limit():
+                    if _unreachable(error):  # nothing reached the service: not sent, not failed
+                        raise StopRun(error, failed(chunk, error, UNREACHABLE, kind="not_sent")) from error
                     given_up = failed(chunk, error, f"gave up after {attempts} attempts: ")
-                    if _unreachable(error) or self._one_more_given_up():
+                    if self._one_more_given_up():
                         raise StopRun(error, given_up) from error
                     return given_up, False
                 delay = self.retry.delay(error, attempts)
@@ -176,6 +188,36 @@ class ChunkSender:
             with self._lock:
                 self._given_up_in_a_row = 0
             return acknowledged(chunk, reply.results, maybe_stored, self.fail_already_stored), True
+
+    def _learn_max_body(self, size: int) -> None:
+        with self._lock:
+            if self.max_body is None or size < self.max_body:
+                self.max_body = size
+                log.warning(
+                    "the service refused a request body of %d bytes (413): bodies stay under it from now on", size + 1
+                )
+
+    def _too_large(
+        self, chunk: Chunk, maybe_stored: bool, error: Optional[SynapError]
+    ) -> Tuple[List[IngestOutcome], bool]:
+        """A body over what the service takes: its halves go instead (and so on down); a document
+        that is too large on its own fails, with the service's reason."""
+        if len(chunk.indices) == 1:
+            said = error.message if error is not None else f"it answered 413 to bodies over {self.max_body} bytes"
+            message = f"too large: the service takes no request body this size, even with this document alone ({said})"
+            outcome = IngestOutcome(
+                chunk.indices[0], False, chunk.document_ids[0], error=error, error_message=message, kind="too_large"
+            )
+            return [outcome], True
+        middle = len(chunk.indices) // 2
+        outcomes: List[IngestOutcome] = []
+        final = True
+        for part in (slice(0, middle), slice(middle, None)):
+            half = Chunk(chunk.number, chunk.indices[part], chunk.document_ids[part], chunk.encoded[part])
+            half_outcomes, half_final = self._send(half, maybe_stored)
+            outcomes += half_outcomes
+            final = final and half_final
+        return outcomes, final
 
     def _one_more_given_up(self) -> bool:
         """Count a chunk given up on; True when that makes MAX_CHUNKS_GIVEN_UP in a row."""

@@ -16,7 +16,7 @@ import time
 from types import TracebackType
 from typing import Any, Optional, Type
 
-from ._http import IDLE_SECONDS, Server
+from ._http import IDLE_SECONDS, MAX_BODY_BYTES, Server
 from ._limits import FAULT_KINDS
 from ._service import Service
 
@@ -33,6 +33,8 @@ class Emulator(Service):
     :param port: 0 picks a free port.
     :param idle_seconds: a kept-alive connection with no request for this long is closed, as a web
         server's keep-alive timeout does (gunicorn's is 2 s, nginx's 75 s).
+    :param max_body_bytes: a request body larger than this is answered 413, as Synap answers a body over
+        the ceiling it sets per instance.
 
     The other parameters are the service's knobs, see `Service`: ``api_keys``, ``rate_limit``,
     ``burst``, ``latency_ms``, ``fault_rate``, ``fault_kinds``, ``seed``, ``completion_seconds``,
@@ -40,7 +42,13 @@ class Emulator(Service):
     """
 
     def __init__(
-        self, host: str = "127.0.0.1", port: int = 0, *, idle_seconds: float = IDLE_SECONDS, **knobs: Any
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        idle_seconds: float = IDLE_SECONDS,
+        max_body_bytes: int = MAX_BODY_BYTES,
+        **knobs: Any,
     ) -> None:
         super().__init__(**knobs)
         if not idle_seconds > 0:
@@ -48,6 +56,7 @@ class Emulator(Service):
         self.host = host
         self.port = port
         self.idle_seconds = idle_seconds
+        self.max_body_bytes = max_body_bytes
         self._server: Optional[Server] = None
         self._thread: Optional[threading.Thread] = None
 
@@ -69,7 +78,7 @@ class Emulator(Service):
         """Bind the port and serve from a daemon thread; the same port can be bound again right after
         `stop` (address reuse), and a port really in use is an OSError that names it."""
         try:
-            server = Server((self.host, self.port), self, self.idle_seconds)
+            server = Server((self.host, self.port), self, self.idle_seconds, self.max_body_bytes)
         except OSError as error:
             if error.errno != errno.EADDRINUSE:
                 raise

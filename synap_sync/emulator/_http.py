@@ -17,6 +17,9 @@ from ._service import Drop, Service
 
 #: A request body larger than this is answered 413 without being read.
 MAX_BODY_BYTES = 32 * 1024 * 1024
+#: After a 413, the body still on its way is read and dropped for at most this long, so the client can
+#: finish sending and read the answer (as a web server's lingering close does) instead of a reset.
+DRAIN_SECONDS = 5.0
 #: A connection with no request for this long is closed.
 IDLE_SECONDS = 15.0
 #: Connections served at once; beyond this a new one is answered 503 and closed.
@@ -37,16 +40,25 @@ class Server(ThreadingHTTPServer):
     of idle or dripping connections cannot lock a real client out.
 
     :param idle_seconds: a connection with no request for this long is closed (a keep-alive timeout).
+    :param max_body_bytes: a request body larger than this is answered 413 (Synap sets such a ceiling per
+        instance, and publishes no number).
     """
 
     daemon_threads = True
     #: Connections the kernel may hold before they are accepted; socketserver's 5 drops bursts of clients.
     request_queue_size = 128
 
-    def __init__(self, address: Any, emulator: Service, idle_seconds: float = IDLE_SECONDS) -> None:
+    def __init__(
+        self,
+        address: Any,
+        emulator: Service,
+        idle_seconds: float = IDLE_SECONDS,
+        max_body_bytes: int = MAX_BODY_BYTES,
+    ) -> None:
         super().__init__(address, Handler)
         self.emulator = emulator
         self.idle_seconds = idle_seconds
+        self.max_body_bytes = max_body_bytes
         self._slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
         self._lock = threading.Lock()
         #: Connections not being served: (idle or receiving a head, since when).
@@ -207,10 +219,25 @@ class Handler(BaseHTTPRequestHandler):
         if length < 0:
             self.send_error(400, f"Content-Length must be a whole number of bytes, got {declared!r}")
             return None
-        if length > MAX_BODY_BYTES:
-            self.send_error(413, f"request body of {length} bytes is over the emulator's {MAX_BODY_BYTES}")
+        limit = self.server.max_body_bytes
+        if length > limit:
+            self.send_error(413, f"request body of {length} bytes is over the emulator's {limit}")
+            self.server.emulator.note_answer(413)
+            self._drain(length)
             return None
         return self.rfile.read(length)
+
+    def _drain(self, length: int) -> None:
+        """Read and drop up to ``length`` bytes of a refused body, for at most DRAIN_SECONDS."""
+        ends = time.monotonic() + DRAIN_SECONDS
+        try:
+            while length > 0 and time.monotonic() < ends:
+                piece = self.rfile.read1(min(length, 1 << 20))  # type: ignore[attr-defined]
+                if not piece:
+                    return
+                length -= len(piece)
+        except OSError:
+            return
 
     def _serve(self, method: str) -> None:
         arrived = time.monotonic()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import re
 import uuid
@@ -128,11 +129,26 @@ def check_document(value: Any) -> None:
     raise refuse("document", f"must be a string or a dict, not {type(value).__name__}")
 
 
+def json_text_hint(value: Any) -> str:
+    """For an object given as its JSON text (what a DataFrame column of dicts becomes once converted
+    to strings, or a CSV cell): a hint saying so; else nothing."""
+    if not isinstance(value, str) or not value.lstrip().startswith("{"):
+        return ""
+    try:
+        parsed = json.loads(value)
+    except ValueError:
+        return ""
+    if not isinstance(parsed, dict):
+        return ""
+    return " (it is a JSON string holding an object: parse it with json.loads before passing it)"
+
+
 def check_scope(value: Any) -> None:
     if value is None:
         return
     if not isinstance(value, dict):
-        raise refuse("scope", f"must be a dict of str to str or None, not {type(value).__name__}")
+        hint = json_text_hint(value)
+        raise refuse("scope", f"must be a dict of str to str or None, not {type(value).__name__}{hint}")
     for key, item in value.items():
         if not isinstance(key, str) or not isinstance(item, str):
             raise refuse("scope", f"must map str to str; got {key!r}: {item!r}")

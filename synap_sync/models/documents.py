@@ -16,7 +16,16 @@ from typing import Any, Callable, Dict, Mapping, Optional, Type, TypeVar, Union
 
 import attrs
 
-from ._checks import check_document, check_json, check_optional_id, check_scope, format_datetime, parse_datetime, refuse
+from ._checks import (
+    check_document,
+    check_json,
+    check_optional_id,
+    check_scope,
+    format_datetime,
+    json_text_hint,
+    parse_datetime,
+    refuse,
+)
 
 __all__ = [
     "DocumentType",
@@ -207,7 +216,7 @@ def _check_fields(document: Any, document_id: Any, user_id: Any, customer_id: An
     if scope is not None:
         check_scope(scope)
     if type(metadata) is not dict:
-        raise refuse("metadata", f"must be a dict, not {type(metadata).__name__}")
+        raise refuse("metadata", f"must be a dict, not {type(metadata).__name__}{json_text_hint(metadata)}")
     if metadata:
         check_json(metadata, "metadata", "metadata")
 

@@ -140,7 +140,7 @@ def test_a_permanent_error_stops_the_run_and_carries_what_was_done() -> None:
             client.memories.ingest(docs(100_000), workers=4)
         requests = emulator.request_count
     report = caught.value.report  # type: ignore[attr-defined]
-    assert report.succeeded == 0 and report.failed == report.total > 0
+    assert report.succeeded == 0 and report.failed > 0 and report.failed + report.not_sent == report.total
     assert requests < 50 and time.monotonic() - started < 10
 
 
@@ -347,6 +347,7 @@ def test_progress_bar_uses_tqdm_when_installed(monkeypatch: pytest.MonkeyPatch) 
             self.closed = True
 
     monkeypatch.setitem(sys.modules, "tqdm.std", types.SimpleNamespace(tqdm=FakeTqdm))
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True, raising=False)  # a terminal: the bar's place
     with Emulator() as emulator:
         client = SynapClient(api_key="synap_k", base_url=emulator.base_url)
         client.memories.ingest(list(docs(250)), progress=True)
@@ -406,3 +407,12 @@ def test_progress_in_a_kernel_without_ipywidgets_is_a_plain_bar_with_no_warning(
     assert "Warning" not in result.stderr
     final = result.stderr.strip().splitlines()[-1].split("\r")[-1]
     assert "10500/10500" in final and "ok=10500, failed=0" in final  # exact, and not 1e+4
+
+
+def test_progress_to_a_file_is_a_plain_line_not_a_carriage_returned_one(capsys: pytest.CaptureFixture[str]) -> None:
+    with Emulator() as emulator:
+        client = SynapClient(api_key="synap_k", base_url=emulator.base_url)
+        client.memories.ingest(list(docs(250)), progress=True)  # stderr is captured: not a terminal
+    written = capsys.readouterr().err
+    assert "\r" not in written
+    assert written.splitlines()[-1].startswith("synap-sync: 250/250 documents, 250 ok, 0 failed")

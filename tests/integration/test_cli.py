@@ -45,7 +45,7 @@ def good(number: int) -> str:
 def test_demo_runs_offline_and_reports_counts() -> None:
     result = synap_sync("demo")
     assert result.returncode == 0, result.stderr
-    assert "total 300, succeeded 300, failed 0" in result.stdout
+    assert "total 300, succeeded 300, not sent 0, failed 0" in result.stdout
     assert result.stdout.count("completed") >= 3
 
 
@@ -63,7 +63,7 @@ def test_ingest_reports_bad_lines_by_number_and_writes_the_failures_file(tmp_pat
         result = synap_sync("ingest", str(source), "--api-key", "synap_k", "--base-url", emulator.base_url)
         stored = emulator.stored_documents()
     assert result.returncode == EXIT_PARTIAL, result.stderr
-    assert "total 6, succeeded 3, failed 3" in result.stdout
+    assert "total 6, succeeded 3, not sent 0, failed 3" in result.stdout
     assert "line 2: document" in result.stderr and "line 4:" in result.stderr and "line 6: mode" in result.stderr
     assert sorted(document["document_id"] for document in stored) == ["line-1", "line-3", "line-5"]
     failures = (tmp_path / "history.jsonl.failed.jsonl").read_text().splitlines()
@@ -202,7 +202,7 @@ def test_rerun_resumes_from_the_journal_and_a_changed_input_is_refused(tmp_path:
         write_lines(source, [good(number) for number in range(120)] + ['{"document": "edited"}'])
         changed = synap_sync(*arguments)
     assert (first.returncode, again.returncode, resent) == (0, 0, 0)
-    assert "total 250, succeeded 250, failed 0" in again.stdout
+    assert "total 250, succeeded 250, not sent 0, failed 0; new 0" in again.stdout
     assert changed.returncode == EXIT_USAGE and "no longer matches" in changed.stderr
 
 
@@ -212,7 +212,7 @@ def test_no_journal_sends_everything_again(tmp_path: Path) -> None:
         arguments = ("ingest", str(source), "--api-key", "k", "--base-url", emulator.base_url, "--no-journal")
         synap_sync(*arguments)
         second = synap_sync(*arguments)
-    assert second.returncode == EXIT_OK and "failed 0; already stored 3" in second.stdout
+    assert second.returncode == EXIT_OK and "failed 0; new 0, already stored 3" in second.stdout
     assert not (tmp_path / "in.jsonl.journal").exists()
 
 
