@@ -115,9 +115,9 @@ class Memories:
             "POST", BATCH_PATH, options, body=body, correlation_id=correlation_id, repeatable=repeatable, record=record
         )
         parsed = BatchCreateResponse.from_dict(reply, correlation_id)
-        if len(parsed.results) != count:
+        if parsed.result_count != count:
             raise SynapProtocolError(
-                f"batch reply has {len(parsed.results)} results for {count} documents",
+                f"batch reply has {parsed.result_count} results for {count} documents",
                 correlation_id=correlation_id,
             )
         return parsed

@@ -4,9 +4,11 @@ import json
 import math
 import uuid
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import Any, Dict, List
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from synap_sync import (
     BatchCreateResponse,
@@ -334,3 +336,50 @@ def test_batch_hot_path_refuses_the_same_field_as_the_model(item: object) -> Non
     with pytest.raises(SynapValidationError) as by_hot_path:
         wire_document(item)  # type: ignore[arg-type]
     assert by_hot_path.value.errors == by_model.value.errors
+
+
+def batch_reply(results: List[Any]) -> Dict[str, Any]:
+    return {"batch_id": None, "total": len(results), "succeeded": len(results), "failed": 0, "results": results}
+
+
+@pytest.mark.parametrize("queued_at", ["2026-02-30T00:00:00Z", "2026-13-01T00:00:00Z", "yesterday", 5])
+def test_a_result_that_cannot_be_read_is_refused_when_the_reply_arrives_not_when_read(queued_at: Any) -> None:
+    with pytest.raises(SynapProtocolError):
+        BatchCreateResponse.from_dict(batch_reply([RESULT, dict(RESULT, queued_at=queued_at)]), "cid")
+
+
+def test_results_are_built_on_first_read_and_equal_what_reading_each_gives() -> None:
+    items = [dict(RESULT, document_id=f"d-{n}", error_message=None if n % 3 else "refused") for n in range(100)]
+    batch = BatchCreateResponse.from_dict(batch_reply(items), "cid")
+    assert batch.result_count == 100 and batch.succeeded == 100
+    assert batch.results == [CreateMemoryResponse.from_dict(item, "cid") for item in items]
+    assert batch.results is batch.results  # built once
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.fixed_dictionaries(
+            {},
+            optional={
+                "ingestion_id": st.one_of(st.none(), st.uuids().map(str), st.text(max_size=40), st.integers()),
+                "document_id": st.one_of(st.none(), st.text(max_size=5), st.integers()),
+                "status": st.one_of(st.sampled_from(["queued", "failed", "later"]), st.none(), st.integers()),
+                "queued_at": st.one_of(
+                    st.none(), st.datetimes().map(lambda moment: moment.isoformat()), st.text(max_size=30)
+                ),
+                "error_message": st.one_of(st.none(), st.text(max_size=10), st.integers()),
+                "extra": st.integers(),
+            },
+        ),
+        max_size=5,
+    )
+)
+def test_a_lazy_reply_refuses_at_once_exactly_what_reading_each_result_refuses(items: List[Dict[str, Any]]) -> None:
+    try:
+        eager = [CreateMemoryResponse.from_dict(item, "cid") for item in items]
+    except SynapProtocolError:
+        with pytest.raises(SynapProtocolError):
+            BatchCreateResponse.from_dict(batch_reply(items), "cid")
+        return
+    assert BatchCreateResponse.from_dict(batch_reply(items), "cid").results == eager

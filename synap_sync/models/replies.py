@@ -7,6 +7,7 @@ wrong shape is a `SynapProtocolError` carrying the call's correlation id, never 
 from __future__ import annotations
 
 import enum
+import re
 import uuid
 from datetime import datetime, timezone
 from typing import Any, Dict, List, Optional, Tuple, Union
@@ -225,22 +226,47 @@ def _read_result_quickly(data: Any, correlation_id: Optional[str]) -> Optional[C
 _BATCH_FIELDS = ("batch_id", "total", "succeeded", "failed", "results")
 
 
-@attrs.define
+@attrs.define(eq=False)
 class BatchCreateResponse:
-    """Counts and per-document results of one ``batch_create``; ``results`` are in input order."""
+    """Counts and per-document results of one ``batch_create``; ``results`` are in input order.
+
+    The counts are read at once. The typed ``results`` are built when first read (most callers only
+    look at ``succeeded``): results that are well formed are checked when the reply arrives and built
+    later; a reply with any that are not is parsed, and refused, at once.
+    """
 
     batch_id: Optional[uuid.UUID]
     total: int
     succeeded: int
     failed: int
-    results: List[CreateMemoryResponse]
+    _results: Any = attrs.field(repr=lambda value: repr(value.build() if isinstance(value, _Pending) else value))
     extra: Dict[str, Any] = attrs.field(factory=dict, repr=False)
     correlation_id: Optional[str] = None
+
+    @property
+    def results(self) -> List[CreateMemoryResponse]:
+        """One `CreateMemoryResponse` per document, in input order."""
+        if isinstance(self._results, _Pending):
+            self._results = self._results.build()
+        results: List[CreateMemoryResponse] = self._results
+        return results
+
+    @property
+    def result_count(self) -> int:
+        """How many results the reply holds, without building them."""
+        return len(self._results)
 
     @property
     def failures(self) -> List[Tuple[int, CreateMemoryResponse]]:
         """``(index, result)`` for every document that was not accepted, in input order."""
         return [(index, result) for index, result in enumerate(self.results) if not result.ok]
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, BatchCreateResponse):
+            return NotImplemented
+        mine = (self.batch_id, self.total, self.succeeded, self.failed, self.extra, self.correlation_id)
+        theirs = (other.batch_id, other.total, other.succeeded, other.failed, other.extra, other.correlation_id)
+        return mine == theirs and self.results == other.results
 
     @classmethod
     def from_dict(cls, data: Any, correlation_id: Optional[str] = None) -> "BatchCreateResponse":
@@ -249,16 +275,64 @@ class BatchCreateResponse:
         results = reader.require("results")
         if not isinstance(results, list):
             raise reader.fail("results", "is not a list")
+        if all(_well_formed(item) for item in results):
+            parsed: Any = _Pending(results, correlation_id)
+        else:
+            parsed = [CreateMemoryResponse.from_dict(item, correlation_id) for item in results]
         return cls(
             batch_id=reader.uuid("batch_id"),
             total=reader.integer("total"),
             succeeded=reader.integer("succeeded"),
             failed=reader.integer("failed"),
-            results=[CreateMemoryResponse.from_dict(item, correlation_id) for item in results],
+            results=parsed,
             extra=reader.extra(_BATCH_FIELDS),
             correlation_id=correlation_id,
         )
 
+
+class _Pending:
+    """Result objects checked well formed on arrival, built into `CreateMemoryResponse` on first read."""
+
+    __slots__ = ("items", "correlation_id")
+
+    def __init__(self, items: List[Dict[str, Any]], correlation_id: Optional[str]) -> None:
+        self.items = items
+        self.correlation_id = correlation_id
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def build(self) -> List[CreateMemoryResponse]:
+        return [CreateMemoryResponse.from_dict(item, self.correlation_id) for item in self.items]
+
+
+_CANONICAL_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+
+
+def _well_formed(item: Any) -> bool:
+    """Whether ``item`` is a result `CreateMemoryResponse.from_dict` reads without fault and without
+    extra fields: the same checks, no objects made."""
+    if type(item) is not dict or not _RESULT_FIELD_SET.issuperset(item):
+        return False
+    get = item.get
+    ingestion_id, document_id, status = get("ingestion_id"), get("document_id"), get("status")
+    queued_at, error_message = get("queued_at"), get("error_message")
+    if type(status) is not str or (
+        (document_id is not None and type(document_id) is not str)
+        or (error_message is not None and type(error_message) is not str)
+    ):
+        return False
+    if ingestion_id is not None and (type(ingestion_id) is not str or not _CANONICAL_UUID.fullmatch(ingestion_id)):
+        return False
+    if queued_at is None:
+        return True
+    if type(queued_at) is not str:
+        return False
+    try:
+        parse_datetime(queued_at)
+    except ValueError:
+        return False
+    return True
 
 _STATUS_FIELDS = (
     "ingestion_id",
