@@ -1,11 +1,19 @@
 """batch_create against a hand-written requests loop, side by side, on a loopback emulator.
 
-Both send the same kind of ~1 KB documents in batches of 100. synap_sync's time includes checking
-every document given as a plain dict and parsing every reply into typed models. The calls alternate
-batch by batch (and which side goes first alternates too), so both meet the same server and machine;
-each round's figure is the median over its batch pairs of raw time / synap_sync time, which a pause of
-the shared machine or of the server's garbage collector cannot swing; the figure judged is the median
-of 5 such rounds in one process. Goal: >= 1.0 (the raw loop checks nothing and parses nothing).
+All sides send the same kind of ~1 KB documents in batches of 100:
+
+- raw: a ``requests.Session.post`` loop sending prebuilt dicts as JSON, checking nothing, parsing the
+  reply with ``.json()`` and nothing more;
+- dicts: ``batch_create`` given the same dicts (checked field by field, encoded, the reply checked);
+- models: the README's idiom, each document built as ``CreateMemoryRequest(...)`` (inside the timed
+  call, as a caller builds them) and sent with ``batch_create``;
+- official: the official async SDK's own idiom (``maximem-synap``), where it is installed.
+
+The calls rotate batch by batch (which side goes first rotates too), so all meet the same server and
+machine; each round's figure per side is the median over its batch groups of raw time / side time,
+which a pause of the shared machine or of the server's garbage collector cannot swing; the figure
+judged is the median of 5 such rounds in one process. Goals: models and dicts >= 1.0 of raw, models
+>= 1.8 of the official SDK.
 
     python benchmarks/batch_create.py            # 20,000 documents each side, 5 rounds
     python benchmarks/batch_create.py --quick    # a smoke run
@@ -17,51 +25,114 @@ import argparse
 import json
 import statistics
 import time
-from typing import List, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence
 
 import requests
 from _common import EmulatorProcess, chunks, documents
 
-from synap_sync import SynapClient
+from synap_sync import CreateMemoryRequest, SynapClient
 
 API_KEY = "synap_benchmark_key"
 
+Side = Callable[[Sequence[Dict[str, Any]]], float]
+#: What to do once the sides are done (the official SDK's background tasks must be stopped).
+CLEANUPS: List[Callable[[], None]] = []
 
-def run_round(base_url: str, count: int, round_number: int) -> List[Tuple[float, float]]:
-    """(raw seconds, synap_sync seconds) for each pair of batches."""
-    raw_documents = documents(count, f"raw{round_number}")
-    synap_documents = documents(count, f"sync{round_number}")
-    session = requests.Session()
+
+def raw_side(session: requests.Session, base_url: str) -> Side:
     headers = {"Authorization": f"Bearer {API_KEY}", "Content-Type": "application/json"}
     url = base_url + "/api/v1/memories/batch"
 
-    def raw_call(chunk: List[dict]) -> float:
+    def call(chunk: Sequence[Dict[str, Any]]) -> float:
         started = time.perf_counter()
         reply = session.post(
-            url, data=json.dumps({"documents": chunk, "fail_fast": False}), headers=headers, timeout=(5, 30)
+            url, data=json.dumps({"documents": list(chunk), "fail_fast": False}), headers=headers, timeout=(5, 30)
         )
         reply.raise_for_status()
         assert reply.json()["succeeded"] == len(chunk)
         return time.perf_counter() - started
 
-    def synap_call(chunk: List[dict]) -> float:
+    return call
+
+
+def dicts_side(client: SynapClient) -> Side:
+    def call(chunk: Sequence[Dict[str, Any]]) -> float:
         started = time.perf_counter()
-        batch = client.memories.batch_create(chunk)
+        batch = client.memories.batch_create(list(chunk))
         assert batch.succeeded == len(chunk)
         return time.perf_counter() - started
 
-    pairs = []
-    with SynapClient(api_key=API_KEY, base_url=base_url) as client:
-        for index, (raw_chunk, synap_chunk) in enumerate(zip(chunks(raw_documents, 100), chunks(synap_documents, 100))):
-            if index % 2:
-                synap_seconds = synap_call(list(synap_chunk))
-                raw_seconds = raw_call(list(raw_chunk))
-            else:
-                raw_seconds = raw_call(list(raw_chunk))
-                synap_seconds = synap_call(list(synap_chunk))
-            pairs.append((raw_seconds, synap_seconds))
-    session.close()
-    return pairs
+    return call
+
+
+def models_side(client: SynapClient) -> Side:
+    def call(chunk: Sequence[Dict[str, Any]]) -> float:
+        started = time.perf_counter()
+        batch = client.memories.batch_create(
+            [
+                CreateMemoryRequest(
+                    document=fields["document"],
+                    document_id=fields["document_id"],
+                    user_id=fields["user_id"],
+                    customer_id=fields["customer_id"],
+                    mode="long-range",
+                    metadata={"source": "benchmark", "n": fields["metadata"]["n"]},
+                )
+                for fields in chunk
+            ]
+        )
+        assert batch.succeeded == len(chunk)
+        return time.perf_counter() - started
+
+    return call
+
+
+def official_side(base_url: str) -> Optional[Side]:
+    """The official SDK's own idiom, run to completion batch by batch on one event loop; None when it is
+    not installed (it needs Python 3.11+)."""
+    try:
+        import asyncio
+
+        from maximem_synap import MaximemSynapSDK  # type: ignore[import-not-found]
+        from maximem_synap.memories.models import CreateMemoryRequest as OfficialRequest  # type: ignore[import-not-found]
+        from maximem_synap.models.config import SDKConfig  # type: ignore[import-not-found]
+    except ImportError:
+        return None
+    loop = asyncio.new_event_loop()
+    sdk = MaximemSynapSDK(api_key=API_KEY, config=SDKConfig(api_base_url=base_url), _force_new=True)
+    loop.run_until_complete(sdk.initialize())
+    CLEANUPS.append(lambda: (loop.run_until_complete(sdk.shutdown()), loop.close()))
+
+    def call(chunk: Sequence[Dict[str, Any]]) -> float:
+        started = time.perf_counter()
+        requests_ = [
+            OfficialRequest(
+                document=fields["document"],
+                document_id=fields["document_id"],
+                user_id=fields["user_id"],
+                customer_id=fields["customer_id"],
+                mode="long-range",
+                metadata={"source": "benchmark", "n": fields["metadata"]["n"]},
+            )
+            for fields in chunk
+        ]
+        batch = loop.run_until_complete(sdk.memories.batch_create(documents=requests_, fail_fast=False))
+        assert batch.succeeded == len(chunk)
+        return time.perf_counter() - started
+
+    return call
+
+
+def run_round(sides: Dict[str, Side], count: int, round_number: int) -> Dict[str, List[float]]:
+    """Each side's seconds per batch, the sides rotating which goes first."""
+    names = list(sides)
+    batches = {name: list(chunks(documents(count, f"{name}{round_number}"), 100)) for name in names}
+    seconds: Dict[str, List[float]] = {name: [] for name in names}
+    for index in range(len(batches[names[0]])):
+        order = names[index % len(names) :] + names[: index % len(names)]
+        for name in order:
+            seconds[name].append(sides[name](batches[name][index]))
+    return seconds
 
 
 def main() -> None:
@@ -71,23 +142,40 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="2,000 documents, 1 round")
     args = parser.parse_args()
     count, rounds = (2_000, 1) if args.quick else (args.documents, args.rounds)
-    pairs: List[Tuple[float, float]] = []
-    round_ratios: List[float] = []
     with EmulatorProcess("--completion-seconds", "1") as base_url:
+        session = requests.Session()
+        client = SynapClient(api_key=API_KEY, base_url=base_url)
+        sides: Dict[str, Side] = {"raw": raw_side(session, base_url), "dicts": dicts_side(client)}
+        sides["models"] = models_side(client)
+        official = official_side(base_url)
+        if official is not None:
+            sides["official"] = official
+        totals: Dict[str, float] = {name: 0.0 for name in sides}
+        ratios: Dict[str, List[float]] = {name: [] for name in sides if name != "raw"}
         for round_number in range(rounds):
-            round_pairs = run_round(base_url, count, round_number)
-            round_ratios.append(statistics.median(raw / synap for raw, synap in round_pairs))
-            print(f"  round {round_number + 1}: median batch-pair ratio {round_ratios[-1]:.3f}")
-            pairs += round_pairs
-    raw_total = sum(raw for raw, _ in pairs)
-    synap_total = sum(synap for _, synap in pairs)
-    documents_sent = count * rounds
-    print(f"batch_create: {documents_sent} documents each side in batches of 100, calls interleaved")
-    print(f"  raw requests loop : {documents_sent / raw_total:9.0f} documents/s")
-    print(f"  synap_sync        : {documents_sent / synap_total:9.0f} documents/s")
-    print(f"  throughput ratio          = {raw_total / synap_total:.3f}")
-    print(f"  median batch-pair ratio   = {statistics.median(raw / synap for raw, synap in pairs):.3f}")
-    print(f"  median of {rounds} rounds      = {statistics.median(round_ratios):.3f}  (goal >= 1.0)")
+            seconds = run_round(sides, count, round_number)
+            for name in sides:
+                totals[name] += sum(seconds[name])
+            for name in ratios:
+                ratios[name].append(statistics.median(r / s for r, s in zip(seconds["raw"], seconds[name])))
+            figures = ", ".join(f"{name} {values[-1]:.3f}" for name, values in ratios.items())
+            print(f"  round {round_number + 1}: median batch ratio to raw: {figures}")
+        client.close()
+        session.close()
+        for cleanup in CLEANUPS:
+            cleanup()
+    sent = count * rounds
+    print(f"batch_create: {sent} documents each side in batches of 100, calls rotating")
+    for name, total in totals.items():
+        print(f"  {name:<8}: {sent / total:9.0f} documents/s")
+    for name, values in ratios.items():
+        print(f"  {name:<8}: median of {rounds} rounds = {statistics.median(values):.3f} of raw")
+    print(f"  goals: dicts and models >= 1.0 of raw{'; models >= 1.8 of official' if official else ''}")
+    if official is not None:
+        models_over_official = statistics.median(m / o for m, o in zip(ratios["models"], ratios["official"]))
+        print(f"  models / official: median of {rounds} rounds = {models_over_official:.3f}")
+    else:
+        print("  (the official SDK, maximem-synap, is not installed here: no comparison with it)")
 
 
 if __name__ == "__main__":

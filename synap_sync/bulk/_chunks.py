@@ -13,10 +13,9 @@ from ..models import (
     CreateMemoryResponse,
     DocumentInput,
     at_index,
-    derive_document_id,
-    encode_json,
+    batch_body,
+    encoded_document,
     item_document_id,
-    wire_document,
 )
 from ._journal import ChunkRecord
 from ._report import IngestOutcome, kind_of
@@ -41,8 +40,7 @@ class Chunk:
     digest: Optional[str] = None
 
     def body(self, fail_fast: bool) -> bytes:
-        flag = b"true" if fail_fast else b"false"
-        return b'{"documents":[' + b",".join(self.encoded) + b'],"fail_fast":' + flag + b"}"
+        return batch_body(self.encoded, fail_fast)
 
     def fingerprint(self) -> str:
         """A digest of the chunk's documents, computed once (the journal needs it twice)."""
@@ -82,7 +80,7 @@ def chunk_documents(
                 yield chunk
             raise error
         try:
-            wire = wire_document(item)
+            encoded, document_id = encoded_document(item, derive_ids)
         except SynapValidationError as error:
             refusal = at_index(error, index)
             yield IngestOutcome(
@@ -94,12 +92,9 @@ def chunk_documents(
                     raise _doomed(index + 1, error) from None
             continue
         valid += 1
-        if derive_ids and wire["document_id"] is None:
-            wire["document_id"] = derive_document_id(wire)
-        encoded = encode_json(wire)
         if max_chunk_bytes is not None and BODY_OVERHEAD + len(encoded) > max_chunk_bytes:
             message = f"documents[{index}]: {len(encoded)} bytes encoded, over max_chunk_bytes={max_chunk_bytes}"
-            yield IngestOutcome(index, False, wire["document_id"], error_message=message, kind="invalid")
+            yield IngestOutcome(index, False, document_id, error_message=message, kind="invalid")
             continue
         too_big = max_chunk_bytes is not None and size + 1 + len(encoded) > max_chunk_bytes
         if chunk.indices and (len(chunk.indices) >= chunk_size or too_big):
@@ -108,7 +103,7 @@ def chunk_documents(
             chunk = Chunk(number, [], [], [])
             size = BODY_OVERHEAD
         chunk.indices.append(index)
-        chunk.document_ids.append(wire["document_id"])
+        chunk.document_ids.append(document_id)
         chunk.encoded.append(encoded)
         size += len(encoded) + 1
     if chunk.indices:

@@ -24,9 +24,11 @@ from .documents import (
     DocumentType,
     IngestMode,
     WireDocument,
+    batch_body,
     derive_document_id,
     document_type_value,
     encode_json,
+    encoded_document,
     wire_document,
 )
 from .lifecycle import (
@@ -50,6 +52,8 @@ from .replies import (
 )
 
 __all__ = [
+    "batch_body",
+    "encoded_document",
     "path_segment",
     "CreateMemoryRequest",
     "DocumentInput",

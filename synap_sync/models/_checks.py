@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 import re
@@ -105,6 +106,23 @@ def check_json(value: Any, field: str, path: str, depth: int = 0) -> None:
     if isinstance(value, str):
         return
     raise refuse(field, f"{path} is a {type(value).__name__}, which is not JSON-serialisable")
+
+
+#: What a JSON copy shares instead of copying: values that cannot change.
+_IMMUTABLE = frozenset({str, bool, type(None), int, float})
+
+
+def json_copy(value: Any) -> Any:
+    """A copy of a value `check_json` accepted, its own down to the last container: plain dicts and
+    lists are rebuilt (scalars shared, as nothing can change them), anything else deep-copied."""
+    kind = type(value)
+    if kind in _IMMUTABLE:
+        return value
+    if kind is dict:
+        return {key: item if type(item) in _IMMUTABLE else json_copy(item) for key, item in value.items()}
+    if kind is list:
+        return [item if type(item) in _IMMUTABLE else json_copy(item) for item in value]
+    return copy.deepcopy(value)
 
 
 def check_optional_id(value: Any, field: str) -> None:

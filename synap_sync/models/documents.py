@@ -6,13 +6,13 @@ model does and encodes it in one pass, without building the object.
 
 from __future__ import annotations
 
-import copy
 import enum
 import hashlib
 import json
+import json.encoder
 import re
 from datetime import datetime, timezone
-from typing import Any, Callable, Dict, Mapping, Optional, Type, TypeVar, Union
+from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple, Type, TypeVar, Union
 
 import attrs
 
@@ -22,6 +22,7 @@ from ._checks import (
     check_optional_id,
     check_scope,
     format_datetime,
+    json_copy,
     json_text_hint,
     parse_datetime,
     refuse,
@@ -36,6 +37,8 @@ __all__ = [
     "wire_document",
     "derive_document_id",
     "encode_json",
+    "encoded_document",
+    "batch_body",
 ]
 
 #: ASCII-escaped output encodes faster than UTF-8 (measured: ~1/3 less time for a 100-document batch).
@@ -43,10 +46,27 @@ __all__ = [
 _ENCODER = json.JSONEncoder(allow_nan=False, separators=(",", ":"))
 
 
+def _not_json(value: Any) -> Any:
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+#: The same encoding, made once: ``JSONEncoder.encode`` builds its C encoder anew on every call, which
+#: costs more than encoding a small document (measured: 0.6 us of 4.9 per ~1 KB document). The
+#: caller's checks stand in for its circular-reference markers (a cycle is still a RecursionError).
+_MAKE_ENCODER = getattr(json.encoder, "c_make_encoder", None)  # None where the C accelerator is missing
+_C_ENCODE = (
+    _MAKE_ENCODER(None, _not_json, json.encoder.encode_basestring_ascii, None, ":", ",", False, False, False)
+    if _MAKE_ENCODER is not None
+    else None
+)
+
+
 def encode_json(value: Any) -> bytes:
     """The one JSON encoding every request body uses; what it cannot encode is a `SynapValidationError`
     (the checks catch it first; this is the net under them)."""
     try:
+        if _C_ENCODE is not None:
+            return "".join(_C_ENCODE(value, 0)).encode("ascii")
         return _ENCODER.encode(value).encode("ascii")
     except (ValueError, TypeError, RecursionError, OverflowError) as error:
         raise refuse("documents", f"cannot be encoded as JSON: {type(error).__name__}: {error}") from None
@@ -163,31 +183,18 @@ class CreateMemoryRequest:
     scope: Optional[Dict[str, str]] = None
     mode: IngestMode = attrs.field(default=IngestMode.LONG_RANGE, converter=_to_mode)
     metadata: Dict[str, Any] = attrs.field(factory=dict, converter=_to_metadata)
+    #: The JSON it sends, encoded once when it was built and checked.
+    _encoded: bytes = attrs.field(init=False, repr=False, eq=False)
 
     def __attrs_post_init__(self) -> None:
         _check_fields(self.document, self.document_id, self.user_id, self.customer_id, self.scope, self.metadata)
-        # Its own copies of what was checked: the caller's dicts may change afterwards, this may not.
+        # Its own copies of what was checked: the caller's dicts may change afterwards, this may not; and
+        # what it sends is encoded now, so sending needs neither a copy nor a second check.
         for name in ("document", "scope", "metadata"):
             value = getattr(self, name)
             if isinstance(value, dict):
-                object.__setattr__(self, name, copy.deepcopy(value))
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "CreateMemoryRequest":
-        """Build from a plain dict of the contract's fields; unknown keys are refused by name."""
-        return cls(**_known_fields(data))
-
-    def __dask_tokenize__(self) -> str:
-        """Dask's token for it (it names a cluster run's journals): the same in every process."""
-        return encode_json(self.to_dict()).decode("utf-8")
-
-    def to_dict(self) -> Dict[str, Any]:
-        """The exact JSON object the official SDK sends: every field, nulls included.
-
-        The fields are checked again: ``metadata`` is a dict, and someone may have changed it in place.
-        """
-        _check_fields(self.document, self.document_id, self.user_id, self.customer_id, self.scope, self.metadata)
-        return _wire(
+                object.__setattr__(self, name, json_copy(value))
+        wire = _wire(
             self.document,
             self.document_type,
             self.document_id,
@@ -198,6 +205,27 @@ class CreateMemoryRequest:
             self.mode,
             self.metadata,
         )
+        object.__setattr__(self, "_encoded", encode_json(wire))
+
+    @property
+    def encoded(self) -> bytes:
+        """The JSON object this request sends, as the bytes that go in a request body."""
+        return self._encoded
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "CreateMemoryRequest":
+        """Build from a plain dict of the contract's fields; unknown keys are refused by name."""
+        return cls(**_known_fields(data))
+
+    def __dask_tokenize__(self) -> str:
+        """Dask's token for it (it names a cluster run's journals): the same in every process."""
+        return self._encoded.decode("utf-8")
+
+    def to_dict(self) -> Dict[str, Any]:
+        """The exact JSON object it sends, as the official SDK sends it: every field, nulls included; a
+        fresh dict each time, as checked and encoded when the request was built."""
+        wire: Dict[str, Any] = json.loads(self._encoded)
+        return wire
 
 
 def _check_fields(document: Any, document_id: Any, user_id: Any, customer_id: Any, scope: Any, metadata: Any) -> None:
@@ -264,6 +292,23 @@ _REQUEST_FIELD_SET = frozenset(_REQUEST_FIELDS)
 DocumentInput = Union[CreateMemoryRequest, Mapping[str, Any]]
 #: One document as it goes on the wire: the JSON object of `CreateMemoryRequest.to_dict`.
 WireDocument = Dict[str, Any]
+
+
+def encoded_document(item: DocumentInput, derive_ids: bool = False) -> Tuple[bytes, Optional[str]]:
+    """One item as the bytes it is sent as, and its document_id: a request's own encoding, or a dict
+    checked and encoded. With ``derive_ids``, one without an id gets `derive_document_id`'s."""
+    if isinstance(item, CreateMemoryRequest) and (item.document_id is not None or not derive_ids):
+        return item.encoded, item.document_id
+    wire = wire_document(item)
+    if derive_ids and wire["document_id"] is None:
+        wire["document_id"] = derive_document_id(wire)
+    return encode_json(wire), wire["document_id"]
+
+
+def batch_body(documents: List[bytes], fail_fast: bool) -> bytes:
+    """A batch request's body from its documents' encoded JSON."""
+    flag = b"true" if fail_fast else b"false"
+    return b'{"documents":[' + b",".join(documents) + b'],"fail_fast":' + flag + b"}"
 
 
 def wire_document(item: DocumentInput) -> Dict[str, Any]:
