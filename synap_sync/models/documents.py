@@ -190,20 +190,25 @@ class CreateMemoryRequest:
         _check_fields(self.document, self.document_id, self.user_id, self.customer_id, self.scope, self.metadata)
         # Its own copies of what was checked: the caller's dicts may change afterwards, this may not; and
         # what it sends is encoded now, so sending needs neither a copy nor a second check.
-        for name in ("document", "scope", "metadata"):
-            value = getattr(self, name)
-            if isinstance(value, dict):
-                object.__setattr__(self, name, json_copy(value))
+        document, scope, metadata = self.document, self.scope, self.metadata
+        if isinstance(document, dict):
+            document = json_copy(document)
+            object.__setattr__(self, "document", document)
+        if scope is not None:
+            scope = json_copy(scope)
+            object.__setattr__(self, "scope", scope)
+        metadata = json_copy(metadata)  # a dict, even when empty: the caller's own stays theirs
+        object.__setattr__(self, "metadata", metadata)
         wire = _wire(
-            self.document,
+            document,
             self.document_type,
             self.document_id,
             self.document_created_at,
             self.user_id,
             self.customer_id,
-            self.scope,
+            scope,
             self.mode,
-            self.metadata,
+            metadata,
         )
         object.__setattr__(self, "_encoded", encode_json(wire))
 
