@@ -383,3 +383,9 @@ def test_a_lazy_reply_refuses_at_once_exactly_what_reading_each_result_refuses(i
             BatchCreateResponse.from_dict(batch_reply(items), "cid")
         return
     assert BatchCreateResponse.from_dict(batch_reply(items), "cid").results == eager
+
+
+def test_an_ingestion_id_that_hides_two_uuids_is_refused_at_once() -> None:
+    one = "0f8fad5b-d9cb-469f-a165-70867728950e"
+    with pytest.raises(SynapProtocolError, match="ingestion_id"):
+        BatchCreateResponse.from_dict(batch_reply([RESULT, dict(RESULT, ingestion_id=f"{one},{one}")]), "cid")

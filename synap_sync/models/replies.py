@@ -275,7 +275,7 @@ class BatchCreateResponse:
         results = reader.require("results")
         if not isinstance(results, list):
             raise reader.fail("results", "is not a list")
-        if all(_well_formed(item) for item in results):
+        if _all_well_formed(results):
             parsed: Any = _Pending(results, correlation_id)
         else:
             parsed = [CreateMemoryResponse.from_dict(item, correlation_id) for item in results]
@@ -306,33 +306,43 @@ class _Pending:
         return [CreateMemoryResponse.from_dict(item, self.correlation_id) for item in self.items]
 
 
-_CANONICAL_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+_UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+#: Canonical UUIDs joined by commas: the ingestion ids of a reply, checked in one match.
+_CANONICAL_UUIDS = re.compile(f"{_UUID}(?:,{_UUID})*")
 
 
-def _well_formed(item: Any) -> bool:
-    """Whether ``item`` is a result `CreateMemoryResponse.from_dict` reads without fault and without
-    extra fields: the same checks, no objects made."""
-    if type(item) is not dict or not _RESULT_FIELD_SET.issuperset(item):
-        return False
-    get = item.get
-    ingestion_id, document_id, status = get("ingestion_id"), get("document_id"), get("status")
-    queued_at, error_message = get("queued_at"), get("error_message")
-    if type(status) is not str or (
-        (document_id is not None and type(document_id) is not str)
-        or (error_message is not None and type(error_message) is not str)
-    ):
-        return False
-    if ingestion_id is not None and (type(ingestion_id) is not str or not _CANONICAL_UUID.fullmatch(ingestion_id)):
-        return False
-    if queued_at is None:
+def _all_well_formed(items: List[Any]) -> bool:
+    """Whether every one of ``items`` is a result `CreateMemoryResponse.from_dict` reads without fault
+    and without extra fields: the same checks, no objects made."""
+    ingestion_ids: List[str] = []
+    for item in items:
+        if type(item) is not dict or not _RESULT_FIELD_SET.issuperset(item):
+            return False
+        get = item.get
+        ingestion_id, document_id, status = get("ingestion_id"), get("document_id"), get("status")
+        queued_at, error_message = get("queued_at"), get("error_message")
+        if type(status) is not str or (
+            (document_id is not None and type(document_id) is not str)
+            or (error_message is not None and type(error_message) is not str)
+        ):
+            return False
+        if ingestion_id is not None:
+            if type(ingestion_id) is not str:
+                return False
+            ingestion_ids.append(ingestion_id)
+        if queued_at is not None:
+            if type(queued_at) is not str:
+                return False
+            try:
+                parse_datetime(queued_at)
+            except ValueError:
+                return False
+    if not ingestion_ids:
         return True
-    if type(queued_at) is not str:
-        return False
-    try:
-        parse_datetime(queued_at)
-    except ValueError:
-        return False
-    return True
+    joined = ",".join(ingestion_ids)
+    # Each exactly 36 characters, so no id can hide a comma (and so two UUIDs) inside itself.
+    return len(joined) == 37 * len(ingestion_ids) - 1 and _CANONICAL_UUIDS.fullmatch(joined) is not None
+
 
 _STATUS_FIELDS = (
     "ingestion_id",
