@@ -195,8 +195,12 @@ def says_already_stored(message: Optional[str]) -> bool:
     return "already" in text and any(word in text for word in ("ingested", "stored", "exist"))
 
 
-def _read_result_quickly(data: Any, correlation_id: Optional[str]) -> Optional[CreateMemoryResponse]:
-    """The hot path for the common, well-formed result; None sends it to the careful `_Reader`."""
+ResultFields = Tuple[Optional[str], Optional[str], str, Optional[str], Optional[str]]
+
+
+def _result_fields(data: Any) -> Optional[ResultFields]:
+    """A result object's ingestion_id, document_id, status, queued_at and error_message when each has
+    the type it should (a string, or null but for status); None otherwise."""
     if type(data) is not dict:
         return None
     get = data.get
@@ -209,6 +213,15 @@ def _read_result_quickly(data: Any, correlation_id: Optional[str]) -> Optional[C
         or (error_message is not None and type(error_message) is not str)
     ):
         return None
+    return ingestion_id, document_id, status, queued_at, error_message
+
+
+def _read_result_quickly(data: Any, correlation_id: Optional[str]) -> Optional[CreateMemoryResponse]:
+    """The hot path for the common, well-formed result; None sends it to the careful `_Reader`."""
+    fields = _result_fields(data)
+    if fields is None:
+        return None
+    ingestion_id, document_id, status, queued_at, error_message = fields
     try:
         return CreateMemoryResponse(
             None if ingestion_id is None else uuid.UUID(ingestion_id),
@@ -316,23 +329,13 @@ def _all_well_formed(items: List[Any]) -> bool:
     and without extra fields: the same checks, no objects made."""
     ingestion_ids: List[str] = []
     for item in items:
-        if type(item) is not dict or not _RESULT_FIELD_SET.issuperset(item):
+        fields = _result_fields(item)
+        if fields is None or not _RESULT_FIELD_SET.issuperset(item):
             return False
-        get = item.get
-        ingestion_id, document_id, status = get("ingestion_id"), get("document_id"), get("status")
-        queued_at, error_message = get("queued_at"), get("error_message")
-        if type(status) is not str or (
-            (document_id is not None and type(document_id) is not str)
-            or (error_message is not None and type(error_message) is not str)
-        ):
-            return False
+        ingestion_id, _, _, queued_at, _ = fields
         if ingestion_id is not None:
-            if type(ingestion_id) is not str:
-                return False
             ingestion_ids.append(ingestion_id)
         if queued_at is not None:
-            if type(queued_at) is not str:
-                return False
             try:
                 parse_datetime(queued_at)
             except ValueError:
