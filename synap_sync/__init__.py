@@ -48,6 +48,10 @@ from .models import (
     InstanceIdentity,
     Memory,
     MemoryStatusResponse,
+    RecordedBatch,
+    RecordedMessage,
+    TranscriptIngestResponse,
+    TranscriptTurn,
     derive_document_id,
 )
 
@@ -62,6 +66,11 @@ __all__ = [
     "DocumentType",
     "IngestMode",
     "derive_document_id",
+    # conversations
+    "TranscriptTurn",
+    "RecordedMessage",
+    "RecordedBatch",
+    "TranscriptIngestResponse",
     "BatchCreateResponse",
     "CreateMemoryResponse",
     "MemoryStatusResponse",

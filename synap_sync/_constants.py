@@ -21,10 +21,16 @@ CONTEXT_FETCH_PATHS = {
     "conversation": "/v1/context/conversation/fetch",
 }
 CONVERSATIONS_PATH = "/v1/conversations/"
+MESSAGES_PATH = "/v1/conversations/messages"
+MESSAGES_BATCH_PATH = "/v1/conversations/messages/batch"
+TRANSCRIPT_PATH = "/v1/conversations/ingest"
 USERS_PATH = "/v1/users/"
 #: The writes a 409 instance_not_ready holds back until its wait has passed (the official SDK's gated
-#: paths): creating memories and the context fetches, not get/update/delete/forget/upload/credits.
-GATED_PATHS = frozenset({BATCH_PATH, CREATE_PATH, *CONTEXT_FETCH_PATHS.values()})
+#: paths): creating memories, recording conversations and the context fetches, not
+#: get/update/delete/forget/upload/credits or compaction.
+GATED_PATHS = frozenset(
+    {BATCH_PATH, CREATE_PATH, MESSAGES_PATH, MESSAGES_BATCH_PATH, TRANSCRIPT_PATH, *CONTEXT_FETCH_PATHS.values()}
+)
 
 #: The service's ceiling on documents per ``batch_create`` call.
 MAX_BATCH_SIZE = 100

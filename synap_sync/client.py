@@ -35,6 +35,7 @@ from .models import InstanceIdentity, positive_number, refuse, whole_number
 if TYPE_CHECKING:  # loaded on first use, to keep ``import synap_sync`` quick
     from .account import Credits, Data
     from .context import Context, ScopeNamespace
+    from .conversations import Conversation
 
 __all__ = ["SynapClient"]
 
@@ -184,15 +185,18 @@ class SynapClient:
         return self._scope("client")
 
     @property
-    def conversation(self) -> "ScopeNamespace":
-        """``client.conversation.context.fetch(...)`` and ``.get_context_for_prompt(...)``."""
-        return self._scope("conversation")
+    def conversation(self) -> "Conversation":
+        """Recording: ``record_message``, ``record_messages_batch``, ``ingest_transcript``; reading:
+        ``client.conversation.context.fetch(...)`` and ``.get_context_for_prompt(...)``."""
+        from .context import ConversationContext
+        from .conversations import Conversation
+
+        return Conversation(self._transport, self._options, ConversationContext(self.context))
 
     def _scope(self, scope: str) -> "ScopeNamespace":
-        from .context import ConversationContext, ScopeContext, ScopeNamespace
+        from .context import ScopeContext, ScopeNamespace
 
-        context = self.context
-        return ScopeNamespace(ConversationContext(context) if scope == "conversation" else ScopeContext(context, scope))
+        return ScopeNamespace(ScopeContext(self.context, scope))
 
     @property
     def credits(self) -> "Credits":

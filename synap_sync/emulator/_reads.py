@@ -64,6 +64,8 @@ class Reads:
         self.made_from: Set[str] = set()
         self.deletions: Dict[str, Dict[str, Any]] = {}
         self.spent = 0.0
+        #: A conversation's recorded messages, oldest first (set by the service that records them).
+        self.recorded_turns: Callable[[str], List[Dict[str, Any]]] = lambda conversation_id: []
 
     def reset(self) -> None:
         self.memories.clear()
@@ -224,7 +226,7 @@ class Reads:
             (m for m in self.memories.values() if m["_conversation_id"] == conversation_id),
             key=lambda m: (m["created_at"], m["memory_id"]),
         )
-        messages = [
+        messages = self.recorded_turns(conversation_id) + [
             {"role": m["_role"], "content": m["content"], "timestamp": m["created_at"], "message_id": m["memory_id"]}
             for m in turns
         ]

@@ -17,6 +17,7 @@ import uuid
 from datetime import datetime, timezone
 from typing import Any, Callable, Collection, Counter, Dict, List, Optional, Tuple
 
+from ._conversations import Conversations
 from ._limits import Faults, TokenBucket
 from ._reads import Reads, memory_count, memory_ids_of
 from ._upload import parse_form
@@ -153,6 +154,9 @@ class Service:
         self.connections = 0
         #: Memories made from completed ingestions, the read side, credits and data deletion.
         self.reads = Reads(self._completed, self.instance_id)
+        #: Recorded messages and transcripts (a transcript's memories come from an ingestion).
+        self.conversations = Conversations(self._store)
+        self.reads.recorded_turns = self.conversations.turns
 
     def note_connection(self) -> None:
         """Count a TCP connection accepted (the HTTP side calls this)."""
@@ -180,6 +184,7 @@ class Service:
             self.requests.clear()
             self.statuses.clear()
             self.reads.reset()
+            self.conversations.reset()
 
     def _completed(self) -> List[Tuple[str, Dict[str, Any], float]]:
         """Ingestions completed by now, with their documents and completion times (lock held)."""
@@ -311,6 +316,13 @@ class Service:
             scope = path[len("/v1/context/") : -len("/fetch")]
             if scope in ("user", "customer", "client", "conversation"):
                 return lambda payload: reads.fetch(scope, payload)
+        b2c = self.isolation == "b2c"
+        if path == "/v1/conversations/messages" and method == "POST":
+            return lambda payload: self.conversations.record(payload, b2c)
+        if path == "/v1/conversations/messages/batch" and method == "POST":
+            return lambda payload: self.conversations.record_batch(payload, b2c)
+        if path == "/v1/conversations/ingest" and method == "POST":
+            return lambda payload: self.conversations.ingest(payload, b2c)
         if path.startswith("/v1/conversations/") and path.endswith("/context-for-prompt") and method == "GET":
             return lambda payload: reads.for_prompt(path.split("/")[3], query)
         if path == "/v1/credits/balance" and method == "GET":

@@ -18,6 +18,14 @@ from ._checks import (
     whole_number,
 )
 from .context import CONTEXT_TYPES, ContextForPromptResponse, ContextItem, ContextResponse, RecentMessage
+from .conversations import (
+    MAX_MESSAGES_PER_BATCH,
+    MESSAGE_ROLES,
+    RecordedBatch,
+    RecordedMessage,
+    TranscriptIngestResponse,
+    TranscriptTurn,
+)
 from .documents import (
     CreateMemoryRequest,
     DocumentInput,
@@ -52,6 +60,12 @@ from .replies import (
 )
 
 __all__ = [
+    "MAX_MESSAGES_PER_BATCH",
+    "MESSAGE_ROLES",
+    "RecordedBatch",
+    "RecordedMessage",
+    "TranscriptIngestResponse",
+    "TranscriptTurn",
     "batch_body",
     "encoded_document",
     "path_segment",

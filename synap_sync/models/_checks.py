@@ -31,10 +31,10 @@ def refuse(field: str, reason: str) -> SynapValidationError:
     return SynapValidationError(f"{field}: {reason}", errors=[(None, field, reason)])
 
 
-def at_index(error: SynapValidationError, index: int) -> SynapValidationError:
-    """The same refusal, placed at ``index`` of its batch."""
+def at_index(error: SynapValidationError, index: int, batch: str = "documents") -> SynapValidationError:
+    """The same refusal, placed at ``index`` of its batch (``documents``, ``messages``, ``transcript``)."""
     return SynapValidationError(
-        f"documents[{index}].{error.message}",
+        f"{batch}[{index}].{error.message}",
         errors=[(index, field, reason) for _, field, reason in error.errors],
     )
 

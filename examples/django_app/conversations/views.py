@@ -52,6 +52,25 @@ def _busy(error: SynapTransientError) -> HttpResponse:
     return response
 
 
+@require_POST
+def record_message(request: HttpRequest, conversation_id: str) -> HttpResponse:
+    """POST {"role", "content", "user_id", "customer_id"} -> 201: one chat message recorded as it happens,
+    so the next prompt's context holds it."""
+    try:
+        message = json.loads(request.body)
+        fields = {name: message.get(name) for name in ("role", "content", "user_id", "customer_id")}
+    except (ValueError, AttributeError) as error:
+        return JsonResponse({"error": f"bad message: {error}"}, status=400)
+    client = get_client().with_options(deadline=DEADLINE_SECONDS)
+    try:
+        recorded = client.conversation.record_message(str(conversation_id), **fields)
+    except SynapValidationError as error:
+        return JsonResponse({"error": error.message, "field": error.field}, status=400)
+    except (SynapTimeoutError, SynapTransientError) as error:
+        return _busy(error)
+    return JsonResponse({"message_id": recorded.message_id, "count": recorded.conversation_message_count}, status=201)
+
+
 @require_GET
 def prompt_context(request: HttpRequest, conversation_id: str) -> HttpResponse:
     """GET ?user_id=&customer_id=&q= -> what a prompt for this conversation needs: its history, and what

@@ -111,3 +111,29 @@ def test_the_fixture_also_points_clients_built_from_the_environment_at_the_emula
     with SynapClient() as from_environment:  # as code elsewhere in a project might build one
         from_environment.memories.batch_create([{"document": "x", "document_id": "env-1"}])
     assert [document["document_id"] for document in synap_emulator.stored_documents()] == ["env-1"]
+
+
+def test_each_message_recorded_as_it_happens_is_in_the_next_prompts_context(
+    synap_django_client: SynapClient, synap_emulator: Emulator
+) -> None:
+    """A chat app's loop: record the user's message and the assistant's answer, then read the context
+    for the next prompt."""
+    conversation = "8e555951-9dc0-11d1-b245-5ffdce74fad2"
+    url = f"/conversations/{conversation}/messages/"
+    for role, content in (("user", "My dog is called Pixel"), ("assistant", "What a good name")):
+        message = {"role": role, "content": content, "user_id": "u1", "customer_id": "c1"}
+        recorded = Client().post(url, json.dumps(message), content_type="application/json")
+        assert recorded.status_code == 201, recorded.json()
+    assert recorded.json()["count"] == 2
+    prompt = Client().get(f"/conversations/{conversation}/context/?user_id=u1&customer_id=c1")
+    assert prompt.status_code == 200
+    assert prompt.json()["history"] == "user: My dog is called Pixel\nassistant: What a good name"
+
+
+def test_a_message_with_a_role_the_service_does_not_know_is_a_400_naming_it(synap_django_client: SynapClient) -> None:
+    conversation = "8e555951-9dc0-11d1-b245-5ffdce74fad2"
+    message = {"role": "system", "content": "x", "user_id": "u1", "customer_id": "c1"}
+    response = Client().post(
+        f"/conversations/{conversation}/messages/", json.dumps(message), content_type="application/json"
+    )
+    assert response.status_code == 400 and response.json()["field"] == "role"

@@ -1,0 +1,259 @@
+"""Recording a conversation, blocking: the official SDK's bytes, the single-message checks applied to
+every item of a batch, and no resend after an unknown outcome."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from typing import Any, Dict
+
+import pytest
+import requests
+import responses
+
+from synap_sync import (
+    SynapClient,
+    SynapCustomerIdNotAcceptedError,
+    SynapInstanceNotReadyError,
+    SynapNetworkError,
+    SynapValidationError,
+    TranscriptTurn,
+)
+from synap_sync.models import MAX_MESSAGES_PER_BATCH
+
+from .conftest import BASE_URL
+
+MESSAGES_URL = BASE_URL + "/v1/conversations/messages"
+BATCH_URL = BASE_URL + "/v1/conversations/messages/batch"
+TRANSCRIPT_URL = BASE_URL + "/v1/conversations/ingest"
+CONVERSATION = "123e4567-e89b-12d3-a456-426614174000"
+RECORDED = {
+    "message_id": "m1",
+    "conversation_id": CONVERSATION,
+    "session_id": "sess-1",
+    "recorded_at": "2026-01-01T00:00:00Z",
+    "conversation_message_count": 3,
+}
+TRANSCRIPT_REPLY = {
+    "conversation_id": "9b2f0a10-0000-4000-8000-000000000001",
+    "external_conversation_id": "call-43",
+    "ingestion_id": "0f8fad5b-d9cb-469f-a165-70867728950e",
+    "status": "queued",
+    "turns_recorded": 1,
+    "summary_status": "in_progress",
+    "queued_at": "2026-01-02T03:05:00Z",
+    "warnings": [],
+}
+
+
+@responses.activate
+def test_a_message_goes_out_as_the_official_sdk_sends_it(client: SynapClient) -> None:
+    responses.add(responses.POST, MESSAGES_URL, json=RECORDED)
+    recorded = client.conversation.record_message(
+        CONVERSATION,
+        "assistant",
+        "",
+        "u1",
+        session_id="sess-1",
+        metadata={"k": 1},
+        scope_path={"tenant": "t1", "user": "u1"},
+        model="gpt-4o",
+        context_window=128000,
+    )
+    assert responses.calls[0].request.body == (
+        b'{"conversation_id":"123e4567-e89b-12d3-a456-426614174000","role":"assistant","content":"","user_id":"u1",'
+        b'"customer_id":null,"metadata":{"k":1,"agent_model":"gpt-4o","agent_context_window":128000},'
+        b'"session_id":"sess-1","scope":{"tenant":"t1","user":"u1"}}'
+    )
+    assert recorded.message_id == "m1" and recorded.conversation_message_count == 3
+    assert recorded.recorded_at == datetime(2026, 1, 1, tzinfo=timezone.utc)
+
+
+@responses.activate
+def test_a_batch_keeps_each_messages_key_order_as_the_official_sdk_does(client: SynapClient) -> None:
+    responses.add(responses.POST, BATCH_URL, json={"total": 1, "succeeded": 1, "failed": 0, "results": [RECORDED]})
+    batch = client.conversation.record_messages_batch(
+        [
+            {
+                "conversation_id": "223e4567-e89b-12d3-a456-426614174000",
+                "role": "user",
+                "content": "c",
+                "customer_id": "c9",
+                "timestamp": "2026-01-01T00:00:00Z",
+                "scope_path": {"tenant": "t"},
+            }
+        ]
+    )
+    assert responses.calls[0].request.body == (
+        b'{"messages":[{"conversation_id":"223e4567-e89b-12d3-a456-426614174000","role":"user","content":"c",'
+        b'"customer_id":"c9","timestamp":"2026-01-01T00:00:00Z","metadata":{},"scope":{"tenant":"t"}}]}'
+    )
+    assert (batch.total, batch.succeeded, batch.failed) == (1, 1, 0) and batch.results[0].message_id == "m1"
+
+
+@responses.activate
+def test_a_transcript_goes_out_as_the_official_sdk_sends_it(client: SynapClient) -> None:
+    responses.add(responses.POST, TRANSCRIPT_URL, json=TRANSCRIPT_REPLY)
+    reply = client.conversation.ingest_transcript(
+        "call-43",
+        "u1",
+        [TranscriptTurn(role="user", content="hi", timestamp="2026-01-02T03:04:05Z", speaker="caller")],
+        metadata={},
+        started_at=datetime(2026, 1, 2, 3, 0, tzinfo=timezone.utc),
+        scope_path={"tenant": "t"},
+    )
+    assert responses.calls[0].request.body == (
+        b'{"conversation_id":"call-43","user_id":"u1","transcript":[{"role":"user","content":"hi",'
+        b'"timestamp":"2026-01-02T03:04:05Z","speaker":"caller","metadata":null}],"metadata":{},'
+        b'"started_at":"2026-01-02T03:00:00+00:00","scope":{"tenant":"t"}}'
+    )
+    assert reply.external_conversation_id == "call-43" and reply.status == "queued"
+    assert str(reply.ingestion_id) == TRANSCRIPT_REPLY["ingestion_id"]
+
+
+@responses.activate
+def test_an_upper_case_conversation_id_is_sent_as_spelled(client: SynapClient) -> None:
+    responses.add(responses.POST, MESSAGES_URL, json=RECORDED)
+    client.conversation.record_message(CONVERSATION.upper(), "user", "hi", "u1")
+    assert json.loads(responses.calls[0].request.body)["conversation_id"] == CONVERSATION.upper()
+
+
+@pytest.mark.parametrize(
+    "changes, field",
+    [
+        ({"conversation_id": ""}, "conversation_id"),
+        ({"conversation_id": "not-a-uuid"}, "conversation_id"),
+        ({"role": "system"}, "role"),
+        ({"role": None}, "role"),
+        ({"content": None}, "content"),
+        ({"content": 5}, "content"),
+        ({"user_id": ""}, "user_id"),
+        ({"metadata": {"x": float("nan")}}, "metadata"),
+        ({"metadata": "{}"}, "metadata"),
+        ({"scope_path": {"a": 1}}, "scope"),
+        ({"context_window": -5}, "context_window"),
+        ({"context_window": "big"}, "context_window"),
+    ],
+)
+def test_a_bad_message_is_refused_by_field_before_anything_is_sent(
+    client: SynapClient, changes: Dict[str, Any], field: str
+) -> None:
+    message: Dict[str, Any] = {"conversation_id": CONVERSATION, "role": "user", "content": "hi", "user_id": "u1"}
+    message.update(changes)
+    with responses.RequestsMock():
+        with pytest.raises(SynapValidationError) as single:
+            client.conversation.record_message(**message)
+        with pytest.raises(SynapValidationError) as batch:
+            client.conversation.record_messages_batch([{**message, "role": "user"} if field != "role" else {}, message])
+    assert single.value.field == field
+    assert batch.value.message.startswith("messages[") and batch.value.field in (field, "role", "conversation_id")
+
+
+def test_a_batch_names_the_index_of_its_bad_message() -> None:
+    good = {"conversation_id": CONVERSATION, "role": "user", "content": "hi"}
+    with SynapClient(api_key="synap_secret_test_key_0123456789", base_url=BASE_URL) as client, responses.RequestsMock():
+        with pytest.raises(SynapValidationError) as caught:
+            client.conversation.record_messages_batch([good, good, dict(good, role="tool")])
+    assert caught.value.message.startswith("messages[2].role") and caught.value.errors[0][:2] == (2, "role")
+
+
+@pytest.mark.parametrize("size", [0, MAX_MESSAGES_PER_BATCH + 1])
+def test_a_batch_of_no_or_too_many_messages_is_refused(client: SynapClient, size: int) -> None:
+    message = {"conversation_id": CONVERSATION, "role": "user", "content": "hi"}
+    with responses.RequestsMock(), pytest.raises(SynapValidationError, match="messages"):
+        client.conversation.record_messages_batch([message] * size)
+
+
+def test_an_unknown_key_in_a_batch_message_is_refused_by_name(client: SynapClient) -> None:
+    message = {"conversation_id": CONVERSATION, "role": "user", "content": "hi", "conten": "typo"}
+    with responses.RequestsMock(), pytest.raises(SynapValidationError) as caught:
+        client.conversation.record_messages_batch([message])
+    assert caught.value.field == "conten"
+
+
+@responses.activate
+def test_a_customer_id_on_a_b2c_instance_is_refused_for_every_recording_call(client: SynapClient) -> None:
+    responses.add(
+        responses.GET,
+        BASE_URL + "/api/v1/auth/whoami",
+        json={"client_id": "c", "instance_id": "inst_0123456789abcdef", "user_context_isolation": "equals_customer"},
+    )
+    client.initialize()
+    message = {"conversation_id": CONVERSATION, "role": "user", "content": "hi", "user_id": "u1", "customer_id": "c1"}
+    with pytest.raises(SynapCustomerIdNotAcceptedError):
+        client.conversation.record_message(**message)
+    with pytest.raises(SynapCustomerIdNotAcceptedError):
+        client.conversation.record_messages_batch([message])
+    with pytest.raises(SynapCustomerIdNotAcceptedError):
+        client.conversation.ingest_transcript("call-1", "u1", "hi", customer_id="c1")
+    assert len(responses.calls) == 1  # whoami only
+
+
+@responses.activate
+def test_a_message_whose_outcome_is_unknown_is_never_sent_again(client: SynapClient) -> None:
+    responses.add(responses.POST, MESSAGES_URL, body=requests.ConnectionError("reset after sending"))
+    with pytest.raises(SynapNetworkError) as caught:
+        client.conversation.record_message(CONVERSATION, "user", "hi", "u1")
+    assert caught.value.outcome_unknown and len(responses.calls) == 1
+
+
+@responses.activate
+def test_any_2xx_is_a_recorded_message_sent_once(client: SynapClient) -> None:
+    responses.add(responses.POST, MESSAGES_URL, status=201, json=RECORDED)
+    client.conversation.record_message(CONVERSATION, "user", "hi", "u1")
+    assert len(responses.calls) == 1
+
+
+@responses.activate
+def test_a_transcript_whose_outcome_is_unknown_is_sent_again_identical(client: SynapClient) -> None:
+    responses.add(responses.POST, TRANSCRIPT_URL, body=requests.ConnectionError("reset after sending"))
+    responses.add(responses.POST, TRANSCRIPT_URL, json=dict(TRANSCRIPT_REPLY, status="duplicate"))
+    reply = client.conversation.ingest_transcript("call-43", "u1", "user: hi")
+    assert reply.status == "duplicate" and responses.calls[0].request.body == responses.calls[1].request.body
+
+
+@responses.activate
+def test_recording_waits_out_the_instance_build_as_the_official_sdk_does(client: SynapClient) -> None:
+    responses.add(
+        responses.POST,
+        MESSAGES_URL,
+        status=409,
+        json={"detail": {"code": "instance_not_ready", "retry_after_seconds": 120, "instance_id": "inst_1"}},
+    )
+    with pytest.raises(SynapInstanceNotReadyError):
+        client.conversation.record_message(CONVERSATION, "user", "hi", "u1")
+    with pytest.raises(SynapInstanceNotReadyError) as held:  # refused here, for every recording path
+        client.conversation.ingest_transcript("call-1", "u1", "hi")
+    assert held.value.from_cooldown and len(responses.calls) == 1
+
+
+@responses.activate
+def test_a_batch_reply_keeps_the_refused_messages_with_their_index(client: SynapClient) -> None:
+    reply = {"total": 2, "succeeded": 1, "failed": 1, "results": [RECORDED], "errors": [{"index": 1, "error": "no"}]}
+    responses.add(responses.POST, BATCH_URL, json=reply)
+    message = {"conversation_id": CONVERSATION, "role": "user", "content": "hi"}
+    batch = client.conversation.record_messages_batch([message, message])
+    assert batch.failed == 1 and batch.errors == [{"index": 1, "error": "no"}]
+
+
+@pytest.mark.parametrize(
+    "changes, field",
+    [
+        ({"conversation_id": ""}, "conversation_id"),
+        ({"user_id": None}, "user_id"),
+        ({"transcript": None}, "transcript"),
+        ({"transcript": [{"role": "system", "content": "x"}]}, "role"),
+        ({"transcript": [{"role": "user"}]}, "transcript"),
+        ({"conversation_type": "x" * 65}, "conversation_type"),
+        ({"analysis": {"blob": "x" * 70_000}}, "analysis"),
+        ({"started_at": "yesterday"}, "started_at"),
+    ],
+)
+def test_a_bad_transcript_is_refused_by_field_before_anything_is_sent(
+    client: SynapClient, changes: Dict[str, Any], field: str
+) -> None:
+    arguments: Dict[str, Any] = {"conversation_id": "call-1", "user_id": "u1", "transcript": "user: hi"}
+    arguments.update(changes)
+    with responses.RequestsMock(), pytest.raises(SynapValidationError) as caught:
+        client.conversation.ingest_transcript(**arguments)
+    assert caught.value.field == field
