@@ -14,6 +14,8 @@ UPLOAD_PATH = "/api/v1/memories/upload"
 DATA_DELETE_PATH = "/v1/data/delete"
 CREDITS_BALANCE_PATH = "/v1/credits/balance"
 CREDITS_ESTIMATE_PATH = "/v1/credits/estimate"
+CREDITS_LEDGER_PATH = "/v1/credits/ledger"
+CREDITS_REDEEM_PATH = "/v1/credits/redeem"
 CONTEXT_FETCH_PATHS = {
     "user": "/v1/context/user/fetch",
     "customer": "/v1/context/customer/fetch",
@@ -24,6 +26,7 @@ CONVERSATIONS_PATH = "/v1/conversations/"
 MESSAGES_PATH = "/v1/conversations/messages"
 MESSAGES_BATCH_PATH = "/v1/conversations/messages/batch"
 TRANSCRIPT_PATH = "/v1/conversations/ingest"
+COMPACT_PATH = "/v1/conversations/compact"
 USERS_PATH = "/v1/users/"
 #: The writes a 409 instance_not_ready holds back until its wait has passed (the official SDK's gated
 #: paths): creating memories, recording conversations and the context fetches, not

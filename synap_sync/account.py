@@ -3,17 +3,28 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, Optional
+from datetime import datetime
+from typing import Any, Dict, Iterator, Optional
 from urllib.parse import quote
 
-from ._constants import CREDITS_BALANCE_PATH, CREDITS_ESTIMATE_PATH, DATA_DELETE_PATH
+from ._constants import (
+    CREDITS_BALANCE_PATH,
+    CREDITS_ESTIMATE_PATH,
+    CREDITS_LEDGER_PATH,
+    CREDITS_REDEEM_PATH,
+    DATA_DELETE_PATH,
+)
 from ._transport import CallOptions, Transport
 from .errors import SynapValidationError
 from .models import (
     CreditBalance,
     CreditEstimate,
     DeleteDataResult,
+    LedgerEntry,
+    LedgerPage,
+    RedeemResult,
     encode_json,
+    int_between,
     one_of,
     optional_text,
     path_segment,
@@ -31,7 +42,8 @@ MAX_DELETE_CALLS = 50
 
 
 class Credits:
-    """``client.credits``: the balance, and a quote before a backfill (it never debits)."""
+    """``client.credits``: the balance, a quote before a backfill (it never debits), the ledger of what
+    came and went, and redeeming a code."""
 
     def __init__(self, transport: Transport, options: CallOptions) -> None:
         self._transport = transport
@@ -81,6 +93,85 @@ class Credits:
             repeatable=True,  # a quote changes nothing
         )
         return CreditEstimate.from_dict(reply, correlation_id)
+
+
+    def get_ledger(
+        self,
+        *,
+        entry_type: Optional[str] = None,
+        from_time: Optional[datetime] = None,
+        to_time: Optional[datetime] = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> LedgerPage:
+        """One page of the credits ledger, newest first: ``GET /v1/credits/ledger``.
+
+        :param entry_type: ``credit`` or ``debit`` (or whatever the service adds); all when None.
+        :param from_time: entries created at or after this (aware datetimes keep their offset).
+        :param to_time: entries created at or before this.
+        """
+        query: Dict[str, str] = {
+            "limit": str(int_between(limit, "limit", 1, MAX_LEDGER_PAGE)),
+            "offset": str(_offset(offset)),
+        }
+        if entry_type is not None:
+            query["entry_type"] = required_text(entry_type, "entry_type")
+        for name, moment, field in (("from", from_time, "from_time"), ("to", to_time, "to_time")):
+            if moment is not None:
+                if not isinstance(moment, datetime):
+                    raise refuse(field, f"must be a datetime, not {type(moment).__name__}")
+                query[name] = moment.isoformat()
+        correlation_id = self._transport.new_correlation_id()
+        reply = self._transport.request(
+            "GET", CREDITS_LEDGER_PATH, self._options, query=query, correlation_id=correlation_id
+        )
+        return LedgerPage.from_dict(reply, limit, offset, correlation_id)
+
+    def ledger(
+        self,
+        *,
+        entry_type: Optional[str] = None,
+        from_time: Optional[datetime] = None,
+        to_time: Optional[datetime] = None,
+        page_size: int = 100,
+    ) -> Iterator[LedgerEntry]:
+        """Every ledger entry that matches, page after page as the iteration reaches them."""
+        offset = 0
+        while True:
+            page = self.get_ledger(
+                entry_type=entry_type, from_time=from_time, to_time=to_time, limit=page_size, offset=offset
+            )
+            yield from page.entries
+            offset += len(page.entries)
+            if not page.entries or offset >= page.total:
+                return
+
+    def redeem(self, code: str) -> RedeemResult:
+        """Redeem a credit code (``SYN-XXXX-XXXX-XXXX-X``, case-sensitive, sent as given):
+        ``POST /v1/credits/redeem``.
+
+        Never resent after an unknown outcome: a second try may answer 402 "already redeemed" though the
+        first worked; look for its ``redemption_id`` in the ledger instead.
+
+        :raises SynapInsufficientCreditsError: 402, the code was redeemed already, expired or exhausted.
+        :raises SynapValidationError: an unknown or malformed code.
+        """
+        body = {"code": required_text(code, "code")}
+        correlation_id = self._transport.new_correlation_id()
+        reply = self._transport.request(
+            "POST", CREDITS_REDEEM_PATH, self._options, body=encode_json(body), correlation_id=correlation_id
+        )
+        return RedeemResult.from_dict(reply, correlation_id)
+
+
+def _offset(value: Any) -> int:
+    if not whole_number(value) or value < 0:
+        raise refuse("offset", f"must be a whole number >= 0, got {value!r}")
+    return int(value)
+
+
+#: The largest ledger page the service is asked for.
+MAX_LEDGER_PAGE = 500
 
 
 class Data:

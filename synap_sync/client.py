@@ -28,13 +28,13 @@ from ._constants import (
 )
 from ._retry import RetryPolicy
 from ._transport import MIN_SECRET_LENGTH, CallOptions, Timeout, Transport
-from .errors import SynapAuthError, SynapError, SynapPermanentError
+from .errors import SynapAuthError, SynapError, SynapInvalidInstanceIdError, SynapPermanentError
 from .memories import Memories
 from .models import InstanceIdentity, positive_number, refuse, whole_number
 
 if TYPE_CHECKING:  # loaded on first use, to keep ``import synap_sync`` quick
     from .account import Credits, Data
-    from .context import Context, ScopeNamespace
+    from .context import Context, ScopeNamespace, UserNamespace
     from .conversations import Conversation
 
 __all__ = ["SynapClient"]
@@ -92,7 +92,7 @@ class SynapClient:
         instance_id = instance_id or os.environ.get("SYNAP_INSTANCE_ID") or None
         _check_base_url(base_url, allow_insecure_http)
         if instance_id is not None and not _INSTANCE_ID.fullmatch(instance_id):
-            raise refuse("instance_id", f"must be 'inst_' and 16 hex digits, got {instance_id!r}")
+            raise SynapInvalidInstanceIdError(instance_id)
         if not whole_number(pool_maxsize) or pool_maxsize < 1:
             raise refuse("pool_maxsize", f"must be a whole number >= 1, got {pool_maxsize!r}")
         if not whole_number(max_reply_bytes) or max_reply_bytes < 1024:
@@ -170,9 +170,11 @@ class SynapClient:
         return Context(self._transport, self._options)
 
     @property
-    def user(self) -> "ScopeNamespace":
-        """``client.user.context.fetch(...)``, as the official SDK spells it."""
-        return self._scope("user")
+    def user(self) -> "UserNamespace":
+        """``client.user.context.fetch(...)`` and ``client.user.get_profile(...)``, as the official SDK spells them."""
+        from .context import UserNamespace
+
+        return UserNamespace(self.context)
 
     @property
     def customer(self) -> "ScopeNamespace":
@@ -188,10 +190,9 @@ class SynapClient:
     def conversation(self) -> "Conversation":
         """Recording: ``record_message``, ``record_messages_batch``, ``ingest_transcript``; reading:
         ``client.conversation.context.fetch(...)`` and ``.get_context_for_prompt(...)``."""
-        from .context import ConversationContext
         from .conversations import Conversation
 
-        return Conversation(self._transport, self._options, ConversationContext(self.context))
+        return Conversation(self._transport, self._options, self.context)
 
     def _scope(self, scope: str) -> "ScopeNamespace":
         from .context import ScopeContext, ScopeNamespace

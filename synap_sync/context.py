@@ -13,23 +13,25 @@ import uuid
 from typing import Any, Callable, Dict, List, Optional, Union
 from urllib.parse import quote
 
-from ._constants import CONTEXT_FETCH_PATHS, CONVERSATIONS_PATH
+from ._constants import CONTEXT_FETCH_PATHS, CONVERSATIONS_PATH, USERS_PATH
 from ._transport import CallOptions, Transport
 from .models import (
     ContextForPromptResponse,
     ContextResponse,
     CreateMemoryRequest,
+    UserProfile,
     encode_json,
     int_between,
     one_of,
     optional_text,
+    path_segment,
     refuse,
     required_text,
     text_list,
     uuid_text,
 )
 
-__all__ = ["Context", "ScopeContext", "ConversationContext"]
+__all__ = ["Context", "ScopeContext", "ConversationContext", "ScopeNamespace", "UserNamespace"]
 
 FETCH_MODES = ("fast", "accurate")
 PRECISION_LEVELS = ("high", "medium")
@@ -173,6 +175,19 @@ class Context:
         reply = self._transport.request("GET", path, self._options, query=query_params, correlation_id=correlation_id)
         return ContextForPromptResponse.from_dict(reply, correlation_id)
 
+    def profile(self, user_id: str, customer_id: Optional[str] = None) -> UserProfile:
+        """What the service has gathered about a user: ``GET /v1/users/{user_id}/profile``.
+
+        :raises SynapNotFoundError: no profile yet (404).
+        :raises SynapCustomerIdNotAcceptedError: a ``customer_id`` on an instance known to be B2C.
+        """
+        correlation_id = self._transport.new_correlation_id()
+        self._transport.refuse_customer_on_b2c(customer_id, correlation_id)
+        path = f"{USERS_PATH}{quote(path_segment(user_id, 'user_id'), safe='')}/profile"
+        query = {"customer_id": required_text(customer_id, "customer_id")} if customer_id is not None else None
+        reply = self._transport.request("GET", path, self._options, query=query, correlation_id=correlation_id)
+        return UserProfile.from_dict(reply, correlation_id)
+
     def _fetch(
         self, scope: str, body: Dict[str, Any], customer_id: Optional[str], default_ttl: int = 300
     ) -> ContextResponse:
@@ -238,3 +253,11 @@ class ScopeNamespace:
 
     def __init__(self, context: ScopeContext) -> None:
         self.context = context
+
+
+class UserNamespace(ScopeNamespace):
+    """``client.user``: ``.context.fetch(...)`` and ``get_profile(user_id, customer_id=None)``."""
+
+    def __init__(self, context: Context) -> None:
+        super().__init__(ScopeContext(context, "user"))
+        self.get_profile = context.profile

@@ -10,28 +10,149 @@ the same conversation id with ``status="duplicate"``, so it is resent where a re
 from __future__ import annotations
 
 from typing import Any, Dict, List, Optional
+from urllib.parse import quote
 
-from ._constants import MESSAGES_BATCH_PATH, MESSAGES_PATH, TRANSCRIPT_PATH
+from ._constants import (
+    COMPACT_PATH,
+    CONVERSATIONS_PATH,
+    MESSAGES_BATCH_PATH,
+    MESSAGES_PATH,
+    TRANSCRIPT_PATH,
+)
 from ._transport import CallOptions, Transport
-from .context import ConversationContext, ScopeNamespace
-from .models import encode_json
+from .context import Context, ConversationContext, ScopeNamespace
+from .errors import SynapNotFoundError, SynapTimeoutError
+from .models import encode_json, int_between, one_of, positive_number, refuse
 from .models.conversations import (
+    COMPACTED_FORMATS,
+    CompactionResponse,
+    CompactionStatusResponse,
+    CompactionTriggerResponse,
     RecordedBatch,
     RecordedMessage,
     TranscriptIngestResponse,
+    compact_body,
+    conversation_segment,
     message_body,
     messages_body,
     transcript_body,
 )
 
-__all__ = ["Conversation"]
+__all__ = ["Conversation", "ConversationReads"]
+
+#: Bounds on the wait between two looks at a compaction's status.
+SHORTEST_POLL_SECONDS = 0.5
+LONGEST_POLL_SECONDS = 10.0
+
+
+class ConversationReads(ConversationContext):
+    """``client.conversation.context``: ``fetch``, ``get_context_for_prompt``, and compaction:
+    ``compact``, ``get_compaction_status``, ``wait_for_compaction``, ``get_compacted``."""
+
+    def __init__(self, context: Context, transport: Transport, options: CallOptions) -> None:
+        super().__init__(context)
+        self._transport = transport
+        self._options = options
+
+    def compact(
+        self,
+        conversation_id: str,
+        strategy: Optional[str] = None,
+        compaction_level: Optional[str] = None,
+        target_tokens: Optional[int] = None,
+        force: bool = False,
+    ) -> CompactionTriggerResponse:
+        """Start compacting a conversation into a summary: ``POST /v1/conversations/compact``.
+
+        :param strategy: ``aggressive`` (shortest), ``balanced``, ``conservative`` (keeps most detail)
+            or ``adaptive`` (the service chooses, also when None).
+        :param compaction_level: the official SDK's other name for ``strategy``, used when it is None.
+        :param target_tokens: a budget for the summary.
+        :param force: compact even below the service's automatic threshold.
+        :raises SynapConflictError: a compaction of this conversation is already under way. Never resent
+            after an unknown outcome (a second run might start).
+        """
+        body = compact_body(conversation_id, strategy, compaction_level, target_tokens, force)
+        correlation_id = self._transport.new_correlation_id()
+        reply = self._transport.request(
+            "POST", COMPACT_PATH, self._options, body=encode_json(body), correlation_id=correlation_id
+        )
+        return CompactionTriggerResponse.from_dict(reply, correlation_id)
+
+    def get_compaction_status(self, conversation_id: str) -> CompactionStatusResponse:
+        """Where the conversation's compaction stands: ``GET .../{id}/compaction/status``.
+
+        :raises SynapNotFoundError: the service knows no such conversation.
+        """
+        path = self._path(conversation_id, "compaction/status")
+        correlation_id = self._transport.new_correlation_id()
+        reply = self._transport.request("GET", path, self._options, correlation_id=correlation_id)
+        return CompactionStatusResponse.from_dict(reply, correlation_id)
+
+    def wait_for_compaction(
+        self,
+        conversation_id: str,
+        timeout_seconds: float = 300,
+        poll_interval_seconds: Optional[float] = None,
+    ) -> CompactionStatusResponse:
+        """Look at the compaction's status until it is completed or failed, then return it (the official
+        SDK has no such helper: code ported from it polls by hand).
+
+        Between looks it waits what the service estimates (``estimated_completion_seconds``, within 0.5 to
+        10 s) unless ``poll_interval_seconds`` is given. ``none`` just after ``compact`` means "not
+        started yet", not "nothing to do".
+
+        :raises SynapTimeoutError: ``timeout_seconds`` passed first; ``last_status`` holds the last answer.
+        """
+        if not positive_number(timeout_seconds):
+            raise refuse("timeout_seconds", f"must be seconds > 0, got {timeout_seconds!r}")
+        if poll_interval_seconds is not None and not positive_number(poll_interval_seconds):
+            raise refuse("poll_interval_seconds", f"must be None or seconds > 0, got {poll_interval_seconds!r}")
+        clock = self._transport.clock
+        ends = clock.now() + timeout_seconds
+        while True:
+            status = self.get_compaction_status(conversation_id)
+            if status.done:
+                return status
+            wait = poll_interval_seconds or min(
+                max(float(status.estimated_completion_seconds or 2), SHORTEST_POLL_SECONDS), LONGEST_POLL_SECONDS
+            )
+            if clock.now() + wait > ends:
+                raise SynapTimeoutError(
+                    f"the compaction was still {status.status} after {timeout_seconds:g}s", last_status=status
+                )
+            clock.sleep(wait)
+
+    def get_compacted(
+        self, conversation_id: str, version: Optional[int] = None, format: str = "structured"
+    ) -> Optional[CompactionResponse]:
+        """The conversation's compacted summary: ``GET .../{id}/compacted?format=...``; None when there is
+        none yet (404).
+
+        :param version: a given run's summary (versions grow by one per run); the latest when None.
+        :param format: ``structured``, ``narrative`` or ``injection`` (ready to inject in a prompt).
+        """
+        query = {"format": one_of(format, "format", COMPACTED_FORMATS)}
+        if version is not None:
+            query["version"] = str(int_between(version, "version", 1, 2**31))
+        path = self._path(conversation_id, "compacted")
+        correlation_id = self._transport.new_correlation_id()
+        try:
+            reply = self._transport.request("GET", path, self._options, query=query, correlation_id=correlation_id)
+        except SynapNotFoundError:
+            return None
+        return CompactionResponse.from_dict(reply, correlation_id)
+
+    @staticmethod
+    def _path(conversation_id: str, tail: str) -> str:
+        return f"{CONVERSATIONS_PATH}{quote(conversation_segment(conversation_id), safe='')}/{tail}"
 
 
 class Conversation(ScopeNamespace):
     """``record_message``, ``record_messages_batch``, ``ingest_transcript``; ``.context`` for reads."""
 
-    def __init__(self, transport: Transport, options: CallOptions, context: ConversationContext) -> None:
-        super().__init__(context)
+    def __init__(self, transport: Transport, options: CallOptions, context: Context) -> None:
+        super().__init__(ConversationReads(context, transport, options))
         self._transport = transport
         self._options = options
 

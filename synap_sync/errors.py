@@ -13,7 +13,8 @@ Every failure the service, the network or the caller's input can produce is one 
     ├── SynapPermanentError                 will not clear by repeating the same call
     │   ├── SynapAuthError                  401, 403, or no usable API key
     │   ├── SynapValidationError            400, 413, 422, or refused locally (also ValueError); .errors
-    │   │   └── SynapCustomerIdNotAcceptedError a customer_id on a B2C instance, refused before sending
+    │   │   ├── SynapCustomerIdNotAcceptedError a customer_id on a B2C instance, refused before sending
+    │   │   └── SynapInvalidInstanceIdError     an instance id that is not ``inst_`` and 16 hex digits
     │   ├── SynapInsufficientCreditsError   402; .balance_credits .minimum_required_credits .manage_url
     │   │                                   .recovery_url .redeem_url .reason
     │   ├── SynapNotFoundError              404
@@ -57,6 +58,7 @@ __all__ = [
     "SynapInstanceBuildFailedError",
     "SynapQuotaExceededError",
     "SynapCustomerIdNotAcceptedError",
+    "SynapInvalidInstanceIdError",
     "SynapTimeoutError",
     "SynapPaceTimeoutError",
     "SynapJournalError",
@@ -251,6 +253,16 @@ class SynapCustomerIdNotAcceptedError(SynapValidationError):
     ``CustomerIdNotAcceptedError``)."""
 
 
+class SynapInvalidInstanceIdError(SynapValidationError):
+    """An instance id that is not ``inst_`` and 16 hex digits (the official SDK's ``InvalidInstanceIdError``);
+    ``instance_id`` is the id refused."""
+
+    def __init__(self, instance_id: Any, **kwargs: Any) -> None:
+        reason = f"must be 'inst_' and 16 hex digits, got {instance_id!r}"
+        super().__init__(f"instance_id: {reason}", errors=[(None, "instance_id", reason)], **kwargs)
+        self.instance_id = instance_id
+
+
 class SynapNotFoundError(SynapPermanentError):
     """404: no such ingestion (or resource)."""
 
@@ -338,6 +350,12 @@ OFFICIAL_ALIASES: Dict[str, type] = {
     "InvalidConversationIdError": SynapValidationError,
     "ServiceUnavailableError": SynapServerError,
     "NetworkTimeoutError": SynapNetworkError,
+    "ConnectionError": SynapNetworkError,  # the official SDK's shadows the builtin; this one is ours
+    "TranscriptConflictError": SynapConflictError,
+    "InvalidInstanceIdError": SynapInvalidInstanceIdError,
+    "SDKError": SynapError,
+    "TransientError": SynapTransientError,
+    "PermanentError": SynapPermanentError,
 }
 
 

@@ -257,3 +257,135 @@ def test_a_bad_transcript_is_refused_by_field_before_anything_is_sent(
     with responses.RequestsMock(), pytest.raises(SynapValidationError) as caught:
         client.conversation.ingest_transcript(**arguments)
     assert caught.value.field == field
+
+
+COMPACT_URL = BASE_URL + "/v1/conversations/compact"
+STATUS_URL = f"{BASE_URL}/v1/conversations/{CONVERSATION}/compaction/status"
+COMPACTED_URL = f"{BASE_URL}/v1/conversations/{CONVERSATION}/compacted"
+
+
+@responses.activate
+def test_a_compaction_is_triggered_with_the_official_body(client: SynapClient) -> None:
+    responses.add(responses.POST, COMPACT_URL, json={"compaction_id": "cmp_1", "status": "in_progress"})
+    trigger = client.conversation.context.compact(CONVERSATION)
+    assert responses.calls[0].request.body == (
+        b'{"conversation_id":"123e4567-e89b-12d3-a456-426614174000","strategy":null,"target_tokens":null,"force":false}'
+    )
+    assert (trigger.compaction_id, trigger.status, trigger.estimated_completion_seconds) == (
+        "cmp_1",
+        "in_progress",
+        None,
+    )
+
+
+@responses.activate
+def test_a_compaction_level_of_the_official_sdk_is_sent_as_its_strategy(client: SynapClient) -> None:
+    from synap_sync import CompactionLevel
+
+    responses.add(responses.POST, COMPACT_URL, json={})
+    client.conversation.context.compact(CONVERSATION, compaction_level=CompactionLevel.HIGH, target_tokens=500)
+    assert json.loads(responses.calls[0].request.body)["strategy"] == "aggressive"
+    with responses.RequestsMock(), pytest.raises(SynapValidationError, match="strategy"):
+        client.conversation.context.compact(CONVERSATION, strategy="nonsense")
+
+
+@responses.activate
+def test_waiting_for_a_compaction_polls_at_the_services_estimate_then_reads_the_summary(client: SynapClient) -> None:
+    responses.add(responses.GET, STATUS_URL, json={"conversation_id": CONVERSATION, "status": "none"})
+    responses.add(responses.GET, STATUS_URL, json={"status": "in_progress", "estimated_completion_seconds": 4})
+    responses.add(responses.GET, STATUS_URL, json={"status": "completed", "latest_version": 3})
+    responses.add(
+        responses.GET, COMPACTED_URL, json={"formatted_context": "user likes tea", "strategy_used": "balanced"}
+    )
+    status = client.conversation.context.wait_for_compaction(CONVERSATION)
+    summary = client.conversation.context.get_compacted(CONVERSATION, format="narrative")
+    assert status.done and status.latest_version == 3
+    assert client._transport.clock.sleeps == [2.0, 4.0]  # type: ignore[attr-defined]
+    assert summary is not None and summary.compacted_context == "user likes tea"
+    assert responses.calls[-1].request.url.endswith("/compacted?format=narrative")
+
+
+@responses.activate
+def test_waiting_for_a_compaction_ends_at_its_timeout_with_the_last_status(client: SynapClient) -> None:
+    from synap_sync import SynapTimeoutError
+
+    responses.add(responses.GET, STATUS_URL, json={"status": "in_progress", "estimated_completion_seconds": 30})
+    with pytest.raises(SynapTimeoutError) as caught:
+        client.conversation.context.wait_for_compaction(CONVERSATION, timeout_seconds=25)
+    assert caught.value.last_status.status == "in_progress"
+
+
+@responses.activate
+def test_no_summary_yet_is_none(client: SynapClient) -> None:
+    responses.add(responses.GET, COMPACTED_URL, status=404, json={"detail": "no summary"})
+    assert client.conversation.context.get_compacted(CONVERSATION) is None
+
+
+@responses.activate
+def test_a_profile_is_read_with_its_attributes(client: SynapClient) -> None:
+    profile = {
+        "profile": {
+            "attributes": {"city": {"value": "Porto", "confidence": 0.9}, "tier": "gold"},
+            "overview": "a tea drinker",
+            "_meta": {"v": 1},
+        }
+    }
+    responses.add(responses.GET, BASE_URL + "/v1/users/u%201/profile", json=profile)
+    read = client.user.get_profile("u 1", customer_id="c 1&x")
+    assert read.attributes["city"].value == "Porto" and read.attributes["tier"].value == "gold"
+    assert read.overview == "a tea drinker" and read.meta == {"v": 1}
+    assert responses.calls[0].request.url.endswith("/v1/users/u%201/profile?customer_id=c%201%26x")
+
+
+@responses.activate
+def test_the_ledger_is_read_page_after_page(client: SynapClient) -> None:
+    def entry(number: int) -> Dict[str, Any]:
+        return {"ledger_id": f"l{number}", "entry_type": "debit", "delta": -1, "created_at": "2026-01-01T00:00:00Z"}
+
+    ledger_url = BASE_URL + "/v1/credits/ledger"
+    responses.add(responses.GET, ledger_url, json={"entries": [entry(0), entry(1)], "total": 3})
+    responses.add(responses.GET, ledger_url, json={"entries": [entry(2)], "total": 3})
+    since = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    entries = list(client.credits.ledger(entry_type="debit", from_time=since, page_size=2))
+    assert [item.ledger_id for item in entries] == ["l0", "l1", "l2"]
+    assert responses.calls[0].request.url.endswith(
+        "/v1/credits/ledger?limit=2&offset=0&entry_type=debit&from=2026-01-01T00%3A00%3A00%2B00%3A00"
+    )
+    assert "offset=2" in responses.calls[1].request.url
+
+
+@responses.activate
+def test_a_code_is_redeemed_once_and_a_second_try_is_the_services_402(client: SynapClient) -> None:
+    from synap_sync import SynapInsufficientCreditsError
+
+    redeem_url = BASE_URL + "/v1/credits/redeem"
+    responses.add(
+        responses.POST,
+        redeem_url,
+        json={"redemption_id": "r1", "credits_granted": 100, "new_balance_credits": 150.5, "expires_at": None},
+    )
+    responses.add(responses.POST, redeem_url, status=402, json={"detail": {"message": "already redeemed"}})
+    result = client.credits.redeem("SYN-AAAA-BBBB-CCCC-D")
+    with pytest.raises(SynapInsufficientCreditsError):
+        client.credits.redeem("SYN-AAAA-BBBB-CCCC-D")
+    assert responses.calls[0].request.body == b'{"code":"SYN-AAAA-BBBB-CCCC-D"}'
+    assert (result.credits_granted, result.new_balance_credits, result.expires_at) == (100.0, 150.5, None)
+
+
+def test_the_names_ported_code_imports_exist_and_mean_the_same() -> None:
+    import warnings
+
+    import synap_sync
+    from synap_sync import ContextType, ForgetMode, ForgetStatus, MergeStrategy, SynapError, UpdateMemoryRequest
+
+    assert ContextType.TEMPORAL == "temporal_events" and MergeStrategy.SMART_MERGE == "smart-merge"
+    assert ForgetMode.DIRECT == "direct" and ForgetStatus.NOTHING_MATCHES == "nothing_matches"
+    assert UpdateMemoryRequest(document="x", merge_strategy=MergeStrategy.APPEND).to_dict() == {
+        "document": "x",
+        "merge_strategy": "append",
+    }
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert synap_sync.SDKError is SynapError
+        assert synap_sync.InvalidInstanceIdError("inst_x").instance_id == "inst_x"
+    assert all(issubclass(warning.category, DeprecationWarning) for warning in caught) and len(caught) == 2

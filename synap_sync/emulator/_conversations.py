@@ -31,16 +31,95 @@ class Conversations:
     """Recorded messages by conversation, and transcripts by their external id (lock held by the caller).
 
     :param store: makes an ingestion of a document, as a batch item would be (a transcript's memories).
+    :param run_seconds: how long a compaction runs (the emulator's completion time).
     """
 
-    def __init__(self, store: Callable[[Dict[str, Any]], Dict[str, Any]]) -> None:
+    def __init__(self, store: Callable[[Dict[str, Any]], Dict[str, Any]], run_seconds: Callable[[], float]) -> None:
         self._store = store
+        self._run_seconds = run_seconds
         self.messages: Dict[str, List[Dict[str, Any]]] = {}
         self.transcripts: Dict[str, Tuple[str, Dict[str, Any]]] = {}
+        #: Compaction runs by conversation, oldest first: (compaction id, started, turns compacted).
+        self.compactions: Dict[str, List[Tuple[str, float, int]]] = {}
 
     def reset(self) -> None:
         self.messages.clear()
         self.transcripts.clear()
+        self.compactions.clear()
+
+    # --- compaction: a run takes the completion time; its summary is the turns recorded when it began ---
+
+    def compact(self, payload: Any) -> Reply:
+        try:
+            conversation_id = str(uuid.UUID(str(payload.get("conversation_id"))))
+        except (ValueError, AttributeError):
+            return _error(422, "conversation_id: a UUID", "INVALID_INPUT")
+        strategy = payload.get("strategy")
+        if strategy not in (None, "aggressive", "balanced", "conservative", "adaptive"):
+            return _error(422, "strategy: aggressive, balanced, conservative or adaptive", "INVALID_INPUT")
+        runs = self.compactions.setdefault(conversation_id, [])
+        now = time.time()
+        if runs and now < runs[-1][1] + self._run_seconds():
+            return 409, {"detail": {"code": "conflict", "message": "a compaction is already in progress"}}, {}
+        compaction_id = f"cmp_{uuid.uuid4().hex[:16]}"
+        runs.append((compaction_id, now, len(self.messages.get(conversation_id, []))))
+        reply = {
+            "compaction_id": compaction_id,
+            "conversation_id": conversation_id,
+            "status": "in_progress",
+            "trigger_type": "manual_api",
+            "initiated_at": _iso(now),
+            "estimated_completion_seconds": max(1, round(self._run_seconds())),
+        }
+        return 200, reply, {}
+
+    def _finished(self, conversation_id: str) -> List[Tuple[str, float, int]]:
+        done = time.time() - self._run_seconds()
+        return [run for run in self.compactions.get(conversation_id, []) if run[1] <= done]
+
+    def compaction_status(self, conversation_id: str) -> Reply:
+        try:
+            conversation_id = str(uuid.UUID(conversation_id))
+        except ValueError:
+            return _error(404, "no such conversation", "NOT_FOUND")
+        runs, finished = self.compactions.get(conversation_id, []), self._finished(conversation_id)
+        reply: Dict[str, Any] = {"conversation_id": conversation_id, "status": "none", "latest_version": len(finished)}
+        if runs:
+            latest = runs[-1]
+            reply.update(compaction_id=latest[0], status="completed" if latest in finished else "in_progress")
+            if latest in finished:
+                reply["completed_at"] = _iso(latest[1] + self._run_seconds())
+            else:
+                reply["estimated_completion_seconds"] = max(1, round(latest[1] + self._run_seconds() - time.time()))
+        return 200, reply, {}
+
+    def compacted(self, conversation_id: str, query: Dict[str, str]) -> Reply:
+        try:
+            conversation_id = str(uuid.UUID(conversation_id))
+        except ValueError:
+            return _error(404, "no such conversation", "NOT_FOUND")
+        finished = self._finished(conversation_id)
+        version = query.get("version")
+        if version is not None and (not version.isdigit() or not 1 <= int(version) <= len(finished)):
+            return _error(404, f"no version {version} of this conversation's summary", "NOT_FOUND")
+        if not finished:
+            return _error(404, "no summary of this conversation yet", "NOT_FOUND")
+        compaction_id, _, count = finished[int(version) - 1 if version else -1]
+        turns = self.messages.get(conversation_id, [])[:count]
+        text = "\n".join(f"{turn['role']}: {turn['content']}" for turn in turns)
+        words = len(text.split())
+        reply = {
+            "formatted_context": text,
+            "original_token_count": words,
+            "compacted_token_count": words,
+            "compression_ratio": 1.0,
+            "strategy_used": "adaptive",
+            "compaction_id": compaction_id,
+            "facts": [],
+            "decisions": [],
+            "preferences": [],
+        }
+        return 200, reply, {}
 
     def turns(self, conversation_id: str) -> List[Dict[str, Any]]:
         """A conversation's recorded messages, oldest first, as context-for-prompt lists them."""

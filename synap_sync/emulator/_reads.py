@@ -64,6 +64,10 @@ class Reads:
         self.made_from: Set[str] = set()
         self.deletions: Dict[str, Dict[str, Any]] = {}
         self.spent = 0.0
+        #: Credits granted by redeemed codes, and the ledger's movements (newest last).
+        self.granted = 0.0
+        self.ledger: List[Dict[str, Any]] = []
+        self.redeemed: Set[str] = set()
         #: A conversation's recorded messages, oldest first (set by the service that records them).
         self.recorded_turns: Callable[[str], List[Dict[str, Any]]] = lambda conversation_id: []
 
@@ -73,6 +77,9 @@ class Reads:
         self.made_from.clear()
         self.deletions.clear()
         self.spent = 0.0
+        self.granted = 0.0
+        self.ledger.clear()
+        self.redeemed.clear()
 
     def _refresh(self) -> None:
         """Make the memories of ingestions completed since the last look."""
@@ -86,6 +93,7 @@ class Reads:
                 if memory_id in self.gone:
                     continue
                 self.spent += 1.0
+                self._move(-1.0, "debit", completed, metric_type="memories_ingested", category="ingestion")
                 metadata = document.get("metadata") or {}
                 self.memories[memory_id] = {
                     "memory_id": memory_id,
@@ -249,9 +257,59 @@ class Reads:
 
     # --- credits and data deletion --------------------------------------------------------------------
 
+    def _move(self, delta: float, entry_type: str, moment: float, **fields: Any) -> str:
+        ledger_id = f"led_{uuid.uuid4().hex[:16]}"
+        self.ledger.append(
+            {"ledger_id": ledger_id, "entry_type": entry_type, "delta": delta, "created_at": _iso(moment), **fields}
+        )
+        return ledger_id
+
+    def ledger_page(self, query: Dict[str, str]) -> Reply:
+        self._refresh()
+        try:
+            limit, offset = int(query.get("limit", "100")), int(query.get("offset", "0"))
+        except ValueError:
+            return _error(422, "limit and offset: whole numbers", "INVALID_INPUT")
+        if not 1 <= limit <= 1000 or offset < 0:
+            return _error(422, "limit: 1 to 1000; offset: >= 0", "INVALID_INPUT")
+        entries = [e for e in reversed(self.ledger) if query.get("entry_type") in (None, e["entry_type"])]
+        page = entries[offset : offset + limit]
+        return 200, {"entries": page, "total": len(entries), "limit": limit, "offset": offset}, {}
+
+    def redeem(self, payload: Any) -> Reply:
+        code = payload.get("code") if isinstance(payload, dict) else None
+        if not isinstance(code, str) or not code.startswith("SYN-"):
+            return _error(422, "code: not a credit code", "INVALID_INPUT")
+        if code in self.redeemed:
+            detail = {"message": "this code was redeemed already", "reason": "code_redeemed"}
+            return 402, {"detail": detail}, {}
+        self.redeemed.add(code)
+        self.granted += 1000.0
+        redemption_id = self._move(1000.0, "credit", time.time(), category="redemption")
+        left = STARTING_CREDITS + self.granted - self.spent
+        reply = {
+            "redemption_id": redemption_id,
+            "credits_granted": 1000.0,
+            "new_balance_credits": left,
+            "expires_at": None,
+        }
+        return 200, reply, {}
+
+    def profile(self, user_id: str, query: Dict[str, str]) -> Reply:
+        """What the emulator knows of a user: how many memories it holds of them; 404 for none."""
+        self._refresh()
+        held = [m for m in self.memories.values() if m["_user_id"] == user_id]
+        if query.get("customer_id") is not None:
+            held = [m for m in held if m["_customer_id"] == query["customer_id"]]
+        if not held:
+            return _error(404, f"no profile for user {user_id}", "NOT_FOUND")
+        attributes = {"memories": {"value": len(held), "confidence": 1.0, "updated_at": held[-1]["created_at"]}}
+        profile = {"attributes": attributes, "overview": f"{len(held)} memories", "extras": {}, "_meta": {}}
+        return 200, {"profile": profile}, {}
+
     def balance(self) -> Reply:
         self._refresh()
-        left = STARTING_CREDITS - self.spent
+        left = STARTING_CREDITS + self.granted - self.spent
         return (
             200,
             {

@@ -155,7 +155,7 @@ class Service:
         #: Memories made from completed ingestions, the read side, credits and data deletion.
         self.reads = Reads(self._completed, self.instance_id)
         #: Recorded messages and transcripts (a transcript's memories come from an ingestion).
-        self.conversations = Conversations(self._store)
+        self.conversations = Conversations(self._store, lambda: self.completion_seconds)
         self.reads.recorded_turns = self.conversations.turns
 
     def note_connection(self) -> None:
@@ -323,6 +323,21 @@ class Service:
             return lambda payload: self.conversations.record_batch(payload, b2c)
         if path == "/v1/conversations/ingest" and method == "POST":
             return lambda payload: self.conversations.ingest(payload, b2c)
+        if path == "/v1/conversations/compact" and method == "POST":
+            return self.conversations.compact
+        if path.startswith("/v1/conversations/") and method == "GET":
+            parts = path.split("/")  # "", "v1", "conversations", id, ...
+            if parts[4:] == ["compaction", "status"]:
+                return lambda payload: self.conversations.compaction_status(parts[3])
+            if parts[4:] == ["compacted"]:
+                return lambda payload: self.conversations.compacted(parts[3], query)
+        if path.startswith("/v1/users/") and path.endswith("/profile") and method == "GET":
+            user_id = urllib.parse.unquote(path[len("/v1/users/") : -len("/profile")])
+            return lambda payload: reads.profile(user_id, query)
+        if path == "/v1/credits/ledger" and method == "GET":
+            return lambda payload: reads.ledger_page(query)
+        if path == "/v1/credits/redeem" and method == "POST":
+            return reads.redeem
         if path.startswith("/v1/conversations/") and path.endswith("/context-for-prompt") and method == "GET":
             return lambda payload: reads.for_prompt(path.split("/")[3], query)
         if path == "/v1/credits/balance" and method == "GET":

@@ -17,10 +17,21 @@ from ._checks import (
     uuid_text,
     whole_number,
 )
-from .context import CONTEXT_TYPES, ContextForPromptResponse, ContextItem, ContextResponse, RecentMessage
+from .context import (
+    CONTEXT_TYPES,
+    ContextForPromptResponse,
+    ContextItem,
+    ContextResponse,
+    ProfileAttribute,
+    RecentMessage,
+    UserProfile,
+)
 from .conversations import (
     MAX_MESSAGES_PER_BATCH,
     MESSAGE_ROLES,
+    CompactionResponse,
+    CompactionStatusResponse,
+    CompactionTriggerResponse,
     RecordedBatch,
     RecordedMessage,
     TranscriptIngestResponse,
@@ -47,7 +58,19 @@ from .lifecycle import (
     DeletedMemory,
     ForgetCandidate,
     ForgetResponse,
+    LedgerEntry,
+    LedgerPage,
     Memory,
+    RedeemResult,
+)
+from .names import (
+    BatchCreateRequest,
+    CompactionLevel,
+    ContextType,
+    ForgetMode,
+    ForgetStatus,
+    MergeStrategy,
+    UpdateMemoryRequest,
 )
 from .replies import (
     BatchCreateResponse,
@@ -60,6 +83,21 @@ from .replies import (
 )
 
 __all__ = [
+    "CompactionResponse",
+    "CompactionStatusResponse",
+    "CompactionTriggerResponse",
+    "BatchCreateRequest",
+    "CompactionLevel",
+    "ContextType",
+    "ForgetMode",
+    "ForgetStatus",
+    "MergeStrategy",
+    "UpdateMemoryRequest",
+    "ProfileAttribute",
+    "UserProfile",
+    "LedgerEntry",
+    "LedgerPage",
+    "RedeemResult",
     "MAX_MESSAGES_PER_BATCH",
     "MESSAGE_ROLES",
     "RecordedBatch",

@@ -14,7 +14,15 @@ import attrs
 
 from .replies import _Reader
 
-__all__ = ["ContextItem", "ContextResponse", "RecentMessage", "ContextForPromptResponse", "CONTEXT_TYPES"]
+__all__ = [
+    "ContextItem",
+    "ContextResponse",
+    "RecentMessage",
+    "ContextForPromptResponse",
+    "CONTEXT_TYPES",
+    "ProfileAttribute",
+    "UserProfile",
+]
 
 #: The typed lists of a context reply, as the official SDK's ``ContextType`` names them.
 CONTEXT_TYPES = ("facts", "preferences", "episodes", "emotions", "temporal_events")
@@ -204,6 +212,59 @@ class ContextForPromptResponse:
             total_message_count=count("total_message_count"),
             context_block=get("context_block") if isinstance(get("context_block"), str) else None,
             compaction_id=get("compaction_id") if isinstance(get("compaction_id"), str) else None,
+            raw=reader.data,
+            correlation_id=correlation_id,
+        )
+
+
+@attrs.frozen
+class ProfileAttribute:
+    """One thing known about a user: its ``value``, how sure the service is, and where it learned it."""
+
+    value: Any
+    confidence: Optional[float] = None
+    updated_at: Optional[str] = None
+    source_conversation_id: Optional[str] = None
+
+
+@attrs.frozen
+class UserProfile:
+    """``client.user.get_profile(user_id)``: what the service has gathered about a user."""
+
+    attributes: Dict[str, ProfileAttribute] = attrs.field(factory=dict)
+    overview: Optional[str] = None
+    extras: Dict[str, Any] = attrs.field(factory=dict)
+    meta: Dict[str, Any] = attrs.field(factory=dict)
+    raw: Dict[str, Any] = attrs.field(factory=dict, repr=False)
+    correlation_id: Optional[str] = attrs.field(default=None, repr=False)
+
+    @classmethod
+    def from_dict(cls, data: Any, correlation_id: Optional[str] = None) -> "UserProfile":
+        reader = _Reader(data, "profile reply", correlation_id)
+        profile = reader.data.get("profile") or {}
+        if isinstance(profile, dict) and isinstance(profile.get("profile"), dict):  # wrapped once more
+            profile = profile["profile"]
+        if not isinstance(profile, dict):
+            raise reader.fail("profile", "is not an object")
+        raw_attributes = profile.get("attributes") or {}
+        attributes = {}
+        if isinstance(raw_attributes, dict):
+            for name, item in raw_attributes.items():
+                if not isinstance(item, dict):
+                    item = {"value": item}
+                attributes[str(name)] = ProfileAttribute(
+                    value=item.get("value"),
+                    confidence=_float(item.get("confidence"), 0.0) if item.get("confidence") is not None else None,
+                    updated_at=item.get("updated_at") if isinstance(item.get("updated_at"), str) else None,
+                    source_conversation_id=_string(item.get("source_conversation_id")) or None,
+                )
+        meta = profile.get("_meta", profile.get("meta")) or {}
+        extras = profile.get("extras") or {}
+        return cls(
+            attributes=attributes,
+            overview=_string(profile.get("overview")) or None,
+            extras=extras if isinstance(extras, dict) else {},
+            meta=meta if isinstance(meta, dict) else {},
             raw=reader.data,
             correlation_id=correlation_id,
         )

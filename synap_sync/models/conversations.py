@@ -29,6 +29,7 @@ from ._checks import (
     whole_number,
 )
 from .documents import encode_json
+from .names import LEVEL_STRATEGIES
 from .replies import _Reader
 
 __all__ = [
@@ -479,4 +480,173 @@ class TranscriptIngestResponse:
             queued_at=_moment(get("queued_at")),
             warnings=[item for item in warnings if isinstance(item, str)] if isinstance(warnings, list) else [],
             extra=reader.extra(_TRANSCRIPT_FIELDS),
+        )
+
+
+# --- compaction ----------------------------------------------------------------------------------
+
+#: How a compaction trades length for detail (the service's strategies).
+COMPACTION_STRATEGIES = ("aggressive", "balanced", "conservative", "adaptive")
+#: The shapes ``get_compacted`` returns a summary in.
+COMPACTED_FORMATS = ("structured", "narrative", "injection")
+#: A compaction's states; ``none`` just after a trigger means it has not started yet.
+COMPACTION_DONE = ("completed", "failed")
+
+
+def compact_body(
+    conversation_id: Any, strategy: Any, compaction_level: Any, target_tokens: Any, force: Any
+) -> Dict[str, Any]:
+    """A compaction trigger's body: all four keys, null when unset, as the official SDK sends it."""
+    level = getattr(compaction_level, "value", compaction_level)
+    chosen = getattr(strategy, "value", strategy) or LEVEL_STRATEGIES.get(level, level)
+    if target_tokens is not None and (not whole_number(target_tokens) or target_tokens < 1):
+        raise refuse("target_tokens", f"must be a whole number of tokens >= 1 or None, got {target_tokens!r}")
+    if not isinstance(force, bool):
+        raise refuse("force", f"must be True or False, not {force!r}")
+    return {
+        "conversation_id": _conversation_id(conversation_id),
+        "strategy": None if not chosen else one_of(chosen, "strategy", COMPACTION_STRATEGIES),
+        "target_tokens": target_tokens,
+        "force": force,
+    }
+
+
+def conversation_segment(conversation_id: Any) -> str:
+    """A conversation id checked as a UUID, as it goes in a path (spelled as given)."""
+    return _conversation_id(conversation_id)
+
+
+def _float_or_none(value: Any) -> Optional[float]:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+@attrs.frozen
+class CompactionTriggerResponse:
+    """``compact``'s answer: the run started (``status`` ``in_progress``), and the last summary, which
+    stays usable while the new one is made."""
+
+    compaction_id: Optional[str] = None
+    conversation_id: Optional[str] = None
+    status: str = "in_progress"
+    trigger_type: Optional[str] = None
+    initiated_at: Optional[datetime] = None
+    estimated_completion_seconds: Optional[int] = None
+    previous_context: Optional[Dict[str, Any]] = None
+    previous_context_age_seconds: Optional[int] = None
+    previous_compaction_id: Optional[str] = None
+    extra: Dict[str, Any] = attrs.field(factory=dict, repr=False)
+
+    @classmethod
+    def from_dict(cls, data: Any, correlation_id: Optional[str] = None) -> "CompactionTriggerResponse":
+        reader = _reader(data, "compaction reply", correlation_id)
+        get = reader.data.get
+        previous = get("previous_context")
+        known = (
+            "compaction_id",
+            "conversation_id",
+            "status",
+            "trigger_type",
+            "initiated_at",
+            "estimated_completion_seconds",
+            "previous_context",
+            "previous_context_age_seconds",
+            "previous_compaction_id",
+        )
+        return cls(
+            compaction_id=_str_or_none(get("compaction_id")),
+            conversation_id=_str_or_none(get("conversation_id")),
+            status=_str_or_none(get("status")) or "in_progress",
+            trigger_type=_str_or_none(get("trigger_type")),
+            initiated_at=_moment(get("initiated_at")),
+            estimated_completion_seconds=_int_or_none(get("estimated_completion_seconds")),
+            previous_context=previous if isinstance(previous, dict) else None,
+            previous_context_age_seconds=_int_or_none(get("previous_context_age_seconds")),
+            previous_compaction_id=_str_or_none(get("previous_compaction_id")),
+            extra=reader.extra(known),
+        )
+
+
+@attrs.frozen
+class CompactionResponse:
+    """A conversation's compacted summary (``get_compacted``), ready to put in a prompt."""
+
+    compacted_context: str = ""
+    original_token_count: int = 0
+    compacted_token_count: int = 0
+    compression_ratio: float = 0.0
+    strategy_used: Optional[str] = None
+    compaction_id: Optional[str] = None
+    validation_score: Optional[float] = None
+    validation_passed: Optional[bool] = None
+    quality_warning: Optional[bool] = None
+    facts: List[Dict[str, Any]] = attrs.field(factory=list)
+    decisions: List[Dict[str, Any]] = attrs.field(factory=list)
+    preferences: List[Dict[str, Any]] = attrs.field(factory=list)
+    raw: Dict[str, Any] = attrs.field(factory=dict, repr=False)
+
+    @classmethod
+    def from_dict(cls, data: Any, correlation_id: Optional[str] = None) -> "CompactionResponse":
+        get = _reader(data, "compacted reply", correlation_id).data.get
+
+        def objects(key: str) -> List[Dict[str, Any]]:
+            value = get(key)
+            return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
+
+        passed, warning = get("validation_passed"), get("quality_warning")
+        return cls(
+            compacted_context=_str_or_none(get("formatted_context")) or "",
+            original_token_count=_int_or_none(get("original_token_count")) or 0,
+            compacted_token_count=_int_or_none(get("compacted_token_count")) or 0,
+            compression_ratio=_float_or_none(get("compression_ratio")) or 0.0,
+            strategy_used=_str_or_none(get("strategy_used")) or "adaptive",
+            compaction_id=_str_or_none(get("compaction_id")),
+            validation_score=_float_or_none(get("validation_score")),
+            validation_passed=passed if isinstance(passed, bool) else None,
+            quality_warning=warning if isinstance(warning, bool) else None,
+            facts=objects("facts"),
+            decisions=objects("decisions"),
+            preferences=objects("preferences"),
+            raw=dict(data),
+        )
+
+
+@attrs.frozen
+class CompactionStatusResponse:
+    """Where a conversation's compaction stands: ``none``, ``in_progress``, ``completed`` or ``failed``
+    (kept as sent when the service says something else)."""
+
+    conversation_id: Optional[str]
+    status: str
+    compaction_id: Optional[str] = None
+    error_message: Optional[str] = None
+    completed_at: Optional[datetime] = None
+    latest_created_at: Optional[datetime] = None
+    compression_ratio: Optional[float] = None
+    validation_score: Optional[float] = None
+    estimated_completion_seconds: Optional[int] = None
+    latest_version: Optional[int] = None
+
+    @property
+    def done(self) -> bool:
+        """Completed or failed: waiting longer changes nothing."""
+        return self.status in COMPACTION_DONE
+
+    @classmethod
+    def from_dict(cls, data: Any, correlation_id: Optional[str] = None) -> "CompactionStatusResponse":
+        reader = _reader(data, "compaction status reply", correlation_id)
+        status = reader.text("status")
+        if status is None:
+            raise reader.fail("status", "is missing")
+        get = reader.data.get
+        return cls(
+            conversation_id=_str_or_none(get("conversation_id")),
+            status=status,
+            compaction_id=_str_or_none(get("compaction_id")),
+            error_message=_str_or_none(get("error_message")),
+            completed_at=_moment(get("completed_at")),
+            latest_created_at=_moment(get("latest_created_at")),
+            compression_ratio=_float_or_none(get("compression_ratio")),
+            validation_score=_float_or_none(get("validation_score")),
+            estimated_completion_seconds=_int_or_none(get("estimated_completion_seconds")),
+            latest_version=_int_or_none(get("latest_version")),
         )

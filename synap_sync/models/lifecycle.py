@@ -23,6 +23,9 @@ __all__ = [
     "CreditBucket",
     "CreditBalance",
     "CreditEstimate",
+    "LedgerEntry",
+    "LedgerPage",
+    "RedeemResult",
 ]
 
 
@@ -294,3 +297,77 @@ class CreditEstimate:
     def from_dict(cls, data: Any, correlation_id: Optional[str] = None) -> "CreditEstimate":
         reader = _Reader(data, "credit estimate reply", correlation_id)
         return cls(_number(reader, "credits_estimate", required=True), correlation_id)  # type: ignore[arg-type]
+
+
+@attrs.frozen
+class LedgerEntry:
+    """One movement of credits: ``delta`` is signed (+ added, - used); ``ledger_id`` matches a
+    redemption's ``redemption_id``."""
+
+    ledger_id: str
+    entry_type: str
+    delta: float
+    created_at: datetime
+    metric_type: Optional[str] = None
+    category: Optional[str] = None
+    extra: Dict[str, Any] = attrs.field(factory=dict, repr=False)
+
+    @classmethod
+    def from_dict(cls, data: Any, correlation_id: Optional[str] = None) -> "LedgerEntry":
+        reader = _Reader(data, "ledger entry", correlation_id)
+        created_at = reader.timestamp("created_at")
+        if created_at is None:
+            raise reader.fail("created_at", "is missing")
+        known = ("ledger_id", "entry_type", "delta", "created_at", "metric_type", "category")
+        return cls(
+            ledger_id=_required_text(reader, "ledger_id"),
+            entry_type=_required_text(reader, "entry_type"),
+            delta=_number(reader, "delta", required=True),  # type: ignore[arg-type]
+            created_at=created_at,
+            metric_type=reader.text("metric_type"),
+            category=reader.text("category"),
+            extra=reader.extra(known),
+        )
+
+
+@attrs.frozen
+class LedgerPage:
+    """One page of the credits ledger: its ``entries`` and how many match in ``total``."""
+
+    entries: List[LedgerEntry]
+    total: int
+    limit: int
+    offset: int
+
+    @classmethod
+    def from_dict(cls, data: Any, limit: int, offset: int, correlation_id: Optional[str] = None) -> "LedgerPage":
+        reader = _Reader(data, "ledger reply", correlation_id)
+        raw = reader.data.get("entries") or []
+        if not isinstance(raw, list):
+            raise reader.fail("entries", "is not a list")
+        return cls(
+            entries=[LedgerEntry.from_dict(item, correlation_id) for item in raw],
+            total=reader.integer("total", 0),
+            limit=reader.integer("limit", limit),
+            offset=reader.integer("offset", offset),
+        )
+
+
+@attrs.frozen
+class RedeemResult:
+    """A redeemed credit code: what it granted, the balance after, and when the credits expire (None: never)."""
+
+    redemption_id: str
+    credits_granted: float
+    new_balance_credits: float
+    expires_at: Optional[datetime] = None
+
+    @classmethod
+    def from_dict(cls, data: Any, correlation_id: Optional[str] = None) -> "RedeemResult":
+        reader = _Reader(data, "redeem reply", correlation_id)
+        return cls(
+            redemption_id=_required_text(reader, "redemption_id"),
+            credits_granted=_number(reader, "credits_granted", required=True),  # type: ignore[arg-type]
+            new_balance_credits=_number(reader, "new_balance_credits", required=True),  # type: ignore[arg-type]
+            expires_at=reader.timestamp("expires_at"),
+        )

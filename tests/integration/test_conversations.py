@@ -41,3 +41,39 @@ def test_a_transcript_is_ingested_once_and_a_different_one_under_its_id_conflict
     assert (first.status, first.turns_recorded, status.status) == ("queued", 2, "completed")
     assert again.status == "duplicate" and again.ingestion_id == first.ingestion_id
     assert caught.value.code == "transcript_conflict"
+
+
+def test_a_conversation_compacted_and_waited_for_reads_back_as_its_summary() -> None:
+    conversation = str(uuid.uuid4())
+    with Emulator(completion_seconds=0.2) as emulator:
+        client = SynapClient(api_key="synap_k", base_url=emulator.base_url)
+        client.conversation.record_message(conversation, "user", "I prefer aisle seats", "u1", customer_id="acme")
+        before = client.conversation.context.get_compacted(conversation)
+        trigger = client.conversation.context.compact(conversation, strategy="balanced")
+        status = client.conversation.context.wait_for_compaction(conversation, poll_interval_seconds=0.05)
+        summary = client.conversation.context.get_compacted(conversation)
+        client.close()
+    assert before is None and trigger.status == "in_progress"
+    assert status.status == "completed" and status.latest_version == 1
+    assert summary is not None and summary.compacted_context == "user: I prefer aisle seats"
+
+
+def test_a_profile_the_ledger_and_a_redeemed_code_from_the_emulator() -> None:
+    from synap_sync import SynapInsufficientCreditsError, SynapNotFoundError
+
+    with Emulator(completion_seconds=0.05) as emulator:
+        client = SynapClient(api_key="synap_k", base_url=emulator.base_url)
+        with pytest.raises(SynapNotFoundError):
+            client.user.get_profile("u1", customer_id="acme")
+        batch = client.memories.batch_create([{"document": "User: hi", "user_id": "u1", "customer_id": "acme"}])
+        client.memories.wait_for_completion(batch.results[0].ingestion_id, poll_interval_seconds=0.05)
+        profile = client.user.get_profile("u1", customer_id="acme")
+        redeemed = client.credits.redeem("SYN-TEST-0001")
+        with pytest.raises(SynapInsufficientCreditsError):
+            client.credits.redeem("SYN-TEST-0001")
+        entries = list(client.credits.ledger(page_size=1))
+        client.close()
+    assert profile.attributes["memories"].value == 1
+    assert redeemed.credits_granted == 1000.0
+    assert [entry.entry_type for entry in entries] == ["credit", "debit"]
+    assert entries[0].ledger_id == redeemed.redemption_id

@@ -1,0 +1,115 @@
+"""Names code ported from the official SDK imports: its enums (members equal their strings, so they
+go wherever the string does) and its two request models."""
+
+from __future__ import annotations
+
+import enum
+from typing import Any, Dict, List, Optional
+
+import attrs
+
+from ._checks import check_json, one_of, refuse
+from .documents import CreateMemoryRequest, DocumentInput
+
+__all__ = [
+    "ContextType",
+    "MergeStrategy",
+    "ForgetMode",
+    "ForgetStatus",
+    "CompactionLevel",
+    "UpdateMemoryRequest",
+    "BatchCreateRequest",
+]
+
+
+class ContextType(str, enum.Enum):
+    """What a context fetch's ``types`` asks for."""
+
+    FACTS = "facts"
+    PREFERENCES = "preferences"
+    EPISODES = "episodes"
+    EMOTIONS = "emotions"
+    TEMPORAL = "temporal_events"
+    ALL = "all"
+
+
+class MergeStrategy(str, enum.Enum):
+    """How ``memories.update`` merges the new document into the memory."""
+
+    REPLACE = "replace"
+    APPEND = "append"
+    SMART_MERGE = "smart-merge"
+
+
+class ForgetMode(str, enum.Enum):
+    """``memories.forget``: ask for approval in the dashboard first, or delete at once."""
+
+    PREVIEW = "preview"
+    DIRECT = "direct"
+
+
+class ForgetStatus(str, enum.Enum):
+    """What ``memories.forget`` did; only ``deleted`` means the memories are gone."""
+
+    NOTHING_MATCHES = "nothing_matches"
+    PREVIEW = "preview"
+    DELETED = "deleted"
+    PARTIAL = "partial"
+
+
+class CompactionLevel(str, enum.Enum):
+    """A compaction's level, as the official SDK names it; ``compact(compaction_level=...)`` takes it."""
+
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    ADAPTIVE = "adaptive"
+    AGGRESSIVE = "aggressive"
+    BALANCED = "balanced"
+    CONSERVATIVE = "conservative"
+
+
+#: The official SDK's levels as the strategies the service takes.
+LEVEL_STRATEGIES = {"low": "conservative", "medium": "balanced", "high": "aggressive"}
+
+
+def _merge_strategy(value: Any) -> str:
+    return one_of(value, "merge_strategy", tuple(member.value for member in MergeStrategy))
+
+
+@attrs.frozen
+class UpdateMemoryRequest:
+    """The body of ``memories.update``: unset fields are left out of it."""
+
+    document: Any
+    merge_strategy: str = attrs.field(default="smart-merge", converter=_merge_strategy)
+    document_type: Optional[str] = None
+    metadata: Optional[Dict[str, Any]] = None
+
+    def __attrs_post_init__(self) -> None:
+        if not isinstance(self.document, (str, dict)) or not self.document:
+            raise refuse("document", "must be a non-empty string or dict")
+        if self.metadata is not None:
+            check_json(self.metadata, "metadata", "metadata")
+
+    def to_dict(self) -> Dict[str, Any]:
+        body: Dict[str, Any] = {"document": self.document, "merge_strategy": self.merge_strategy}
+        if self.document_type is not None:
+            body["document_type"] = getattr(self.document_type, "value", self.document_type)
+        if self.metadata is not None:
+            body["metadata"] = self.metadata
+        return body
+
+
+@attrs.frozen
+class BatchCreateRequest:
+    """A ``batch_create`` call's arguments as one object: ``client.memories.batch_create(**vars-like)``
+    is ``batch_create(request.documents, request.fail_fast)``; the 1-to-100 rule is checked when sent."""
+
+    documents: List[DocumentInput] = attrs.field(factory=list)
+    fail_fast: bool = False
+
+    def __attrs_post_init__(self) -> None:
+        for index, document in enumerate(self.documents):
+            if not isinstance(document, (CreateMemoryRequest, dict)):
+                raise refuse("documents", f"item {index} is a {type(document).__name__}, not a document")
