@@ -330,7 +330,7 @@ class Memories:
 
         :raises SynapNotFoundError: no such memory, or not in this key's scope.
         """
-        path = MEMORY_PATH + uuid_text(memory_id, "memory_id")
+        path = MEMORY_PATH + quote(uuid_text(memory_id, "memory_id"), safe="")
         correlation_id = self._transport.new_correlation_id()
         reply = self._transport.request("GET", path, self._options, correlation_id=correlation_id)
         return Memory.from_dict(reply, correlation_id)
@@ -349,7 +349,7 @@ class Memories:
         :raises SynapValidationError: a bad argument, named, before sending (also a ValueError).
         :raises SynapNotFoundError: no such memory, or not in this key's scope.
         """
-        path = MEMORY_PATH + uuid_text(memory_id, "memory_id")
+        path = MEMORY_PATH + quote(uuid_text(memory_id, "memory_id"), safe="")
         body: Dict[str, Any] = {"document": check_update_document(document)}
         body["merge_strategy"] = one_of(merge_strategy, "merge_strategy", MERGE_STRATEGIES)
         if document_type:
@@ -368,19 +368,23 @@ class Memories:
 
         :raises SynapNotFoundError: no such memory (when no earlier attempt may have deleted it).
         """
-        memory = uuid.UUID(uuid_text(memory_id, "memory_id"))
+        memory = uuid_text(memory_id, "memory_id")
         correlation_id = self._transport.new_correlation_id()
         record = CallRecord()
         try:
             reply = self._transport.request(
-                "DELETE", MEMORY_PATH + str(memory), self._options, correlation_id=correlation_id, repeatable=True,
+                "DELETE",
+                MEMORY_PATH + quote(memory, safe=""),
+                self._options,
+                correlation_id=correlation_id,
+                repeatable=True,
                 record=record,
-            )  # fmt: skip
+            )
         except SynapNotFoundError:
             if not record.resent_after_unknown:
                 raise
             reply = {}
-        return DeletedMemory.from_dict(reply, memory, correlation_id)
+        return DeletedMemory.from_dict(reply, uuid.UUID(memory), correlation_id)
 
     def forget(
         self,

@@ -16,6 +16,7 @@ from synap_sync import (
     SynapCustomerIdNotAcceptedError,
     SynapInstanceNotReadyError,
     SynapNetworkError,
+    SynapNotFoundError,
     SynapValidationError,
     TranscriptTurn,
 )
@@ -389,3 +390,29 @@ def test_the_names_ported_code_imports_exist_and_mean_the_same() -> None:
         assert synap_sync.SDKError is SynapError
         assert synap_sync.InvalidInstanceIdError("inst_x").instance_id == "inst_x"
     assert all(issubclass(warning.category, DeprecationWarning) for warning in caught) and len(caught) == 2
+
+
+@responses.activate
+def test_non_ascii_text_goes_out_as_utf_8_not_escapes(client: SynapClient) -> None:
+    responses.add(responses.POST, MESSAGES_URL, json=RECORDED)
+    responses.add(
+        responses.POST,
+        BASE_URL + "/api/v1/memories/batch",
+        json={"batch_id": None, "total": 1, "succeeded": 1, "failed": 0, "results": [{"status": "queued"}]},
+    )
+    client.conversation.record_message(CONVERSATION, "user", "naïve 中文 😀", "u1")
+    client.memories.batch_create([{"document": "Olá, 世界"}])
+    assert b'"content":"na\xc3\xafve \xe4\xb8\xad\xe6\x96\x87 \xf0\x9f\x98\x80"' in responses.calls[0].request.body
+    assert responses.calls[1].request.body.startswith('{"documents":[{"document":"Olá, 世界"'.encode("utf-8"))
+
+
+@responses.activate
+def test_ids_go_out_as_the_caller_spelled_them_in_paths_and_bodies(client: SynapClient) -> None:
+    memory = "0F8FAD5B-D9CB-469F-A165-70867728950E"
+    responses.add(responses.GET, f"{BASE_URL}/api/v1/memories/{memory}", status=404, json={"detail": "gone"})
+    responses.add(responses.POST, BASE_URL + "/v1/context/conversation/fetch", json={})
+    with pytest.raises(SynapNotFoundError):
+        client.memories.get(memory)
+    client.conversation.context.fetch(CONVERSATION.upper())
+    assert responses.calls[0].request.url.endswith(memory)
+    assert json.loads(responses.calls[1].request.body)["conversation_id"] == CONVERSATION.upper()

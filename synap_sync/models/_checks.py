@@ -219,8 +219,13 @@ def int_between(value: Any, field: str, low: int, high: int) -> int:
 
 
 def uuid_text(value: Any, field: str) -> str:
-    """A UUID (object or string) as its canonical lowercase text, or a refusal naming ``field``."""
+    """A UUID as it goes on the wire: a ``uuid.UUID`` as its canonical text, a string as the caller
+    spelled it (upper case, braces and all, as the official SDK sends it) once it reads as a UUID;
+    else a refusal naming ``field``. Quote it before it goes into a path."""
+    if isinstance(value, uuid.UUID):
+        return str(value)
     try:
-        return str(value if isinstance(value, uuid.UUID) else uuid.UUID(str(value)))
+        uuid.UUID(str(value))
     except ValueError:
         raise refuse(field, f"must be a UUID, got {value!r}") from None
+    return str(value)
