@@ -144,6 +144,8 @@ class Transport:
         self.correlation_prefix = instance_id[5:13] if instance_id else "sync"
         self.closed = False
         self._not_ready_until = 0.0
+        #: What the 409 instance_not_ready said: the instance id and its state, for the refusals it causes.
+        self._not_ready_said: Tuple[Optional[str], Optional[str]] = (None, None)
         self._lock = threading.Lock()
         self._owns_session = session is None
         self.session = session if session is not None else _own_session(pool_maxsize)
@@ -222,9 +224,12 @@ class Transport:
         """A ``customer_id`` on an instance known to be B2C is refused before sending, as the official
         SDK does (known after ``initialize``)."""
         if customer_id is not None and self.identity is not None and self.identity.is_b2c:
+            instance = f" {self.instance_id}" if self.instance_id else ""
             raise SynapCustomerIdNotAcceptedError(
-                "customer_id: not allowed on a B2C instance (user_context_isolation=equals_customer)",
-                errors=[(None, "customer_id", "not allowed on a B2C instance")],
+                f"customer_id: {customer_id!r} is not accepted on the B2C instance{instance} "
+                "(user_context_isolation=equals_customer), where each user is their own customer: "
+                "send the user_id alone and leave customer_id out",
+                errors=[(None, "customer_id", "not accepted on a B2C instance: send the user_id alone")],
                 correlation_id=correlation_id,
             )
 
@@ -354,7 +359,7 @@ class Transport:
         else:
             self.pace.accepted(sent_at)  # any other answer took one of the key's tokens too
         if isinstance(error, SynapInstanceNotReadyError) and gated:
-            self._remember_not_ready(error.retry_after)
+            self._remember_not_ready(error)
         raise error
 
     def _send_once(
@@ -546,11 +551,14 @@ class Transport:
 
     # --- instance not ready ----------------------------------------------------------------------
 
-    def _remember_not_ready(self, retry_after: Optional[float]) -> None:
-        if retry_after is None:
+    def _remember_not_ready(self, error: SynapInstanceNotReadyError) -> None:
+        """Hold the gated writes back for the wait the service asked for, and keep what it said of the
+        instance for the local refusals meanwhile."""
+        if error.retry_after is None:
             return
         with self._lock:
-            self._not_ready_until = self.clock.now() + min(retry_after, MAX_NOT_READY_SECONDS)
+            self._not_ready_until = self.clock.now() + min(error.retry_after, MAX_NOT_READY_SECONDS)
+            self._not_ready_said = (error.instance_id, error.state)
 
     def _refuse_while_not_ready(self, correlation_id: str) -> None:
         remaining = self._not_ready_until - self.clock.now()
@@ -561,7 +569,8 @@ class Transport:
                 retry_after=seconds,
                 correlation_id=correlation_id,
                 code="instance_not_ready",
-                instance_id=self.instance_id,
+                instance_id=self._not_ready_said[0] or self.instance_id,
+                state=self._not_ready_said[1],
                 from_cooldown=True,
             )
 
@@ -899,6 +908,10 @@ def _conflict(
         )
     if "instance_build_failed" in codes:
         return SynapInstanceBuildFailedError(
-            message, attempts=fields.get("attempts"), hint=_text(fields.get("hint")), **kwargs
+            message,
+            attempts=fields.get("attempts"),
+            hint=_text(fields.get("hint")),
+            instance_id=_text(fields.get("instance_id")),
+            **kwargs,
         )
     return SynapConflictError(message, **kwargs)

@@ -72,6 +72,13 @@ COMMAND_EXIT_CODES = {
         EXIT_UNREACHABLE: "the service could not be reached",
         EXIT_SERVICE: "any other service error",
     },
+    "transcript": {
+        EXIT_OK: "the transcript was queued (or had been, unchanged: status duplicate)",
+        EXIT_USAGE: "usage error, an unreadable file, or a bad turn",
+        EXIT_AUTH: "the API key was refused",
+        EXIT_UNREACHABLE: "the service could not be reached",
+        EXIT_SERVICE: "another transcript was sent under this conversation id, or any other service error",
+    },
     "credits": {
         EXIT_OK: "the balance was printed",
         EXIT_AUTH: "the API key was refused",
@@ -263,6 +270,26 @@ def build_parser() -> argparse.ArgumentParser:
     forget.add_argument("--yes", action="store_true", help="without DESCRIPTION: really delete (default: dry run)")
     add_connection_arguments(forget)
     forget.set_defaults(run=run_forget)
+
+    transcript = add_command(
+        commands,
+        "transcript",
+        "record a finished conversation from a file",
+        description=(
+            "PATH is plain text (the service splits it into turns) or, ending in .json, a JSON list of turns "
+            '({"role": "user" or "assistant", "content": ..., "timestamp", "speaker"}). Sending the same file '
+            "again under the same conversation id is answered 'duplicate' and stores nothing twice."
+        ),
+    )
+    transcript.add_argument("path", metavar="PATH", help="the transcript: text, or a .json list of turns")
+    transcript.add_argument("--conversation-id", required=True, help="your id for it (a call id, any string)")
+    transcript.add_argument("--user-id", required=True, help="whose conversation it is")
+    transcript.add_argument("--customer-id", help="the user's customer (required on a B2B instance)")
+    transcript.add_argument("--type", dest="conversation_type", help="free-form, e.g. voice or chat")
+    transcript.add_argument("--started-at", help="when it started, ISO-8601")
+    transcript.add_argument("--ended-at", help="when it ended, ISO-8601")
+    add_connection_arguments(transcript)
+    transcript.set_defaults(run=run_transcript)
 
     credits = add_command(commands, "credits", "show the credit balance")
     add_connection_arguments(credits)
@@ -727,6 +754,38 @@ def run_forget(args: argparse.Namespace) -> int:
         )
         if not args.yes:
             print("dry run: nothing was deleted; add --yes to delete", file=sys.stderr)
+    return EXIT_OK
+
+
+def run_transcript(args: argparse.Namespace) -> int:
+    try:
+        with open(args.path, "rb") as source:
+            text = source.read().decode("utf-8")
+        turns: Any = json.loads(text) if args.path.endswith(".json") else text
+    except (OSError, ValueError) as error:
+        print(f"synap-sync: cannot read {args.path}: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    with connect(args) as client:
+        reply = client.conversation.ingest_transcript(
+            args.conversation_id,
+            args.user_id,
+            turns,
+            customer_id=args.customer_id,
+            conversation_type=args.conversation_type,
+            started_at=args.started_at,
+            ended_at=args.ended_at,
+        )
+    print(
+        json.dumps(
+            {
+                "status": reply.status,
+                "ingestion_id": str(reply.ingestion_id),
+                "conversation_id": reply.conversation_id,
+                "turns_recorded": reply.turns_recorded,
+                "warnings": reply.warnings,
+            }
+        )
+    )
     return EXIT_OK
 
 

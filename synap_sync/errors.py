@@ -201,6 +201,11 @@ class SynapInstanceNotReadyError(SynapTransientError):
         self.state = state
         self.from_cooldown = from_cooldown
 
+    @property
+    def retry_after_seconds(self) -> Optional[float]:
+        """The official SDK's name for ``retry_after``."""
+        return self.retry_after
+
 
 class SynapAuthError(SynapPermanentError):
     """401/403, or no usable API key: the key is missing, malformed, invalid, or lacks permission."""
@@ -272,12 +277,22 @@ class SynapConflictError(SynapPermanentError):
 
 
 class SynapInstanceBuildFailedError(SynapConflictError):
-    """409 instance_build_failed: the instance's memory could not be built; ``attempts``, ``hint``."""
+    """409 instance_build_failed: the instance's memory could not be built; ``attempts``, ``hint``,
+    ``instance_id``."""
 
-    def __init__(self, message: str, *, attempts: Any = None, hint: Optional[str] = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        attempts: Any = None,
+        hint: Optional[str] = None,
+        instance_id: Optional[str] = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(message, **kwargs)
         self.attempts = attempts
         self.hint = hint
+        self.instance_id = instance_id
 
 
 class SynapQuotaExceededError(_SaidWith429, SynapPermanentError):

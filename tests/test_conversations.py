@@ -416,3 +416,45 @@ def test_ids_go_out_as_the_caller_spelled_them_in_paths_and_bodies(client: Synap
     client.conversation.context.fetch(CONVERSATION.upper())
     assert responses.calls[0].request.url.endswith(memory)
     assert json.loads(responses.calls[1].request.body)["conversation_id"] == CONVERSATION.upper()
+
+
+@responses.activate
+def test_a_local_refusal_during_the_build_says_what_the_service_said_of_the_instance(client: SynapClient) -> None:
+    detail = {"code": "instance_not_ready", "retry_after_seconds": 90, "instance_id": "inst_abc", "state": "building"}
+    responses.add(responses.POST, MESSAGES_URL, status=409, json={"detail": detail})
+    with pytest.raises(SynapInstanceNotReadyError) as answered:
+        client.conversation.record_message(CONVERSATION, "user", "hi", "u1")
+    with pytest.raises(SynapInstanceNotReadyError) as held:
+        client.conversation.record_message(CONVERSATION, "user", "hi", "u1")
+    assert (answered.value.retry_after_seconds, answered.value.instance_id, answered.value.state) == (
+        90,
+        "inst_abc",
+        "building",
+    )
+    assert held.value.from_cooldown and (held.value.instance_id, held.value.state) == ("inst_abc", "building")
+    assert held.value.retry_after_seconds == 90
+
+
+@responses.activate
+def test_a_failed_build_names_its_instance(client: SynapClient) -> None:
+    from synap_sync import SynapInstanceBuildFailedError
+
+    detail = {"code": "instance_build_failed", "attempts": 3, "hint": "contact support", "instance_id": "inst_abc"}
+    responses.add(responses.POST, MESSAGES_URL, status=409, json={"detail": detail})
+    with pytest.raises(SynapInstanceBuildFailedError) as caught:
+        client.conversation.record_message(CONVERSATION, "user", "hi", "u1")
+    assert (caught.value.instance_id, caught.value.attempts, caught.value.hint) == ("inst_abc", 3, "contact support")
+
+
+@responses.activate
+def test_the_b2c_refusal_says_what_to_send_instead_and_names_the_ids(client: SynapClient) -> None:
+    responses.add(
+        responses.GET,
+        BASE_URL + "/api/v1/auth/whoami",
+        json={"client_id": "c", "instance_id": "inst_0123456789abcdef", "user_context_isolation": "equals_customer"},
+    )
+    client.initialize()
+    with pytest.raises(SynapCustomerIdNotAcceptedError) as caught:
+        client.conversation.record_message(CONVERSATION, "user", "hi", "u1", customer_id="acme")
+    assert "'acme'" in caught.value.message and "inst_0123456789abcdef" in caught.value.message
+    assert "send the user_id alone" in caught.value.message

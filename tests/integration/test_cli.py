@@ -382,3 +382,19 @@ def test_two_runs_on_one_journal_started_together_store_each_line_once(tmp_path:
     codes = sorted(run.returncode for run in runs)
     assert codes == [0, 6], outputs
     assert len(stored) == 3_000 and set(stored.values()) == {1}
+
+
+def test_a_transcript_file_is_recorded_once_and_a_rerun_says_duplicate(tmp_path: Path) -> None:
+    turns = [{"role": "user", "content": "my order is late"}, {"role": "assistant", "content": "checking"}]
+    source = tmp_path / "call-9.json"
+    source.write_text(json.dumps(turns))
+    with Emulator() as emulator:
+        arguments = ("transcript", str(source), "--conversation-id", "call-9", "--user-id", "u1")
+        arguments += ("--customer-id", "acme", "--api-key", "k", "--base-url", emulator.base_url)
+        first = synap_sync(*arguments)
+        again = synap_sync(*arguments)
+        bad = synap_sync("transcript", str(tmp_path / "missing.json"), "--conversation-id", "c", "--user-id", "u")
+    assert first.returncode == 0 and json.loads(first.stdout)["status"] == "queued"
+    assert json.loads(first.stdout)["turns_recorded"] == 2
+    assert again.returncode == 0 and json.loads(again.stdout)["status"] == "duplicate"
+    assert bad.returncode == EXIT_USAGE and "cannot read" in bad.stderr
