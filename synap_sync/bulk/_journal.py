@@ -201,7 +201,7 @@ def _lock(stream: IO[str], path: str) -> None:
 def _is_journal_or_empty(path: str) -> bool:
     """Whether the file at ``path`` may be opened for appending: empty, or a journal (by its first line)."""
     with open(path, "rb") as stream:
-        first = stream.readline()
+        first = stream.readline(64 * 1024)  # a header is short; a file without line breaks is not read whole
     return not first or _is_journal_header(first)
 
 
