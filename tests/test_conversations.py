@@ -458,3 +458,68 @@ def test_the_b2c_refusal_says_what_to_send_instead_and_names_the_ids(client: Syn
         client.conversation.record_message(CONVERSATION, "user", "hi", "u1", customer_id="acme")
     assert "'acme'" in caught.value.message and "inst_0123456789abcdef" in caught.value.message
     assert "send the user_id alone" in caught.value.message
+
+
+# What the official SDK's own tests (0.6.9: test_record_message_checks, test_ingest_transcript_checks)
+# pin down, asked of this client in its own terms.
+
+OFFICIAL_BASE = {
+    "conversation_id": CONVERSATION,
+    "role": "user",
+    "content": "hi",
+    "user_id": "u1",
+    "customer_id": "acme",
+}
+
+
+@pytest.mark.parametrize(
+    "override, field",
+    [
+        ({"role": "system"}, "role"),
+        ({"role": ""}, "role"),
+        ({"conversation_id": ""}, "conversation_id"),
+        ({"user_id": ""}, "user_id"),
+        ({"content": None}, "content"),
+    ],
+)
+def test_official_a_bad_message_is_refused_before_any_request(
+    client: SynapClient, override: Dict[str, Any], field: str
+) -> None:
+    with responses.RequestsMock(), pytest.raises(SynapValidationError) as caught:
+        client.conversation.record_message(**{**OFFICIAL_BASE, **override})
+    assert caught.value.field == field
+
+
+@pytest.mark.parametrize("role", ["user", "assistant"])
+@responses.activate
+def test_official_each_accepted_role_is_sent(client: SynapClient, role: str) -> None:
+    responses.add(responses.POST, MESSAGES_URL, json=RECORDED)
+    client.conversation.record_message(**{**OFFICIAL_BASE, "role": role})
+    assert [call.request.url for call in responses.calls] == [MESSAGES_URL]
+
+
+@pytest.mark.parametrize(
+    "override, field",
+    [({"conversation_id": ""}, "conversation_id"), ({"user_id": ""}, "user_id"), ({"transcript": None}, "transcript")],
+)
+def test_official_a_transcript_missing_a_field_is_refused_before_posting(
+    client: SynapClient, override: Dict[str, Any], field: str
+) -> None:
+    arguments = {"conversation_id": "call_1", "user_id": "u1", "customer_id": "acme", "transcript": "user: hi"}
+    with responses.RequestsMock(), pytest.raises(SynapValidationError) as caught:
+        client.conversation.ingest_transcript(**{**arguments, **override})
+    assert caught.value.field == field
+
+
+@pytest.mark.parametrize("warnings, expected", [(["no event time supplied"], ["no event time supplied"]), (None, [])])
+@responses.activate
+def test_official_a_transcripts_warnings_are_a_list_of_strings(
+    client: SynapClient, warnings: Any, expected: Any
+) -> None:
+    reply = dict(TRANSCRIPT_REPLY)
+    reply.pop("warnings")
+    if warnings is not None:
+        reply["warnings"] = warnings
+    responses.add(responses.POST, TRANSCRIPT_URL, json=reply)
+    answer = client.conversation.ingest_transcript("call_1", "u1", "user: hi", customer_id="acme")
+    assert answer.warnings == expected

@@ -25,6 +25,20 @@ from ._upload import parse_form
 __all__ = ["Service", "Drop"]
 
 MAX_BATCH = 100
+#: The writes a building instance refuses (the service's gated paths).
+BUILD_GATED_PATHS = frozenset(
+    {
+        "/api/v1/memories/batch",
+        "/api/v1/memories/create",
+        "/v1/conversations/messages",
+        "/v1/conversations/messages/batch",
+        "/v1/conversations/ingest",
+        "/v1/context/user/fetch",
+        "/v1/context/customer/fetch",
+        "/v1/context/client/fetch",
+        "/v1/context/conversation/fetch",
+    }
+)
 ACCEPTED_TYPES = (
     "ai-chat-conversation",
     "document",
@@ -117,6 +131,8 @@ class Service:
     :param fault_kinds: which faults to draw from, see `FAULT_KINDS`.
     :param completion_seconds: how long an ingestion takes from queued to completed.
     :param isolation: ``b2b`` (user_id needs customer_id) or ``b2c``, as whoami reports it.
+    :param build_seconds: a new instance's memory is built for this long first: meanwhile creating
+        memories, recording conversations and context fetches are answered 409 instance_not_ready.
     """
 
     def __init__(
@@ -131,6 +147,7 @@ class Service:
         seed: int = 0,
         completion_seconds: float = 1.5,
         isolation: str = "b2b",
+        build_seconds: float = 0.0,
     ) -> None:
         self.faults = Faults(fault_rate, fault_kinds, seed)
         if isolation not in ("b2b", "b2c"):
@@ -142,6 +159,7 @@ class Service:
         self.completion_seconds = completion_seconds
         self.isolation = isolation
         self.instance_id = "inst_" + uuid.uuid4().hex[:16]
+        self._built_at = time.monotonic() + build_seconds
         self._lock = threading.Lock()
         self._buckets: Dict[str, TokenBucket] = {}
         self._ingestions: Dict[str, Dict[str, Any]] = {}
@@ -233,6 +251,9 @@ class Service:
             reply = _error(429, "Rate limit exceeded", "RATE_LIMITED")
             reply[2]["Retry-After"] = str(max(1, math.ceil(wait)))
             return reply
+        building = self._building(method, path)
+        if building is not None:
+            return building
         fault = self.faults.draw()
         if fault == "503":
             return _error(503, "Service temporarily unavailable", "UNAVAILABLE")
@@ -246,6 +267,21 @@ class Service:
         if fault == "504-after-store":
             return _error(504, "Gateway Timeout: the upstream did not answer in time", "GATEWAY_TIMEOUT")
         return reply
+
+    def _building(self, method: str, path: str) -> Optional[Reply]:
+        """While the instance is still being built (``build_seconds`` after the emulator was made), the
+        writes that need its memory are answered 409 instance_not_ready, with the wait left."""
+        left = self._built_at - time.monotonic()
+        if left <= 0 or method != "POST" or path not in BUILD_GATED_PATHS:
+            return None
+        detail = {
+            "code": "instance_not_ready",
+            "message": "the instance's memory is still being built",
+            "retry_after_seconds": max(1, math.ceil(left)),
+            "instance_id": self.instance_id,
+            "state": "building",
+        }
+        return 409, {"detail": detail}, {"Retry-After": str(max(1, math.ceil(left)))}
 
     def _wait_out_latency(self, arrived: float) -> None:
         """Answer ``latency`` after the request arrived, however long the work itself took."""

@@ -77,3 +77,22 @@ def test_a_profile_the_ledger_and_a_redeemed_code_from_the_emulator() -> None:
     assert redeemed.credits_granted == 1000.0
     assert [entry.entry_type for entry in entries] == ["credit", "debit"]
     assert entries[0].ledger_id == redeemed.redemption_id
+
+
+def test_an_instance_still_being_built_holds_recording_back_until_its_wait_has_passed() -> None:
+    from synap_sync import SynapInstanceNotReadyError
+
+    conversation = str(uuid.uuid4())
+    with Emulator(build_seconds=30) as emulator:
+        client = SynapClient(api_key="synap_k", base_url=emulator.base_url)
+        with pytest.raises(SynapInstanceNotReadyError) as answered:
+            client.conversation.record_message(conversation, "user", "hi", "u1", customer_id="acme")
+        with pytest.raises(SynapInstanceNotReadyError) as held:
+            client.conversation.ingest_transcript("call-1", "u1", "user: hi", customer_id="acme")
+        compacting = client.conversation.context.compact(conversation)  # not held back
+        sent = emulator.request_count
+        client.close()
+    assert answered.value.state == "building" and answered.value.instance_id == emulator.instance_id
+    assert 25 <= (answered.value.retry_after_seconds or 0) <= 30
+    assert held.value.from_cooldown and held.value.state == "building"
+    assert compacting.status == "in_progress" and sent == 2
