@@ -1,0 +1,180 @@
+"""The official async SDK (``maximem-synap``) and this client against one capturing loopback server:
+every endpoint both have, with non-ASCII text and upper-case ids, must go out byte for byte the same
+(method, path and query, body). Runs where the official SDK is installed (Python 3.11+); CI installs
+it for this test and fails if it is skipped."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Callable, Dict, Iterator, List, Tuple
+
+import pytest
+
+official = pytest.importorskip("maximem_synap", reason="the official SDK is not installed (it needs Python 3.11+)")
+
+Sent = Tuple[str, str, bytes]
+CONVERSATION = "3F6B1A2C-4D5E-6F7A-8B9C-0D1E2F3A4B5C"  # upper case, as a caller may spell it
+MEMORY = "0F8FAD5B-D9CB-469F-A165-70867728950E"
+TEXT = "Olá! 中文 😀 naïve"
+MEMORY_REPLY = {
+    "memory_id": MEMORY.lower(),
+    "memory_type": "fact",
+    "content": "c",
+    "confidence": 1.0,
+    "category": "x",
+    "created_at": "2026-01-01T00:00:00Z",
+    "deleted_at": "2026-01-01T00:00:00Z",
+}
+REPLIES: Dict[str, Any] = {
+    "/api/v1/auth/whoami": {
+        "client_id": "cli",
+        "instance_id": "inst_0123456789abcdef",
+        "user_context_isolation": "per_customer",
+    },
+    "/api/v1/memories/batch": {
+        "batch_id": str(uuid.uuid4()),
+        "total": 1,
+        "succeeded": 1,
+        "failed": 0,
+        "results": [
+            {
+                "ingestion_id": str(uuid.uuid4()),
+                "document_id": "d",
+                "status": "queued",
+                "queued_at": "2026-01-01T00:00:00+00:00",
+                "error_message": None,
+            }
+        ],
+    },
+    "/api/v1/memories/create": {
+        "ingestion_id": str(uuid.uuid4()),
+        "document_id": "d",
+        "status": "queued",
+        "queued_at": "2026-01-01T00:00:00+00:00",
+    },
+    "/v1/conversations/messages": {
+        "message_id": "m",
+        "conversation_id": "c",
+        "session_id": "s",
+        "recorded_at": "2026-01-01T00:00:00Z",
+    },
+    "/v1/conversations/messages/batch": {"total": 1, "succeeded": 1, "failed": 0, "results": [], "errors": []},
+    "/v1/conversations/ingest": {
+        "conversation_id": str(uuid.uuid4()),
+        "ingestion_id": str(uuid.uuid4()),
+        "status": "queued",
+        "summary_status": "in_progress",
+    },
+    "/v1/conversations/compact": {"compaction_id": "cmp", "status": "in_progress"},
+}
+BY_ENDING = {
+    "/compacted": {"formatted_context": "x", "strategy_used": "adaptive"},
+    "/status": {"conversation_id": "c", "status": "completed"},
+    "/profile": {"profile": {"attributes": {}, "overview": "o"}},
+    "/context-for-prompt": {"formatted_context": "x", "available": True, "recent_messages": []},
+    "/fetch": {"facts": [], "preferences": [], "episodes": [], "emotions": [], "temporal_events": []},
+}
+
+
+class Capture(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    sent: List[Sent] = []
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
+        """Quiet."""
+
+    def _answer(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        Capture.sent.append((self.command, self.path, self.rfile.read(length) if length else b""))
+        path = self.path.split("?")[0]
+        reply = REPLIES.get(path)
+        if reply is None:
+            reply = next((value for ending, value in BY_ENDING.items() if path.endswith(ending)), MEMORY_REPLY)
+        data = json.dumps(reply).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    do_GET = do_POST = do_PATCH = do_DELETE = _answer  # noqa: N815 - http.server's naming
+
+
+@pytest.fixture(scope="module")
+def base_url() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Capture)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def calls(client: Any, Request: Any) -> Dict[str, Callable[[], Any]]:  # noqa: N803 - each client's own class
+    """The same calls, in each client's spelling (the official ones are coroutines)."""
+    conversation, user, memories = client.conversation, client.user, client.memories
+    return {
+        "batch_create": lambda: memories.batch_create(
+            documents=[Request(document=TEXT, user_id="u1", customer_id="c1", metadata={"k": TEXT})]
+        ),
+        "create": lambda: memories.create(document=TEXT, user_id="u1", customer_id="c1"),
+        "record_message": lambda: conversation.record_message(CONVERSATION, "user", TEXT, "u1", customer_id="c1"),
+        "record_messages_batch": lambda: conversation.record_messages_batch(
+            [{"conversation_id": CONVERSATION, "role": "user", "content": TEXT, "user_id": "u1", "customer_id": "c1"}]
+        ),
+        "ingest_transcript": lambda: conversation.ingest_transcript("call-1", "u1", TEXT, customer_id="c1"),
+        "compact": lambda: conversation.context.compact(CONVERSATION),
+        "get_compaction_status": lambda: conversation.context.get_compaction_status(CONVERSATION),
+        "get_profile": lambda: user.get_profile("u1", customer_id="c1"),
+        "get_context_for_prompt": lambda: conversation.context.get_context_for_prompt(CONVERSATION),
+        "conversation fetch": lambda: conversation.context.fetch(conversation_id=CONVERSATION, search_query=[TEXT]),
+        "user fetch": lambda: user.context.fetch(user_id="u1", customer_id="c1", search_query=[TEXT]),
+        "get": lambda: memories.get(MEMORY),
+        "update": lambda: memories.update(MEMORY, document=TEXT),
+        "delete": lambda: memories.delete(MEMORY),
+        # with a version: without one the official SDK may answer from its local cache and send nothing
+        "get_compacted": lambda: conversation.context.get_compacted(CONVERSATION, version=2, format="narrative"),
+    }
+
+
+def official_sends(base_url: str) -> Dict[str, List[Sent]]:
+    from maximem_synap import MaximemSynapSDK
+    from maximem_synap.memories.models import CreateMemoryRequest
+    from maximem_synap.models.config import SDKConfig
+
+    async def run() -> Dict[str, List[Sent]]:
+        sdk = MaximemSynapSDK(api_key="synap_parity_key_0123", config=SDKConfig(api_base_url=base_url), _force_new=True)
+        await sdk.initialize()
+        sent = {}
+        for name, call in calls(sdk, CreateMemoryRequest).items():
+            before = len(Capture.sent)
+            await call()
+            sent[name] = Capture.sent[before:]
+        await sdk.shutdown()
+        return sent
+
+    return asyncio.run(run())
+
+
+def our_sends(base_url: str) -> Dict[str, List[Sent]]:
+    from synap_sync import CreateMemoryRequest, SynapClient
+
+    sent = {}
+    with SynapClient(api_key="synap_parity_key_0123", base_url=base_url) as client:
+        client.initialize()
+        for name, call in calls(client, CreateMemoryRequest).items():
+            before = len(Capture.sent)
+            call()
+            sent[name] = Capture.sent[before:]
+    return sent
+
+
+def test_every_endpoint_both_clients_have_goes_out_byte_for_byte_the_same(base_url: str) -> None:
+    theirs, ours = official_sends(base_url), our_sends(base_url)
+    different = {name: (theirs[name], ours[name]) for name in theirs if theirs[name] != ours[name]}
+    assert different == {}
+    assert len(theirs) == 15 and all(theirs.values())  # each call sent something
