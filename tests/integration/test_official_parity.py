@@ -71,6 +71,29 @@ REPLIES: Dict[str, Any] = {
     },
     "/v1/conversations/compact": {"compaction_id": "cmp", "status": "in_progress"},
 }
+INGESTION = "6C4A1F9E-2B7D-4E0A-9C1F-1A2B3C4D5E6F"
+BY_PREFIX = {
+    "/api/v1/memories/status/": {
+        "ingestion_id": INGESTION.lower(),
+        "document_id": "d",
+        "status": "completed",
+        "queued_at": "2026-01-01T00:00:00+00:00",
+        "started_at": None,
+        "completed_at": None,
+        "memories_created": 1,
+        "memory_ids": [],
+        "error_message": None,
+    },
+    "/api/v1/memories/forget": {"status": "nothing_matches", "candidates": [], "deleted_ids": []},
+    "/v1/data/delete": {
+        "deletion_id": "del_1",
+        "status": "dry_run",
+        "scope": "user",
+        "counts": {},
+        "continue": False,
+        "fully_removed": False,
+    },
+}
 BY_ENDING = {
     "/compacted": {"formatted_context": "x", "strategy_used": "adaptive"},
     "/status": {"conversation_id": "c", "status": "completed"},
@@ -92,6 +115,8 @@ class Capture(BaseHTTPRequestHandler):
         Capture.sent.append((self.command, self.path, self.rfile.read(length) if length else b""))
         path = self.path.split("?")[0]
         reply = REPLIES.get(path)
+        if reply is None:
+            reply = next((value for prefix, value in BY_PREFIX.items() if path.startswith(prefix)), None)
         if reply is None:
             reply = next((value for ending, value in BY_ENDING.items() if path.endswith(ending)), MEMORY_REPLY)
         data = json.dumps(reply).encode()
@@ -133,6 +158,12 @@ def calls(client: Any, Request: Any) -> Dict[str, Callable[[], Any]]:  # noqa: N
         "get_context_for_prompt": lambda: conversation.context.get_context_for_prompt(CONVERSATION),
         "conversation fetch": lambda: conversation.context.fetch(conversation_id=CONVERSATION, search_query=[TEXT]),
         "user fetch": lambda: user.context.fetch(user_id="u1", customer_id="c1", search_query=[TEXT]),
+        "status": lambda: memories.status(INGESTION),
+        "forget": lambda: memories.forget(TEXT, user_id="u1", customer_id="c1"),
+        "customer fetch": lambda: client.customer.context.fetch(customer_id="c1", search_query=[TEXT]),
+        "client fetch": lambda: client.client.context.fetch(search_query=[TEXT]),
+        "data.delete": lambda: client.data.delete("user", user_id="u1", customer_id="c1", dry_run=True),
+        "data.status": lambda: client.data.status("del_1"),
         "get": lambda: memories.get(MEMORY),
         "update": lambda: memories.update(MEMORY, document=TEXT),
         "delete": lambda: memories.delete(MEMORY),
@@ -177,4 +208,4 @@ def test_every_endpoint_both_clients_have_goes_out_byte_for_byte_the_same(base_u
     theirs, ours = official_sends(base_url), our_sends(base_url)
     different = {name: (theirs[name], ours[name]) for name in theirs if theirs[name] != ours[name]}
     assert different == {}
-    assert len(theirs) == 15 and all(theirs.values())  # each call sent something
+    assert len(theirs) == 21 and all(theirs.values())  # each call sent something
