@@ -349,10 +349,6 @@ def _isoformat(value: Any, field: str) -> str:
 # --- replies -------------------------------------------------------------------------------------
 
 
-def _reader(data: Any, what: str, correlation_id: Optional[str]) -> _Reader:
-    return _Reader(data, what, correlation_id)
-
-
 def _str_or_none(value: Any) -> Optional[str]:
     return value if isinstance(value, str) else None
 
@@ -387,7 +383,7 @@ class RecordedMessage:
 
     @classmethod
     def from_dict(cls, data: Any, correlation_id: Optional[str] = None) -> "RecordedMessage":
-        get = _reader(data, "recorded message", correlation_id).data.get
+        get = _Reader(data, "recorded message", correlation_id).data.get
         return cls(
             message_id=_str_or_none(get("message_id")),
             conversation_id=_str_or_none(get("conversation_id")),
@@ -415,7 +411,7 @@ class RecordedBatch:
 
     @classmethod
     def from_dict(cls, data: Any, correlation_id: Optional[str] = None) -> "RecordedBatch":
-        reader = _reader(data, "message batch reply", correlation_id)
+        reader = _Reader(data, "message batch reply", correlation_id)
         get = reader.data.get
         results, errors = get("results") or [], get("errors") or []
         if not isinstance(results, list):
@@ -462,7 +458,7 @@ class TranscriptIngestResponse:
 
     @classmethod
     def from_dict(cls, data: Any, correlation_id: Optional[str] = None) -> "TranscriptIngestResponse":
-        reader = _reader(data, "transcript reply", correlation_id)
+        reader = _Reader(data, "transcript reply", correlation_id)
         conversation_id = reader.text("conversation_id")
         if conversation_id is None:
             raise reader.fail("conversation_id", "is missing")
@@ -538,7 +534,7 @@ class CompactionTriggerResponse:
 
     @classmethod
     def from_dict(cls, data: Any, correlation_id: Optional[str] = None) -> "CompactionTriggerResponse":
-        reader = _reader(data, "compaction reply", correlation_id)
+        reader = _Reader(data, "compaction reply", correlation_id)
         get = reader.data.get
         previous = get("previous_context")
         known = (
@@ -586,7 +582,7 @@ class CompactionResponse:
 
     @classmethod
     def from_dict(cls, data: Any, correlation_id: Optional[str] = None) -> "CompactionResponse":
-        get = _reader(data, "compacted reply", correlation_id).data.get
+        get = _Reader(data, "compacted reply", correlation_id).data.get
 
         def objects(key: str) -> List[Dict[str, Any]]:
             value = get(key)
@@ -633,7 +629,7 @@ class CompactionStatusResponse:
 
     @classmethod
     def from_dict(cls, data: Any, correlation_id: Optional[str] = None) -> "CompactionStatusResponse":
-        reader = _reader(data, "compaction status reply", correlation_id)
+        reader = _Reader(data, "compaction status reply", correlation_id)
         status = reader.text("status")
         if status is None:
             raise reader.fail("status", "is missing")
