@@ -7,7 +7,7 @@ import json
 import math
 import re
 import uuid
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any, List, Mapping, Optional, Tuple
 
 from ..errors import SynapValidationError
@@ -186,6 +186,24 @@ def path_segment(value: Any, field: str) -> str:
     if text in (".", ".."):
         raise refuse(field, f"must be an id, not {text!r}")
     return text
+
+
+def to_datetime(value: Any, field: str) -> Optional[datetime]:
+    """None, a datetime, an ISO-8601 string or a Unix timestamp (taken as UTC) as a datetime; anything
+    else a refusal naming ``field``."""
+    if value is None or isinstance(value, datetime):
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):  # a Unix timestamp, as the official SDK takes
+        try:
+            return datetime.fromtimestamp(value, timezone.utc)
+        except (OverflowError, OSError, ValueError):
+            raise refuse(field, f"is not a Unix timestamp a date can hold: {value!r}") from None
+    if isinstance(value, str):
+        try:
+            return parse_datetime(value)
+        except ValueError:
+            raise refuse(field, f"is not an ISO-8601 datetime: {value!r}") from None
+    raise refuse(field, f"must be a datetime, an ISO-8601 string or a Unix timestamp, not {type(value).__name__}")
 
 
 def optional_text(value: Any, field: str) -> Optional[str]:

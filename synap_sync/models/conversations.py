@@ -23,9 +23,12 @@ from ._checks import (
     format_datetime,
     json_copy,
     one_of,
+    optional_text,
     parse_datetime,
     refuse,
     required_text,
+    to_datetime,
+    uuid_text,
     whole_number,
 )
 from .documents import encode_json
@@ -73,16 +76,8 @@ _MESSAGE_KEYS = frozenset(
 
 def _conversation_id(value: Any) -> str:
     """A conversation id as the caller spelled it, once it reads as a UUID (the service's form)."""
-    text = required_text(value, "conversation_id") if not isinstance(value, uuid.UUID) else str(value)
-    try:
-        uuid.UUID(text)
-    except ValueError:
-        raise refuse("conversation_id", f"must be a UUID, got {text!r}") from None
-    return text
-
-
-def _optional_id(value: Any, field: str) -> Optional[str]:
-    return None if value is None else required_text(value, field)
+    text = value if isinstance(value, uuid.UUID) else required_text(value, "conversation_id")
+    return uuid_text(text, "conversation_id")
 
 
 def _metadata(value: Any, model: Any, context_window: Any) -> Dict[str, Any]:
@@ -130,7 +125,7 @@ def message_body(
         "role": one_of(role, "role", MESSAGE_ROLES),
         "content": _content(content),
         "user_id": required_text(user_id, "user_id") if user_required or user_id is not None else None,
-        "customer_id": _optional_id(customer_id, "customer_id"),
+        "customer_id": optional_text(customer_id, "customer_id"),
         "metadata": _metadata(metadata, model, context_window),
     }
     if session_id:
@@ -200,19 +195,9 @@ def _fields(item: Dict[str, Any]) -> Dict[str, Any]:
 def _timestamp(value: Any, field: str) -> str:
     """A turn's time as the official SDK's models write it: UTC as ``Z``, another offset kept, a naive
     time as is, a date alone at midnight, a Unix number in UTC."""
-    if isinstance(value, datetime):
-        return format_datetime(value)
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        try:
-            return format_datetime(datetime.fromtimestamp(value, timezone.utc))
-        except (OverflowError, OSError, ValueError):
-            raise refuse(field, f"is not a Unix timestamp a date can hold: {value!r}") from None
-    if isinstance(value, str):
-        try:
-            return format_datetime(parse_datetime(value))
-        except ValueError:
-            raise refuse(field, f"is not an ISO-8601 datetime: {value!r}") from None
-    raise refuse(field, f"must be a datetime, an ISO-8601 string or a Unix timestamp, not {type(value).__name__}")
+    moment = to_datetime(value, field)
+    assert moment is not None  # the callers pass None on themselves
+    return format_datetime(moment)
 
 
 def _role(value: Any) -> str:
@@ -224,7 +209,7 @@ def _turn_timestamp(value: Any) -> Optional[str]:
 
 
 def _speaker(value: Any) -> Optional[str]:
-    return _optional_id(value, "speaker")
+    return optional_text(value, "speaker")
 
 
 @attrs.frozen

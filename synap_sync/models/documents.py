@@ -11,7 +11,7 @@ import hashlib
 import json
 import json.encoder
 import re
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple, Type, TypeVar, Union
 
 import attrs
@@ -24,8 +24,8 @@ from ._checks import (
     format_datetime,
     json_copy,
     json_text_hint,
-    parse_datetime,
     refuse,
+    to_datetime,
 )
 
 __all__ = [
@@ -139,22 +139,7 @@ def _to_mode(value: Any) -> IngestMode:
 
 
 def _to_created_at(value: Any) -> Optional[datetime]:
-    if value is None or isinstance(value, datetime):
-        return value
-    if isinstance(value, (int, float)) and not isinstance(value, bool):  # a Unix timestamp, as the official SDK takes
-        try:
-            return datetime.fromtimestamp(value, timezone.utc)
-        except (OverflowError, OSError, ValueError):
-            raise refuse("document_created_at", f"is not a Unix timestamp a date can hold: {value!r}") from None
-    if isinstance(value, str):
-        try:
-            return parse_datetime(value)
-        except ValueError:
-            raise refuse("document_created_at", f"is not an ISO-8601 datetime: {value!r}") from None
-    raise refuse(
-        "document_created_at",
-        f"must be a datetime, an ISO-8601 string or a Unix timestamp, not {type(value).__name__}",
-    )
+    return to_datetime(value, "document_created_at")
 
 
 def _to_metadata(value: Any) -> Any:
