@@ -11,20 +11,11 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from datetime import datetime, timezone
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
-Reply = Tuple[int, Any, Dict[str, str]]
+from ._answers import Reply, iso_z, refusal
 
 ROLES = ("user", "assistant")
-
-
-def _iso(moment: float) -> str:
-    return datetime.fromtimestamp(moment, timezone.utc).isoformat().replace("+00:00", "Z")
-
-
-def _error(status: int, message: str, code: str) -> Reply:
-    return status, {"error": message, "code": code}, {}
 
 
 class Conversations:
@@ -53,10 +44,10 @@ class Conversations:
         try:
             conversation_id = str(uuid.UUID(str(payload.get("conversation_id"))))
         except (ValueError, AttributeError):
-            return _error(422, "conversation_id: a UUID", "INVALID_INPUT")
+            return refusal(422, "conversation_id: a UUID", "INVALID_INPUT")
         strategy = payload.get("strategy")
         if strategy not in (None, "aggressive", "balanced", "conservative", "adaptive"):
-            return _error(422, "strategy: aggressive, balanced, conservative or adaptive", "INVALID_INPUT")
+            return refusal(422, "strategy: aggressive, balanced, conservative or adaptive", "INVALID_INPUT")
         runs = self.compactions.setdefault(conversation_id, [])
         now = time.time()
         if runs and now < runs[-1][1] + self._run_seconds():
@@ -68,7 +59,7 @@ class Conversations:
             "conversation_id": conversation_id,
             "status": "in_progress",
             "trigger_type": "manual_api",
-            "initiated_at": _iso(now),
+            "initiated_at": iso_z(now),
             "estimated_completion_seconds": max(1, round(self._run_seconds())),
         }
         return 200, reply, {}
@@ -81,14 +72,14 @@ class Conversations:
         try:
             conversation_id = str(uuid.UUID(conversation_id))
         except ValueError:
-            return _error(404, "no such conversation", "NOT_FOUND")
+            return refusal(404, "no such conversation", "NOT_FOUND")
         runs, finished = self.compactions.get(conversation_id, []), self._finished(conversation_id)
         reply: Dict[str, Any] = {"conversation_id": conversation_id, "status": "none", "latest_version": len(finished)}
         if runs:
             latest = runs[-1]
             reply.update(compaction_id=latest[0], status="completed" if latest in finished else "in_progress")
             if latest in finished:
-                reply["completed_at"] = _iso(latest[1] + self._run_seconds())
+                reply["completed_at"] = iso_z(latest[1] + self._run_seconds())
             else:
                 reply["estimated_completion_seconds"] = max(1, round(latest[1] + self._run_seconds() - time.time()))
         return 200, reply, {}
@@ -97,13 +88,13 @@ class Conversations:
         try:
             conversation_id = str(uuid.UUID(conversation_id))
         except ValueError:
-            return _error(404, "no such conversation", "NOT_FOUND")
+            return refusal(404, "no such conversation", "NOT_FOUND")
         finished = self._finished(conversation_id)
         version = query.get("version")
         if version is not None and (not version.isdigit() or not 1 <= int(version) <= len(finished)):
-            return _error(404, f"no version {version} of this conversation's summary", "NOT_FOUND")
+            return refusal(404, f"no version {version} of this conversation's summary", "NOT_FOUND")
         if not finished:
-            return _error(404, "no summary of this conversation yet", "NOT_FOUND")
+            return refusal(404, "no summary of this conversation yet", "NOT_FOUND")
         compaction_id, _, count = finished[int(version) - 1 if version else -1]
         turns = self.messages.get(conversation_id, [])[:count]
         text = "\n".join(f"{turn['role']}: {turn['content']}" for turn in turns)
@@ -131,13 +122,13 @@ class Conversations:
     def record(self, payload: Any, b2c: bool) -> Reply:
         problem = _problem(payload, b2c, single=True)
         if problem:
-            return _error(422, problem, "INVALID_INPUT")
+            return refusal(422, problem, "INVALID_INPUT")
         return 200, self._keep(payload), {}
 
     def record_batch(self, payload: Any, b2c: bool) -> Reply:
         messages = payload.get("messages") if isinstance(payload, dict) else None
         if not isinstance(messages, list):
-            return _error(422, "messages: field required (a list)", "INVALID_INPUT")
+            return refusal(422, "messages: field required (a list)", "INVALID_INPUT")
         results, errors = [], []
         for index, message in enumerate(messages):
             problem = _problem(message, b2c, single=False)
@@ -161,7 +152,7 @@ class Conversations:
             "message_id": str(uuid.uuid4()),
             "conversation_id": conversation_id,
             "session_id": message.get("session_id") or f"sess_{uuid.uuid4().hex[:16]}",
-            "recorded_at": _iso(time.time()),
+            "recorded_at": iso_z(time.time()),
             "conversation_message_count": len(turns) + 1,
         }
         turns.append(dict(recorded, role=message["role"], content=message["content"]))
@@ -170,7 +161,7 @@ class Conversations:
     def ingest(self, payload: Any, b2c: bool) -> Reply:
         problem = _transcript_problem(payload, b2c)
         if problem:
-            return _error(422, problem, "INVALID_INPUT")
+            return refusal(422, problem, "INVALID_INPUT")
         external = payload["conversation_id"]
         fingerprint = json.dumps(payload["transcript"], sort_keys=True)
         if external in self.transcripts:

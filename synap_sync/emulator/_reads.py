@@ -13,10 +13,9 @@ import json
 import re
 import time
 import uuid
-from datetime import datetime, timezone
 from typing import Any, Callable, Dict, List, Optional, Set, Tuple
 
-Reply = Tuple[int, Any, Dict[str, str]]
+from ._answers import Reply, iso_z, refusal
 
 PIECE = 400
 _MEMORY_NAMESPACE = uuid.UUID("5b7e3c1e-0f6a-4a57-9a55-7d1f3c9b2e11")
@@ -25,14 +24,6 @@ FETCH_MODES = ("fast", "accurate")
 PROMPT_STYLES = ("structured", "narrative", "bullet_points")
 PRICES = {"memories_ingested": 1.0, "llm_input_tokens": 0.001, "llm_output_tokens": 0.002, "retrievals": 0.1}
 STARTING_CREDITS = 10_000.0
-
-
-def _error(status: int, message: str, code: str) -> Reply:
-    return status, {"error": message, "code": code}, {}
-
-
-def _iso(moment: float) -> str:
-    return datetime.fromtimestamp(moment, timezone.utc).isoformat().replace("+00:00", "Z")
 
 
 def memory_ids_of(ingestion_id: str, count: int) -> List[str]:
@@ -102,7 +93,7 @@ class Reads:
                     "confidence": 0.9,
                     "category": document.get("document_type", "ai-chat-conversation"),
                     "subcategory": None,
-                    "created_at": _iso(completed),
+                    "created_at": iso_z(completed),
                     "updated_at": None,
                     "source_document_id": document.get("document_id"),
                     "_user_id": document.get("user_id"),
@@ -128,36 +119,36 @@ class Reads:
         if method == "DELETE":
             del self.memories[memory_id]
             self.gone.add(memory_id)
-            return 200, {"memory_id": memory_id, "deleted_at": _iso(time.time())}, {}
+            return 200, {"memory_id": memory_id, "deleted_at": iso_z(time.time())}, {}
         if method != "PATCH":
             return 405, {"detail": "Method Not Allowed"}, {}
         if not isinstance(payload, dict) or "document" not in payload:
-            return _error(422, "document: field required", "INVALID_INPUT")
+            return refusal(422, "document: field required", "INVALID_INPUT")
         strategy = payload.get("merge_strategy", "smart-merge")
         if strategy not in ("smart-merge", "append", "replace"):
-            return _error(422, f"merge_strategy: unsupported value {strategy!r}", "INVALID_INPUT")
+            return refusal(422, f"merge_strategy: unsupported value {strategy!r}", "INVALID_INPUT")
         new = _text(payload["document"])
         memory["content"] = new if strategy == "replace" else f"{memory['content']}\n{new}"
         if isinstance(payload.get("metadata"), dict):
             memory["_metadata"].update(payload["metadata"])
-        memory["updated_at"] = _iso(time.time())
+        memory["updated_at"] = iso_z(time.time())
         return 200, self._public(memory), {}
 
     def forget(self, payload: Any, isolation: str) -> Reply:
         self._refresh()
         if not isinstance(payload, dict):
-            return _error(422, "body must be an object", "INVALID_INPUT")
+            return refusal(422, "body must be an object", "INVALID_INPUT")
         description = payload.get("description")
         if not isinstance(description, str) or not 3 <= len(description) <= 500:
-            return _error(422, "description: 3 to 500 characters", "INVALID_INPUT")
+            return refusal(422, "description: 3 to 500 characters", "INVALID_INPUT")
         mode = payload.get("mode", "preview")
         if mode not in ("preview", "direct"):
-            return _error(422, f"mode: unsupported value {mode!r}", "INVALID_INPUT")
+            return refusal(422, f"mode: unsupported value {mode!r}", "INVALID_INPUT")
         user_id = payload.get("user_id")
         if not user_id:
-            return _error(400, "forget must be scoped to exactly one user: give user_id", "INVALID_INPUT")
+            return refusal(400, "forget must be scoped to exactly one user: give user_id", "INVALID_INPUT")
         if isolation == "b2b" and not payload.get("customer_id"):
-            return _error(400, "customer_id: required on a B2B instance", "INVALID_INPUT")
+            return refusal(400, "customer_id: required on a B2B instance", "INVALID_INPUT")
         words = set(_words(description))
         found = [
             memory
@@ -183,20 +174,20 @@ class Reads:
     def fetch(self, scope: str, payload: Any) -> Reply:
         self._refresh()
         if not isinstance(payload, dict):
-            return _error(422, "body must be an object", "INVALID_INPUT")
+            return refusal(422, "body must be an object", "INVALID_INPUT")
         required = {"user": "user_id", "customer": "customer_id", "conversation": "conversation_id"}.get(scope)
         if required and not payload.get(required):
-            return _error(422, f"{required}: field required", "INVALID_INPUT")
+            return refusal(422, f"{required}: field required", "INVALID_INPUT")
         max_results = payload.get("max_results", 10)
         if not isinstance(max_results, int) or not 1 <= max_results <= 50:
-            return _error(422, "max_results: 1 to 50", "INVALID_INPUT")
+            return refusal(422, "max_results: 1 to 50", "INVALID_INPUT")
         if payload.get("mode", "fast") not in FETCH_MODES:
-            return _error(422, "mode: fast or accurate", "INVALID_INPUT")
+            return refusal(422, "mode: fast or accurate", "INVALID_INPUT")
         if "context_mode" in payload and scope != "user":
-            return _error(422, "context_mode: only for user fetches", "INVALID_INPUT")
+            return refusal(422, "context_mode: only for user fetches", "INVALID_INPUT")
         query = payload.get("search_query") or []
         if not isinstance(query, list):
-            return _error(422, "search_query: a list of strings", "INVALID_INPUT")
+            return refusal(422, "search_query: a list of strings", "INVALID_INPUT")
         words = {word for text in query if isinstance(text, str) for word in _words(text)}
         field = {"user": "_user_id", "customer": "_customer_id", "conversation": "_conversation_id"}.get(scope)
         pool = [m for m in self.memories.values() if field is None or m[field] == payload.get(required)]
@@ -229,7 +220,7 @@ class Reads:
         self._refresh()
         style = query.get("style", "structured")
         if style not in PROMPT_STYLES:
-            return _error(422, f"style: one of {', '.join(PROMPT_STYLES)}", "INVALID_INPUT")
+            return refusal(422, f"style: one of {', '.join(PROMPT_STYLES)}", "INVALID_INPUT")
         turns = sorted(
             (m for m in self.memories.values() if m["_conversation_id"] == conversation_id),
             key=lambda m: (m["created_at"], m["memory_id"]),
@@ -260,7 +251,7 @@ class Reads:
     def _move(self, delta: float, entry_type: str, moment: float, **fields: Any) -> str:
         ledger_id = f"led_{uuid.uuid4().hex[:16]}"
         self.ledger.append(
-            {"ledger_id": ledger_id, "entry_type": entry_type, "delta": delta, "created_at": _iso(moment), **fields}
+            {"ledger_id": ledger_id, "entry_type": entry_type, "delta": delta, "created_at": iso_z(moment), **fields}
         )
         return ledger_id
 
@@ -269,9 +260,9 @@ class Reads:
         try:
             limit, offset = int(query.get("limit", "100")), int(query.get("offset", "0"))
         except ValueError:
-            return _error(422, "limit and offset: whole numbers", "INVALID_INPUT")
+            return refusal(422, "limit and offset: whole numbers", "INVALID_INPUT")
         if not 1 <= limit <= 1000 or offset < 0:
-            return _error(422, "limit: 1 to 1000; offset: >= 0", "INVALID_INPUT")
+            return refusal(422, "limit: 1 to 1000; offset: >= 0", "INVALID_INPUT")
         entries = [e for e in reversed(self.ledger) if query.get("entry_type") in (None, e["entry_type"])]
         page = entries[offset : offset + limit]
         return 200, {"entries": page, "total": len(entries), "limit": limit, "offset": offset}, {}
@@ -279,7 +270,7 @@ class Reads:
     def redeem(self, payload: Any) -> Reply:
         code = payload.get("code") if isinstance(payload, dict) else None
         if not isinstance(code, str) or not code.startswith("SYN-"):
-            return _error(422, "code: not a credit code", "INVALID_INPUT")
+            return refusal(422, "code: not a credit code", "INVALID_INPUT")
         if code in self.redeemed:
             detail = {"message": "this code was redeemed already", "reason": "code_redeemed"}
             return 402, {"detail": detail}, {}
@@ -302,7 +293,7 @@ class Reads:
         if query.get("customer_id") is not None:
             held = [m for m in held if m["_customer_id"] == query["customer_id"]]
         if not held:
-            return _error(404, f"no profile for user {user_id}", "NOT_FOUND")
+            return refusal(404, f"no profile for user {user_id}", "NOT_FOUND")
         attributes = {"memories": {"value": len(held), "confidence": 1.0, "updated_at": held[-1]["created_at"]}}
         profile = {"attributes": attributes, "overview": f"{len(held)} memories", "extras": {}, "_meta": {}}
         return 200, {"profile": profile}, {}
@@ -323,28 +314,28 @@ class Reads:
 
     def estimate(self, payload: Any) -> Reply:
         if not isinstance(payload, dict) or payload.get("metric_type") not in PRICES:
-            return _error(422, f"metric_type: one of {', '.join(PRICES)}", "INVALID_INPUT")
+            return refusal(422, f"metric_type: one of {', '.join(PRICES)}", "INVALID_INPUT")
         units = payload.get("units")
         if not isinstance(units, (int, float)) or isinstance(units, bool) or units < 0:
-            return _error(422, "units: a number >= 0", "INVALID_INPUT")
+            return refusal(422, "units: a number >= 0", "INVALID_INPUT")
         return 200, {"credits_estimate": round(units * PRICES[payload["metric_type"]], 6)}, {}
 
     def delete_data(self, payload: Any) -> Reply:
         self._refresh()
         if not isinstance(payload, dict):
-            return _error(422, "body must be an object", "INVALID_INPUT")
+            return refusal(422, "body must be an object", "INVALID_INPUT")
         scope = payload.get("scope")
         field = {"user": "user_id", "customer": "customer_id", "conversation": "conversation_id"}.get(str(scope))
         if field is None:
-            return _error(400, "scope: user, customer or conversation", "INVALID_INPUT")
+            return refusal(400, "scope: user, customer or conversation", "INVALID_INPUT")
         if payload.get("instance_id") != self.instance_id:
-            return _error(403, "instance_id: not this key's instance", "FORBIDDEN")
+            return refusal(403, "instance_id: not this key's instance", "FORBIDDEN")
         target = payload.get(field)
         if not target:
-            return _error(400, f"{field}: required for scope {scope}", "INVALID_INPUT")
+            return refusal(400, f"{field}: required for scope {scope}", "INVALID_INPUT")
         dry_run = payload.get("dry_run") is True
         if not dry_run and payload.get("confirm") != target:
-            return _error(400, f"confirm: must repeat the {field}", "INVALID_INPUT")
+            return refusal(400, f"confirm: must repeat the {field}", "INVALID_INPUT")
         key = {"user_id": "_user_id", "customer_id": "_customer_id", "conversation_id": "_conversation_id"}[field]
         found = [m for m in self.memories.values() if m[key] == target]
         kept = scope == "conversation"
@@ -368,7 +359,7 @@ class Reads:
 
     def deletion_status(self, deletion_id: str, query: Dict[str, str]) -> Reply:
         if query.get("instance_id") != self.instance_id:
-            return _error(403, "instance_id: not this key's instance", "FORBIDDEN")
+            return refusal(403, "instance_id: not this key's instance", "FORBIDDEN")
         result = self.deletions.get(deletion_id)
         if result is None:
             return 404, {"detail": f"deletion {deletion_id} not found"}, {}

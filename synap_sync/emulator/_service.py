@@ -17,6 +17,7 @@ import uuid
 from datetime import datetime, timezone
 from typing import Any, Callable, Collection, Counter, Dict, List, Optional, Tuple
 
+from ._answers import Reply
 from ._conversations import Conversations
 from ._limits import Faults, TokenBucket
 from ._reads import Reads, memory_count, memory_ids_of
@@ -50,7 +51,6 @@ ACCEPTED_TYPES = (
 )
 ACCEPTED_MODES = ("fast", "long-range")
 
-Reply = Tuple[int, Any, Dict[str, str]]
 #: An id in a path (a UUID, or an ingestion or deletion id), collapsed in the request counts.
 _ID_SEGMENT = re.compile(r"/(?:[0-9a-f]{8}-[0-9a-f-]{27}|del_[0-9a-f]+)(?=/|$)")
 
