@@ -18,7 +18,7 @@ from typing import IO, Any, Dict, Iterator, List, Optional, Sequence, Tuple
 
 from ._signals import Terminated, stop_on_sigterm
 from ._version import __version__
-from .bulk import IngestOutcome, IngestReport
+from .bulk import HTML_PAGE_START, IngestOutcome, IngestReport
 from .client import SynapClient
 from .errors import (
     SynapAuthError,
@@ -525,7 +525,7 @@ def ingest_options(args: argparse.Namespace) -> Dict[str, Any]:
 
 #: How each file this command writes begins: a file there that begins otherwise is not ours to replace.
 FAILURES_HEADER = b"# synap-sync failures"
-REPORT_HEADER = b"<!doctype html><html><head><meta charset=\"utf-8\"><title>synap-sync ingest report</title>"
+REPORT_HEADER = HTML_PAGE_START.encode("utf-8")
 
 
 def check_outputs(args: argparse.Namespace) -> None:
@@ -558,10 +558,8 @@ def _ours_or_absent(path: str, header: bytes) -> bool:
     try:
         with open(path, "rb") as existing:
             start = existing.read(len(header))
-    except FileNotFoundError:
-        return True
     except OSError:
-        return True  # unreadable: writing it will fail, and say so
+        return True  # absent, or unreadable: writing it will fail then, and say so
     return not start or start == header
 
 

@@ -8,7 +8,15 @@ never imports the namespace that builds it (``client.memories``).
 from ._engine import BulkIngestion
 from ._options import IngestOptions, ProgressOption
 from ._progress import Progress
-from ._report import FAILURE_KINDS, NOT_SENT_KINDS, IngestFailure, IngestOutcome, IngestReport, TimelineSecond
+from ._report import (
+    FAILURE_KINDS,
+    HTML_PAGE_START,
+    NOT_SENT_KINDS,
+    IngestFailure,
+    IngestOutcome,
+    IngestReport,
+    TimelineSecond,
+)
 from ._sender import Poster
 
 __all__ = [
@@ -20,6 +28,7 @@ __all__ = [
     "TimelineSecond",
     "FAILURE_KINDS",
     "NOT_SENT_KINDS",
+    "HTML_PAGE_START",
     "Progress",
     "Poster",
     "ProgressOption",

@@ -30,6 +30,7 @@ __all__ = [
     "TimelineSecond",
     "FAILURE_KINDS",
     "NOT_SENT_KINDS",
+    "HTML_PAGE_START",
     "kind_of",
 ]
 
@@ -250,10 +251,7 @@ class IngestReport:
 
     def to_html(self) -> str:
         """A whole HTML page of the report, chart included (``synap-sync ingest --report FILE.html``)."""
-        return (
-            '<!doctype html><html><head><meta charset="utf-8"><title>synap-sync ingest report</title></head>'
-            f"<body>{self._repr_html_()}</body></html>"
-        )
+        return f"{HTML_PAGE_START}</head><body>{self._repr_html_()}</body></html>"
 
     def summary(self) -> str:
         """One line: the counts a person reads first."""
@@ -309,6 +307,9 @@ class IngestReport:
             counts[failure.kind] = counts.get(failure.kind, 0) + 1
         return sorted(counts.items())
 
+
+#: How `IngestReport.to_html`'s page begins (the command line recognises a report it wrote by it).
+HTML_PAGE_START = '<!doctype html><html><head><meta charset="utf-8"><title>synap-sync ingest report</title>'
 
 #: What `IngestReport.merge` adds up.
 _COUNTS = (
