@@ -109,8 +109,8 @@ class ChunkSender:
         self.journal = journal
         self.cap = cap
         self.counts = SendCounts()
-        #: The largest request body the service is known to take: learned from its 413s, as the pace
-        #: learns the rate from 429s (None until one came), or told as ``max_chunk_bytes``.
+        #: The largest request body the service is known to take, learned from its 413s as the pace
+        #: learns the rate from 429s (None until one came; ``max_chunk_bytes`` bounds chunks before this).
         self.max_body: Optional[int] = None
         #: Set by the engine to stop: a chunk being retried gives up, unsettled.
         self.stopping = threading.Event()
@@ -210,14 +210,7 @@ class ChunkSender:
             )
             return [outcome], True
         middle = len(chunk.indices) // 2
-        outcomes: List[IngestOutcome] = []
-        final = True
-        for part in (slice(0, middle), slice(middle, None)):
-            half = Chunk(chunk.number, chunk.indices[part], chunk.document_ids[part], chunk.encoded[part])
-            half_outcomes, half_final = self._send(half, maybe_stored)
-            outcomes += half_outcomes
-            final = final and half_final
-        return outcomes, final
+        return self._send_parts(chunk, [slice(0, middle), slice(middle, None)], maybe_stored)
 
     def _one_more_given_up(self) -> bool:
         """Count a chunk given up on; True when that makes MAX_CHUNKS_GIVEN_UP in a row."""
@@ -249,18 +242,19 @@ class ChunkSender:
                     IngestOutcome(chunk.indices[0], False, document_id, error_message=message, kind="duplicate")
                 ], True
             return [IngestOutcome(chunk.indices[0], True, document_id, already_stored=True)], True
+        singles = [slice(position, position + 1) for position in range(len(chunk.indices))]
+        return self._send_parts(chunk, singles, maybe_stored=False)
+
+    def _send_parts(self, chunk: Chunk, parts: List[slice], maybe_stored: bool) -> Tuple[List[IngestOutcome], bool]:
+        """Send ``parts`` of ``chunk`` (slices of its documents) one after another, as chunks of their
+        own under its number; their outcomes together, final when each part's are."""
         outcomes: List[IngestOutcome] = []
         final = True
-        for position in range(len(chunk.indices)):
-            single = Chunk(
-                chunk.number,
-                chunk.indices[position : position + 1],
-                chunk.document_ids[position : position + 1],
-                chunk.encoded[position : position + 1],
-            )
-            single_outcomes, single_final = self._send(single, maybe_stored=False)
-            outcomes += single_outcomes
-            final = final and single_final
+        for part in parts:
+            piece = Chunk(chunk.number, chunk.indices[part], chunk.document_ids[part], chunk.encoded[part])
+            piece_outcomes, piece_final = self._send(piece, maybe_stored)
+            outcomes += piece_outcomes
+            final = final and piece_final
         return outcomes, final
 
     def _attempt_limit(self) -> int:
