@@ -33,6 +33,7 @@ from .models import (
     IngestMode,
     Memory,
     MemoryStatusResponse,
+    UpdateMemoryRequest,
     WireDocument,
     at_index,
     batch_body,
@@ -350,12 +351,7 @@ class Memories:
         :raises SynapNotFoundError: no such memory, or not in this key's scope.
         """
         path = MEMORY_PATH + quote(uuid_text(memory_id, "memory_id"), safe="")
-        body: Dict[str, Any] = {"document": check_update_document(document)}
-        body["merge_strategy"] = one_of(merge_strategy, "merge_strategy", MERGE_STRATEGIES)
-        if document_type:
-            body["document_type"] = document_type_value(document_type)
-        if metadata is not None:
-            body["metadata"] = CreateMemoryRequest(document="x", metadata=metadata).metadata
+        body = UpdateMemoryRequest(document, merge_strategy, document_type, metadata).to_dict()
         correlation_id = self._transport.new_correlation_id()
         reply = self._transport.request(
             "PATCH", path, self._options, body=encode_json(body), correlation_id=correlation_id, repeatable=False
@@ -488,14 +484,8 @@ class Memories:
         return CreateMemoryResponse.from_dict(reply, correlation_id)
 
 
-#: ``update``'s merge strategies and ``forget``'s modes, as the contract lists them.
-MERGE_STRATEGIES = ("smart-merge", "append", "replace")
+#: ``forget``'s modes, as the contract lists them.
 FORGET_MODES = ("preview", "direct")
-
-
-def check_update_document(document: Any) -> Union[str, Dict[str, Any]]:
-    """``update``'s document: checked as a created document's is (a non-empty string or JSON object)."""
-    return CreateMemoryRequest(document=document).document
 
 
 def _count_lost_first_attempts(reply: BatchCreateResponse) -> None:

@@ -8,8 +8,8 @@ from typing import Any, Dict, List, Optional
 
 import attrs
 
-from ._checks import check_json, one_of, refuse
-from .documents import CreateMemoryRequest, DocumentInput
+from ._checks import one_of, refuse
+from .documents import CreateMemoryRequest, DocumentInput, document_type_value
 
 __all__ = [
     "ContextType",
@@ -77,25 +77,33 @@ def _merge_strategy(value: Any) -> str:
     return one_of(value, "merge_strategy", tuple(member.value for member in MergeStrategy))
 
 
+def _update_document(value: Any) -> Any:
+    """Checked as a created document is (a non-empty string or JSON object), and copied."""
+    return CreateMemoryRequest(document=value).document
+
+
+def _optional_document_type(value: Any) -> Optional[str]:
+    return document_type_value(value) if value else None
+
+
+def _optional_metadata(value: Any) -> Optional[Dict[str, Any]]:
+    """Checked and copied as a created document's metadata is; None stays None (nothing to merge)."""
+    return None if value is None else CreateMemoryRequest(document="x", metadata=value).metadata
+
+
 @attrs.frozen
 class UpdateMemoryRequest:
-    """The body of ``memories.update``: unset fields are left out of it."""
+    """``memories.update``'s body, checked when built; unset fields are left out of it."""
 
-    document: Any
+    document: Any = attrs.field(converter=_update_document)
     merge_strategy: str = attrs.field(default="smart-merge", converter=_merge_strategy)
-    document_type: Optional[str] = None
-    metadata: Optional[Dict[str, Any]] = None
-
-    def __attrs_post_init__(self) -> None:
-        if not isinstance(self.document, (str, dict)) or not self.document:
-            raise refuse("document", "must be a non-empty string or dict")
-        if self.metadata is not None:
-            check_json(self.metadata, "metadata", "metadata")
+    document_type: Optional[str] = attrs.field(default=None, converter=_optional_document_type)
+    metadata: Optional[Dict[str, Any]] = attrs.field(default=None, converter=_optional_metadata)
 
     def to_dict(self) -> Dict[str, Any]:
         body: Dict[str, Any] = {"document": self.document, "merge_strategy": self.merge_strategy}
         if self.document_type is not None:
-            body["document_type"] = getattr(self.document_type, "value", self.document_type)
+            body["document_type"] = self.document_type
         if self.metadata is not None:
             body["metadata"] = self.metadata
         return body
