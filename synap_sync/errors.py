@@ -175,7 +175,10 @@ class SynapNetworkError(SynapTransientError):
 
 
 class SynapProtocolError(SynapTransientError):
-    """A reply that could not be read: not JSON, the wrong shape, too deep, or too large."""
+    """A reply that could not be read: not JSON, the wrong shape, too deep, or too large.
+
+    By default the outcome is unknown: a success reply that cannot be read still says the service
+    acted. The transport says which of its own such failures may have stored something."""
 
     outcome_unknown = True
 

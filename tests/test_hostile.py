@@ -22,7 +22,7 @@ from synap_sync import (
     SynapError,
     SynapValidationError,
 )
-from synap_sync._transport import error_from_reply
+from synap_sync._replies import error_from_reply
 from synap_sync.testing import FakeClock
 
 from .conftest import API_KEY, BASE_URL
