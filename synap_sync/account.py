@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any, Dict, Iterator, Optional
 from urllib.parse import quote
 
+from ._calls import Calls
 from ._constants import (
     CREDITS_BALANCE_PATH,
     CREDITS_ESTIMATE_PATH,
@@ -41,19 +42,13 @@ DELETE_SCOPES = ("user", "conversation", "customer")
 MAX_DELETE_CALLS = 50
 
 
-class Credits:
+class Credits(Calls):
     """``client.credits``: the balance, a quote before a backfill (it never debits), the ledger of what
     came and went, and redeeming a code."""
 
-    def __init__(self, transport: Transport, options: CallOptions) -> None:
-        self._transport = transport
-        self._options = options
-
     def get_balance(self) -> CreditBalance:
         """Credits left: ``GET /v1/credits/balance``."""
-        correlation_id = self._transport.new_correlation_id()
-        reply = self._transport.request("GET", CREDITS_BALANCE_PATH, self._options, correlation_id=correlation_id)
-        return CreditBalance.from_dict(reply, correlation_id)
+        return self._call("GET", CREDITS_BALANCE_PATH, CreditBalance.from_dict)
 
     balance = get_balance
 
@@ -83,17 +78,9 @@ class Credits:
             "endpoint": optional_text(endpoint, "endpoint"),
             "mode": None if mode is None else one_of(mode, "mode", ("fast", "long-range")),
         }
-        correlation_id = self._transport.new_correlation_id()
-        reply = self._transport.request(
-            "POST",
-            CREDITS_ESTIMATE_PATH,
-            self._options,
-            body=encode_json(body),
-            correlation_id=correlation_id,
-            repeatable=True,  # a quote changes nothing
-        )
-        return CreditEstimate.from_dict(reply, correlation_id)
-
+        return self._call(
+            "POST", CREDITS_ESTIMATE_PATH, CreditEstimate.from_dict, body=body, repeatable=True
+        )  # a quote
 
     def get_ledger(
         self,
@@ -121,11 +108,11 @@ class Credits:
                 if not isinstance(moment, datetime):
                     raise refuse(field, f"must be a datetime, not {type(moment).__name__}")
                 query[name] = moment.isoformat()
-        correlation_id = self._transport.new_correlation_id()
-        reply = self._transport.request(
-            "GET", CREDITS_LEDGER_PATH, self._options, query=query, correlation_id=correlation_id
-        )
-        return LedgerPage.from_dict(reply, limit, offset, correlation_id)
+
+        def read(reply: Any, correlation_id: str) -> LedgerPage:
+            return LedgerPage.from_dict(reply, limit, offset, correlation_id)
+
+        return self._call("GET", CREDITS_LEDGER_PATH, read, query=query)
 
     def ledger(
         self,
@@ -157,11 +144,7 @@ class Credits:
         :raises SynapValidationError: an unknown or malformed code.
         """
         body = {"code": required_text(code, "code")}
-        correlation_id = self._transport.new_correlation_id()
-        reply = self._transport.request(
-            "POST", CREDITS_REDEEM_PATH, self._options, body=encode_json(body), correlation_id=correlation_id
-        )
-        return RedeemResult.from_dict(reply, correlation_id)
+        return self._call("POST", CREDITS_REDEEM_PATH, RedeemResult.from_dict, body=body)
 
 
 def _offset(value: Any) -> int:
@@ -174,12 +157,11 @@ def _offset(value: Any) -> int:
 MAX_LEDGER_PAGE = 500
 
 
-class Data:
+class Data(Calls):
     """``client.data``: permanent deletion of a user's, a customer's or a conversation's data."""
 
     def __init__(self, transport: Transport, options: CallOptions, initialize: Any) -> None:
-        self._transport = transport
-        self._options = options
+        super().__init__(transport, options)
         self._initialize = initialize
 
     def delete(
@@ -220,11 +202,7 @@ class Data:
         body.update(dry_run=dry_run, confirm=confirmed)
         encoded = encode_json(body)
         for _ in range(MAX_DELETE_CALLS):
-            correlation_id = self._transport.new_correlation_id()
-            reply = self._transport.request(
-                "POST", DATA_DELETE_PATH, self._options, body=encoded, correlation_id=correlation_id, repeatable=True
-            )
-            result = DeleteDataResult.from_dict(reply, correlation_id)
+            result = self._call("POST", DATA_DELETE_PATH, DeleteDataResult.from_dict, body=encoded, repeatable=True)
             if not (wait and result.continue_ and not dry_run):
                 break
         return result
@@ -232,15 +210,12 @@ class Data:
     def status(self, deletion_id: str) -> DeleteDataResult:
         """Where a deletion stands, its audit record: ``GET /v1/data/delete/{id}?instance_id=...``."""
         deletion = path_segment(deletion_id, "deletion_id")
-        correlation_id = self._transport.new_correlation_id()
-        reply = self._transport.request(
+        return self._call(
             "GET",
             DATA_DELETE_PATH + "/" + quote(deletion, safe=""),
-            self._options,
+            DeleteDataResult.from_dict,
             query={"instance_id": self._instance_id()},
-            correlation_id=correlation_id,
         )
-        return DeleteDataResult.from_dict(reply, correlation_id)
 
     def _instance_id(self) -> str:
         """The instance the deletion is for: given, or learned from whoami (asked once, here)."""

@@ -13,14 +13,13 @@ import uuid
 from typing import Any, Callable, Dict, List, Optional, Union
 from urllib.parse import quote
 
+from ._calls import Calls
 from ._constants import CONTEXT_FETCH_PATHS, CONVERSATIONS_PATH, USERS_PATH
-from ._transport import CallOptions, Transport
 from .models import (
     ContextForPromptResponse,
     ContextResponse,
-    CreateMemoryRequest,
     UserProfile,
-    encode_json,
+    checked_scope,
     int_between,
     one_of,
     optional_text,
@@ -42,12 +41,8 @@ PROMPT_STYLES = ("structured", "narrative", "bullet_points")
 MAX_RESULTS = 50
 
 
-class Context:
+class Context(Calls):
     """Every context read: ``user``, ``customer``, ``client``, ``conversation`` and ``for_prompt``."""
-
-    def __init__(self, transport: Transport, options: CallOptions) -> None:
-        self._transport = transport
-        self._options = options
 
     def user(
         self,
@@ -171,9 +166,7 @@ class Context:
         conversation = quote(uuid_text(conversation_id, "conversation_id"), safe="")
         path = f"{CONVERSATIONS_PATH}{conversation}/context-for-prompt"
         query_params = {"style": one_of(style, "style", PROMPT_STYLES)}
-        correlation_id = self._transport.new_correlation_id()
-        reply = self._transport.request("GET", path, self._options, query=query_params, correlation_id=correlation_id)
-        return ContextForPromptResponse.from_dict(reply, correlation_id)
+        return self._call("GET", path, ContextForPromptResponse.from_dict, query=query_params)
 
     def profile(self, user_id: str, customer_id: Optional[str] = None) -> UserProfile:
         """What the service has gathered about a user: ``GET /v1/users/{user_id}/profile``.
@@ -181,27 +174,19 @@ class Context:
         :raises SynapNotFoundError: no profile yet (404).
         :raises SynapCustomerIdNotAcceptedError: a ``customer_id`` on an instance known to be B2C.
         """
-        correlation_id = self._transport.new_correlation_id()
-        self._transport.refuse_customer_on_b2c(customer_id, correlation_id)
         path = f"{USERS_PATH}{quote(path_segment(user_id, 'user_id'), safe='')}/profile"
         query = {"customer_id": required_text(customer_id, "customer_id")} if customer_id is not None else None
-        reply = self._transport.request("GET", path, self._options, query=query, correlation_id=correlation_id)
-        return UserProfile.from_dict(reply, correlation_id)
+        return self._call("GET", path, UserProfile.from_dict, query=query, customer_id=customer_id)
 
     def _fetch(
         self, scope: str, body: Dict[str, Any], customer_id: Optional[str], default_ttl: int = 300
     ) -> ContextResponse:
-        correlation_id = self._transport.new_correlation_id()
-        self._transport.refuse_customer_on_b2c(customer_id, correlation_id)
-        reply = self._transport.request(
-            "POST",
-            CONTEXT_FETCH_PATHS[scope],
-            self._options,
-            body=encode_json(body),
-            correlation_id=correlation_id,
-            repeatable=True,  # a read, though a POST: the contract marks it idempotent
-        )
-        return ContextResponse.from_dict(reply, correlation_id, default_ttl)
+
+        def read(reply: Any, correlation_id: str) -> ContextResponse:
+            return ContextResponse.from_dict(reply, correlation_id, default_ttl)
+
+        # A read, though a POST: the contract marks it idempotent, so it is repeatable.
+        return self._call("POST", CONTEXT_FETCH_PATHS[scope], read, body=body, customer_id=customer_id, repeatable=True)
 
 
 def _base(search_query: Any, max_results: Any, types: Any, mode: Any) -> Dict[str, Any]:
@@ -228,7 +213,7 @@ def _optional(
     if max_results_per_query:
         body["max_results_per_query"] = int_between(max_results_per_query, "max_results_per_query", 1, MAX_RESULTS)
     if scope_path:
-        body["scope"] = CreateMemoryRequest(document="x", scope=scope_path).scope
+        body["scope"] = checked_scope(scope_path)
     return body
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any, Dict, List, Optional
 from urllib.parse import quote
 
+from ._calls import Calls
 from ._constants import (
     COMPACT_PATH,
     CONVERSATIONS_PATH,
@@ -22,7 +23,7 @@ from ._constants import (
 from ._transport import CallOptions, Transport
 from .context import Context, ConversationContext, ScopeNamespace
 from .errors import SynapNotFoundError, SynapTimeoutError
-from .models import encode_json, int_between, one_of, positive_number, refuse
+from .models import int_between, one_of, positive_number, refuse
 from .models.conversations import (
     COMPACTED_FORMATS,
     CompactionResponse,
@@ -45,14 +46,13 @@ SHORTEST_POLL_SECONDS = 0.5
 LONGEST_POLL_SECONDS = 10.0
 
 
-class ConversationReads(ConversationContext):
+class ConversationReads(ConversationContext, Calls):
     """``client.conversation.context``: ``fetch``, ``get_context_for_prompt``, and compaction:
     ``compact``, ``get_compaction_status``, ``wait_for_compaction``, ``get_compacted``."""
 
     def __init__(self, context: Context, transport: Transport, options: CallOptions) -> None:
-        super().__init__(context)
-        self._transport = transport
-        self._options = options
+        ConversationContext.__init__(self, context)
+        Calls.__init__(self, transport, options)
 
     def compact(
         self,
@@ -73,11 +73,7 @@ class ConversationReads(ConversationContext):
             after an unknown outcome (a second run might start).
         """
         body = compact_body(conversation_id, strategy, compaction_level, target_tokens, force)
-        correlation_id = self._transport.new_correlation_id()
-        reply = self._transport.request(
-            "POST", COMPACT_PATH, self._options, body=encode_json(body), correlation_id=correlation_id
-        )
-        return CompactionTriggerResponse.from_dict(reply, correlation_id)
+        return self._call("POST", COMPACT_PATH, CompactionTriggerResponse.from_dict, body=body)
 
     def get_compaction_status(self, conversation_id: str) -> CompactionStatusResponse:
         """Where the conversation's compaction stands: ``GET .../{id}/compaction/status``.
@@ -85,9 +81,7 @@ class ConversationReads(ConversationContext):
         :raises SynapNotFoundError: the service knows no such conversation.
         """
         path = self._path(conversation_id, "compaction/status")
-        correlation_id = self._transport.new_correlation_id()
-        reply = self._transport.request("GET", path, self._options, correlation_id=correlation_id)
-        return CompactionStatusResponse.from_dict(reply, correlation_id)
+        return self._call("GET", path, CompactionStatusResponse.from_dict)
 
     def wait_for_compaction(
         self,
@@ -136,25 +130,22 @@ class ConversationReads(ConversationContext):
         if version is not None:
             query["version"] = str(int_between(version, "version", 1, 2**31))
         path = self._path(conversation_id, "compacted")
-        correlation_id = self._transport.new_correlation_id()
         try:
-            reply = self._transport.request("GET", path, self._options, query=query, correlation_id=correlation_id)
+            return self._call("GET", path, CompactionResponse.from_dict, query=query)
         except SynapNotFoundError:
             return None
-        return CompactionResponse.from_dict(reply, correlation_id)
 
     @staticmethod
     def _path(conversation_id: str, tail: str) -> str:
         return f"{CONVERSATIONS_PATH}{quote(conversation_segment(conversation_id), safe='')}/{tail}"
 
 
-class Conversation(ScopeNamespace):
+class Conversation(ScopeNamespace, Calls):
     """``record_message``, ``record_messages_batch``, ``ingest_transcript``; ``.context`` for reads."""
 
     def __init__(self, transport: Transport, options: CallOptions, context: Context) -> None:
-        super().__init__(ConversationReads(context, transport, options))
-        self._transport = transport
-        self._options = options
+        ScopeNamespace.__init__(self, ConversationReads(context, transport, options))
+        Calls.__init__(self, transport, options)
 
     def record_message(
         self,
@@ -186,8 +177,6 @@ class Conversation(ScopeNamespace):
         :raises SynapError: what the service or the network answered; never resent after an unknown
             outcome (it may have been recorded).
         """
-        correlation_id = self._transport.new_correlation_id()
-        self._transport.refuse_customer_on_b2c(customer_id or None, correlation_id)
         body = message_body(
             conversation_id,
             role,
@@ -200,10 +189,7 @@ class Conversation(ScopeNamespace):
             model,
             context_window,
         )
-        reply = self._transport.request(
-            "POST", MESSAGES_PATH, self._options, body=encode_json(body), correlation_id=correlation_id
-        )
-        return RecordedMessage.from_dict(reply, correlation_id)
+        return self._call("POST", MESSAGES_PATH, RecordedMessage.from_dict, body=body, customer_id=customer_id)
 
     def record_messages_batch(self, messages: List[Dict[str, Any]]) -> RecordedBatch:
         """Record several messages in one call: ``POST /v1/conversations/messages/batch``.
@@ -214,14 +200,13 @@ class Conversation(ScopeNamespace):
         :returns: counts, the stored messages and the refused ones; a partial success is no error.
         :raises SynapValidationError: a bad message, named with its index; nothing is sent then.
         """
-        correlation_id = self._transport.new_correlation_id()
         body, customers = messages_body(messages)
+        correlation_id = self._transport.new_correlation_id()
         for customer_id in customers:
             self._transport.refuse_customer_on_b2c(customer_id, correlation_id)
-        reply = self._transport.request(
-            "POST", MESSAGES_BATCH_PATH, self._options, body=encode_json(body), correlation_id=correlation_id
+        return self._call(
+            "POST", MESSAGES_BATCH_PATH, RecordedBatch.from_dict, body=body, correlation_id=correlation_id
         )
-        return RecordedBatch.from_dict(reply, correlation_id)
 
     def ingest_transcript(
         self,
@@ -255,8 +240,6 @@ class Conversation(ScopeNamespace):
         :raises SynapConflictError: another transcript was sent under this ``conversation_id`` before
             (code ``transcript_conflict``); the same one again answers ``status="duplicate"``.
         """
-        correlation_id = self._transport.new_correlation_id()
-        self._transport.refuse_customer_on_b2c(customer_id or None, correlation_id)
         body = transcript_body(
             conversation_id,
             user_id,
@@ -269,12 +252,12 @@ class Conversation(ScopeNamespace):
             ended_at,
             scope_path,
         )
-        reply = self._transport.request(
+        # Repeatable: the service answers the identical transcript sent again with "duplicate".
+        return self._call(
             "POST",
             TRANSCRIPT_PATH,
-            self._options,
-            body=encode_json(body),
-            correlation_id=correlation_id,
-            repeatable=True,  # the service answers the identical transcript again with "duplicate"
+            TranscriptIngestResponse.from_dict,
+            body=body,
+            repeatable=True,
+            customer_id=customer_id,
         )
-        return TranscriptIngestResponse.from_dict(reply, correlation_id)

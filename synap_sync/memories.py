@@ -10,9 +10,10 @@ from urllib.parse import quote
 
 import attrs
 
+from ._calls import Calls
 from ._constants import BATCH_PATH, CREATE_PATH, FORGET_PATH, MAX_BATCH_SIZE, MEMORY_PATH, STATUS_PATH, UPLOAD_PATH
 from ._signals import Terminated
-from ._transport import CallOptions, CallRecord, Transport
+from ._transport import CallOptions, CallRecord
 from ._upload import form_upload
 from .bulk import BulkIngestion, IngestOptions, IngestReport, ProgressOption
 from .errors import (
@@ -38,6 +39,8 @@ from .models import (
     at_index,
     batch_body,
     check_scope,
+    checked_metadata,
+    checked_scope,
     document_type_value,
     encode_json,
     item_document_id,
@@ -54,12 +57,8 @@ from .models import (
 __all__ = ["Memories"]
 
 
-class Memories:
+class Memories(Calls):
     """Create memories and follow their ingestion. Reached as ``client.memories``."""
-
-    def __init__(self, transport: Transport, options: CallOptions) -> None:
-        self._transport = transport
-        self._options = options
 
     def batch_create(self, documents: Iterable[DocumentInput], fail_fast: bool = False) -> BatchCreateResponse:
         """Ingest 1 to 100 documents in one call.
@@ -112,17 +111,26 @@ class Memories:
         record: Optional[CallRecord] = None,
     ) -> BatchCreateResponse:
         """POST an encoded batch of ``count`` documents; the reply must hold ``count`` results."""
-        correlation_id = correlation_id or self._transport.new_correlation_id()
-        reply = self._transport.request(
-            "POST", BATCH_PATH, options, body=body, correlation_id=correlation_id, repeatable=repeatable, record=record
+
+        def read(reply: Any, correlation_id: str) -> BatchCreateResponse:
+            parsed = BatchCreateResponse.from_dict(reply, correlation_id)
+            if parsed.result_count != count:
+                raise SynapProtocolError(
+                    f"batch reply has {parsed.result_count} results for {count} documents",
+                    correlation_id=correlation_id,
+                )
+            return parsed
+
+        return self._call(
+            "POST",
+            BATCH_PATH,
+            read,
+            body=body,
+            correlation_id=correlation_id,
+            options=options,
+            repeatable=repeatable,
+            record=record,
         )
-        parsed = BatchCreateResponse.from_dict(reply, correlation_id)
-        if parsed.result_count != count:
-            raise SynapProtocolError(
-                f"batch reply has {parsed.result_count} results for {count} documents",
-                correlation_id=correlation_id,
-            )
-        return parsed
 
     def ingest(
         self,
@@ -269,17 +277,14 @@ class Memories:
             mode=mode,  # type: ignore[arg-type]
             metadata=metadata,  # type: ignore[arg-type]
         )
-        correlation_id = self._transport.new_correlation_id()
-        self._transport.refuse_customer_on_b2c(customer_id, correlation_id)
-        reply = self._transport.request(
+        return self._call(
             "POST",
             CREATE_PATH,
-            self._options,
+            CreateMemoryResponse.from_dict,
             body=request.encoded,
-            correlation_id=correlation_id,
             repeatable=request.document_id is not None,
+            customer_id=customer_id,
         )
-        return CreateMemoryResponse.from_dict(reply, correlation_id)
 
     def status(self, ingestion_id: Union[str, uuid.UUID]) -> MemoryStatusResponse:
         """Where one ingestion stands.
@@ -291,11 +296,7 @@ class Memories:
         if not isinstance(ingestion_id, str) or not ingestion_id.strip():
             raise refuse("ingestion_id", "must be a non-empty string or UUID")
         ingestion_id = path_segment(ingestion_id, "ingestion_id")
-        correlation_id = self._transport.new_correlation_id()
-        reply = self._transport.request(
-            "GET", STATUS_PATH + quote(ingestion_id, safe=""), self._options, correlation_id=correlation_id
-        )
-        return MemoryStatusResponse.from_dict(reply, correlation_id)
+        return self._call("GET", STATUS_PATH + quote(ingestion_id, safe=""), MemoryStatusResponse.from_dict)
 
     def wait_for_completion(
         self,
@@ -332,9 +333,7 @@ class Memories:
         :raises SynapNotFoundError: no such memory, or not in this key's scope.
         """
         path = MEMORY_PATH + quote(uuid_text(memory_id, "memory_id"), safe="")
-        correlation_id = self._transport.new_correlation_id()
-        reply = self._transport.request("GET", path, self._options, correlation_id=correlation_id)
-        return Memory.from_dict(reply, correlation_id)
+        return self._call("GET", path, Memory.from_dict)
 
     def update(
         self,
@@ -352,11 +351,7 @@ class Memories:
         """
         path = MEMORY_PATH + quote(uuid_text(memory_id, "memory_id"), safe="")
         body = UpdateMemoryRequest(document, merge_strategy, document_type, metadata).to_dict()
-        correlation_id = self._transport.new_correlation_id()
-        reply = self._transport.request(
-            "PATCH", path, self._options, body=encode_json(body), correlation_id=correlation_id, repeatable=False
-        )
-        return Memory.from_dict(reply, correlation_id)
+        return self._call("PATCH", path, Memory.from_dict, body=body, repeatable=False)
 
     def delete(self, memory_id: Union[uuid.UUID, str]) -> DeletedMemory:
         """Delete a memory. Any 2xx is success (a 204 gives ``deleted_at=None``). A delete is repeated
@@ -367,11 +362,15 @@ class Memories:
         memory = uuid_text(memory_id, "memory_id")
         correlation_id = self._transport.new_correlation_id()
         record = CallRecord()
+
+        def read(reply: Any, correlation_id: str) -> DeletedMemory:
+            return DeletedMemory.from_dict(reply, uuid.UUID(memory), correlation_id)
+
         try:
-            reply = self._transport.request(
+            return self._call(
                 "DELETE",
                 MEMORY_PATH + quote(memory, safe=""),
-                self._options,
+                read,
                 correlation_id=correlation_id,
                 repeatable=True,
                 record=record,
@@ -379,8 +378,7 @@ class Memories:
         except SynapNotFoundError:
             if not record.resent_after_unknown:
                 raise
-            reply = {}
-        return DeletedMemory.from_dict(reply, uuid.UUID(memory), correlation_id)
+            return read({}, correlation_id)
 
     def forget(
         self,
@@ -402,15 +400,12 @@ class Memories:
             "description": description,
             "user_id": optional_text(user_id, "user_id"),
             "customer_id": optional_text(customer_id, "customer_id"),
-            "scope": CreateMemoryRequest(document="x", scope=scope).scope,
+            "scope": checked_scope(scope),
             "mode": one_of(mode, "mode", FORGET_MODES),
         }
-        correlation_id = self._transport.new_correlation_id()
-        self._transport.refuse_customer_on_b2c(customer_id, correlation_id)
-        reply = self._transport.request(
-            "POST", FORGET_PATH, self._options, body=encode_json(body), correlation_id=correlation_id, repeatable=False
+        return self._call(
+            "POST", FORGET_PATH, ForgetResponse.from_dict, body=body, repeatable=False, customer_id=customer_id
         )
-        return ForgetResponse.from_dict(reply, correlation_id)
 
     def create_from_file(
         self,
@@ -466,22 +461,21 @@ class Memories:
         if document_type:
             fields.append(("document_type", document_type_value(document_type)))
         if metadata:
-            checked = CreateMemoryRequest(document="x", metadata=metadata).metadata
+            checked = checked_metadata(metadata)
             fields.append(("metadata", json.dumps(checked)))
         upload = form_upload(fields, file_path=file_path, file=file, filename=filename, text=text, max_bytes=max_bytes)
         try:
-            reply = self._transport.request(
+            return self._call(
                 "POST",
                 UPLOAD_PATH,
-                self._options,
+                CreateMemoryResponse.from_dict,
+                correlation_id=correlation_id,
                 stream=upload.body,
                 content_type=upload.content_type,
-                correlation_id=correlation_id,
                 repeatable=False,
             )
         finally:
             upload.close()
-        return CreateMemoryResponse.from_dict(reply, correlation_id)
 
 
 #: ``forget``'s modes, as the contract lists them.

@@ -3,6 +3,8 @@
 from ._checks import (
     at_index,
     check_scope,
+    checked_metadata,
+    checked_scope,
     format_datetime,
     int_between,
     item_document_id,
@@ -138,6 +140,8 @@ __all__ = [
     "ContextForPromptResponse",
     "required_text",
     "check_scope",
+    "checked_metadata",
+    "checked_scope",
     "optional_text",
     "one_of",
     "text_list",

@@ -8,7 +8,7 @@ import math
 import re
 import uuid
 from datetime import datetime, timezone
-from typing import Any, List, Mapping, Optional, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from ..errors import SynapValidationError
 
@@ -170,6 +170,26 @@ def check_scope(value: Any) -> None:
     for key, item in value.items():
         if not isinstance(key, str) or not isinstance(item, str):
             raise refuse("scope", f"must map str to str; got {key!r}: {item!r}")
+
+
+def check_metadata(value: Any) -> None:
+    if type(value) is not dict:
+        raise refuse("metadata", f"must be a dict, not {type(value).__name__}{json_text_hint(value)}")
+    if value:
+        check_json(value, "metadata", "metadata")
+
+
+def checked_scope(value: Any) -> Optional[Dict[str, str]]:
+    """A scope checked as a document's is, copied: the caller's dict stays theirs. None stays None."""
+    check_scope(value)
+    return None if value is None else dict(value)
+
+
+def checked_metadata(value: Any) -> Dict[str, Any]:
+    """Metadata checked as a document's is (a JSON object, no NaN, bounded depth), copied."""
+    check_metadata(value)
+    copy: Dict[str, Any] = json_copy(value)
+    return copy
 
 
 def required_text(value: Any, field: str) -> str:

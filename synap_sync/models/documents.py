@@ -18,12 +18,11 @@ import attrs
 
 from ._checks import (
     check_document,
-    check_json,
+    check_metadata,
     check_optional_id,
     check_scope,
     format_datetime,
     json_copy,
-    json_text_hint,
     refuse,
     to_datetime,
 )
@@ -236,10 +235,8 @@ def _check_fields(document: Any, document_id: Any, user_id: Any, customer_id: An
         check_optional_id(customer_id, "customer_id")
     if scope is not None:
         check_scope(scope)
-    if type(metadata) is not dict:
-        raise refuse("metadata", f"must be a dict, not {type(metadata).__name__}{json_text_hint(metadata)}")
-    if metadata:
-        check_json(metadata, "metadata", "metadata")
+    if type(metadata) is not dict or metadata:
+        check_metadata(metadata)
 
 
 def _known_fields(data: Any) -> Mapping[str, Any]:

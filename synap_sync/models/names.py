@@ -8,7 +8,7 @@ from typing import Any, Dict, List, Optional
 
 import attrs
 
-from ._checks import one_of, refuse
+from ._checks import checked_metadata, one_of, refuse
 from .documents import CreateMemoryRequest, DocumentInput, document_type_value
 
 __all__ = [
@@ -88,7 +88,7 @@ def _optional_document_type(value: Any) -> Optional[str]:
 
 def _optional_metadata(value: Any) -> Optional[Dict[str, Any]]:
     """Checked and copied as a created document's metadata is; None stays None (nothing to merge)."""
-    return None if value is None else CreateMemoryRequest(document="x", metadata=value).metadata
+    return None if value is None else checked_metadata(value)
 
 
 @attrs.frozen
