@@ -164,6 +164,11 @@ class Transport:
         self.pace_id = hashlib.sha256(f"{self.base_url}\n{api_key}".encode("utf-8")).hexdigest()
         _LIVE.add(self)
 
+    def use_pace(self, pace: Pace) -> None:
+        """Take its slots from ``pace`` instead of this process's pace for the key (a pace shared
+        across a cluster); for a transport of its own, before its first call."""
+        self.pace = pace
+
     def _watch_callers_adapter(self) -> None:
         """A caller's session: its adapter for our URL keeps the deadline on the reply's head, when it
         is requests' own (a mock's or a cache's adapter has no sockets to watch)."""

@@ -11,7 +11,7 @@ import re
 import threading
 from collections import OrderedDict
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple, Type, Union
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Tuple, Type, Union
 from urllib.parse import urlsplit
 
 import requests
@@ -26,6 +26,7 @@ from ._constants import (
     DEFAULT_TIMEOUT,
     WHOAMI_PATH,
 )
+from ._pace import Pace
 from ._retry import RetryPolicy
 from ._transport import MIN_SECRET_LENGTH, CallOptions, Timeout, Transport
 from .errors import SynapAuthError, SynapError, SynapInvalidInstanceIdError, SynapPermanentError
@@ -239,6 +240,16 @@ class SynapClient:
         return self._options.deadline
 
     @property
+    def pool_maxsize(self) -> int:
+        """Connections kept open to the service: the most calls (or ``ingest`` workers) at once."""
+        return self._transport.pool_maxsize
+
+    @property
+    def pace_id(self) -> str:
+        """Names the key's pace without holding the key: the same for every client of one key and URL."""
+        return self._transport.pace_id
+
+    @property
     def max_requests_per_second(self) -> Optional[float]:
         """The key's known rate limit, as given (None: learned from the service's 429s)."""
         value: Optional[float] = self._settings["max_requests_per_second"]
@@ -370,11 +381,14 @@ def _rebuild_client(
     return client.with_options(timeout=timeout, max_retries=max_retries, deadline=deadline)
 
 
-def private_copy(client: SynapClient) -> SynapClient:
-    """A new client of ``client``'s configuration and call options, with a pool and pace of its own
-    (a cluster task paces it from the scheduler, then closes it)."""
+def private_copy(client: SynapClient, pace: Optional[Callable[[Clock], Pace]] = None) -> SynapClient:
+    """A new client of ``client``'s configuration and call options, with a pool of its own and a pace
+    of its own: ``pace(clock)`` when given (a cluster task's pace, kept on the scheduler)."""
     options = client._options
-    return _rebuild_client(client._settings, options.timeout, options.max_retries, options.deadline, shared=False)
+    copy = _rebuild_client(client._settings, options.timeout, options.max_retries, options.deadline, shared=False)
+    if pace is not None:
+        copy._transport.use_pace(pace(copy._transport.clock))
+    return copy
 
 
 def _checked_key(api_key: Optional[str], base_url: str) -> str:

@@ -15,7 +15,7 @@ from ._constants import BATCH_PATH, CREATE_PATH, FORGET_PATH, MAX_BATCH_SIZE, ME
 from ._signals import Terminated
 from ._transport import CallOptions, CallRecord
 from ._upload import form_upload
-from .bulk import BulkIngestion, IngestOptions, IngestReport, ProgressOption
+from .bulk import BulkIngestion, IngestOptions, IngestReport
 from .errors import (
     IngestInterrupted,
     SynapNotFoundError,
@@ -132,43 +132,14 @@ class Memories(Calls):
             record=record,
         )
 
-    def ingest(
-        self,
-        documents: Iterable[DocumentInput],
-        *,
-        fail_fast: bool = False,
-        chunk_size: int = MAX_BATCH_SIZE,
-        max_chunk_bytes: Optional[int] = None,
-        workers: int = 4,
-        max_requests_per_second: Optional[float] = None,
-        journal: Optional[str] = None,
-        progress: ProgressOption = None,
-        derive_ids: bool = False,
-        fail_already_stored: bool = False,
-        deadline: Optional[float] = None,
-    ) -> IngestReport:
+    def ingest(self, documents: Iterable[DocumentInput], **options: Any) -> IngestReport:
         """Stream any number of documents into Synap and account for every one.
 
         :param documents: any iterable (a generator over a huge file is fine) of
             `CreateMemoryRequest` or dicts; memory stays bounded by the chunks in flight.
-        :param fail_fast: stop the run at the first invalid document (raising `SynapValidationError`
-            with ``.report``); by default invalid documents are reported failed and the run goes on.
-        :param chunk_size: documents per request, at most 100.
-        :param max_chunk_bytes: also cap each request body at this many bytes; a document larger
-            on its own is reported failed, not sent.
-        :param workers: threads sending at once, sharing the client's connection pool.
-        :param max_requests_per_second: never send faster than this in this run (the key's shared
-            pace applies as well); without it the pace is learned from the service's 429s.
-        :param journal: a file recording, durably, what the service settled; running again with the
-            same journal skips that and resumes (see the README for the guarantees).
-        :param progress: True for a progress bar (tqdm if installed, else a stderr line), or a
-            callable receiving `Progress` counts.
-        :param derive_ids: give each document without a ``document_id`` one derived from its content
-            (`derive_document_id`), so resends, resumes and re-runs store it once.
-        :param fail_already_stored: count a document the service already holds (a re-run) as failed
-            (kind ``duplicate``) instead of succeeded (``already_stored``).
-        :param deadline: seconds the whole run may take; then it stops (`SynapTimeoutError` with
-            ``.report``), and the journal resumes it.
+        :param options: any of `IngestOptions`: ``fail_fast``, ``chunk_size``, ``max_chunk_bytes``,
+            ``workers``, ``max_requests_per_second``, ``journal``, ``progress``, ``derive_ids``,
+            ``fail_already_stored``, ``deadline``.
         :returns: an `IngestReport`.
         :raises SynapError: only an error that every request would meet (auth, credits, quota,
             instance not ready, no such endpoint, a service that cannot be reached, three chunks in a
@@ -176,19 +147,7 @@ class Memories(Calls):
         :raises IngestInterrupted: Ctrl-C (or SIGTERM inside `synap_sync.stop_on_sigterm`); a
             KeyboardInterrupt whose ``.report`` holds what was done.
         """
-        run = self.ingest_iter(
-            documents,
-            fail_fast=fail_fast,
-            chunk_size=chunk_size,
-            max_chunk_bytes=max_chunk_bytes,
-            workers=workers,
-            max_requests_per_second=max_requests_per_second,
-            journal=journal,
-            progress=progress,
-            derive_ids=derive_ids,
-            fail_already_stored=fail_already_stored,
-            deadline=deadline,
-        )
+        run = self._ingestion(documents, IngestOptions.from_keywords(options, "ingest"))
         try:
             for _ in run:
                 pass
@@ -198,36 +157,14 @@ class Memories(Calls):
             raise IngestInterrupted(run.report, terminated=isinstance(interrupt, Terminated)) from interrupt
         return run.report
 
-    def ingest_iter(
-        self,
-        documents: Iterable[DocumentInput],
-        *,
-        fail_fast: bool = False,
-        chunk_size: int = MAX_BATCH_SIZE,
-        max_chunk_bytes: Optional[int] = None,
-        workers: int = 4,
-        max_requests_per_second: Optional[float] = None,
-        journal: Optional[str] = None,
-        progress: ProgressOption = None,
-        derive_ids: bool = False,
-        fail_already_stored: bool = False,
-        deadline: Optional[float] = None,
-    ) -> BulkIngestion:
+    def ingest_iter(self, documents: Iterable[DocumentInput], **options: Any) -> BulkIngestion:
         """The engine behind `ingest`: an iterator of one `IngestOutcome` per document as its chunk
-        settles (not in input order), with the running ``report``. Same parameters as `ingest`.
+        settles (not in input order), with the running ``report``. Same options as `ingest`.
         To stop early, ``close()`` it or use it as a context manager (``with ... as run:``)."""
-        options = IngestOptions(
-            fail_fast=fail_fast,
-            chunk_size=chunk_size,
-            max_chunk_bytes=max_chunk_bytes,
-            workers=workers,
-            max_requests_per_second=max_requests_per_second,
-            journal=journal,
-            progress=progress,
-            derive_ids=derive_ids,
-            fail_already_stored=fail_already_stored,
-            deadline=deadline,
-        ).check(self._transport.pool_maxsize)
+        return self._ingestion(documents, IngestOptions.from_keywords(options, "ingest_iter"))
+
+    def _ingestion(self, documents: Iterable[DocumentInput], options: IngestOptions) -> BulkIngestion:
+        options.check(self._transport.pool_maxsize)
         _check_collection(documents)
         # One attempt per post: the chunk sender retries, counts and logs on its own terms.
         single = attrs.evolve(self._options, max_retries=0, wait_when_throttled=False)

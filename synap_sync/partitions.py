@@ -13,7 +13,6 @@ from typing import Any, Callable, Iterable, Optional
 
 import attrs
 
-from ._constants import MAX_BATCH_SIZE
 from .bulk import IngestReport, Progress
 from .client import SynapClient
 from .errors import IngestInterrupted, SynapError
@@ -48,14 +47,8 @@ def ingest_partition(
     partition: int,
     run_name: Optional[str] = None,
     journal_dir: Optional[str] = None,
-    fail_fast: bool = False,
-    derive_ids: bool = False,
-    fail_already_stored: bool = False,
-    workers: int = 4,
-    chunk_size: int = MAX_BATCH_SIZE,
-    max_requests_per_second: Optional[float] = None,
-    deadline: Optional[float] = None,
     watch: Optional[ProgressWatcher] = None,
+    **options: Any,
 ) -> IngestReport:
     """Ingest one partition, as ``client.memories.ingest`` does, and return its report with each
     failure's ``partition`` set; `IngestReport.merge` adds the partitions' reports up.
@@ -65,28 +58,22 @@ def ingest_partition(
         (a different input under the same name is refused by the journal's fingerprints, not mixed in).
     :param journal_dir: a directory every task can write to; with it, running the partition again
         sends only what was not acknowledged.
-    :param max_requests_per_second: this task's share of the key's limit (Spark has no shared pace:
-        divide the limit by the tasks that run at once).
     :param watch: told the counts after each chunk; returning True stops the partition early.
+    :param options: `IngestOptions` but ``journal`` (``journal_dir`` names it) and ``progress`` (``watch``
+        replaces it). ``max_requests_per_second`` is this task's share of the key's limit (Spark has no
+        shared pace: divide the limit by the tasks that run at once).
     :raises SynapError: what ``ingest`` raises, its ``.report`` labelled with the partition.
     """
+    for taken in ("journal", "progress"):
+        if taken in options:
+            raise TypeError(f"ingest_partition() sets {taken!r} itself: give journal_dir and watch instead")
     if journal_dir is not None and run_name is None:
         raise refuse("run_name", "is required with journal_dir: it names the journals, so that runs do not share them")
     journal = journal_path(journal_dir, run_name, partition) if journal_dir is not None else None  # type: ignore[arg-type]
     if journal_dir is not None:
         os.makedirs(journal_dir, exist_ok=True)
-    run = client.memories.ingest_iter(
-        documents,
-        fail_fast=fail_fast,
-        chunk_size=chunk_size,
-        workers=workers,
-        max_requests_per_second=max_requests_per_second,
-        journal=journal,
-        progress=None if watch is None else _stopping_when(watch),
-        derive_ids=derive_ids,
-        fail_already_stored=fail_already_stored,
-        deadline=deadline,
-    )
+    progress = None if watch is None else _stopping_when(watch)
+    run = client.memories.ingest_iter(documents, journal=journal, progress=progress, **options)
     try:
         for _ in run:
             pass

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from typing import Any, Callable, Dict, Optional, Union
+from typing import Any, Callable, Dict, Mapping, Optional, Union
 
 import attrs
 
@@ -22,18 +22,48 @@ def _require(condition: bool, field: str, reason: str) -> None:
 
 @attrs.frozen
 class IngestOptions:
-    """What ``ingest`` and ``ingest_iter`` were asked to do; see `Memories.ingest` for each option."""
+    """The options of a bulk run, defined once: ``ingest``, ``ingest_iter``, ``ingest_partition`` and
+    ``synap_sync.dask.ingest`` take them as keywords (``workers=8, journal="run.journal"``) and pass
+    them on unchanged."""
 
+    #: Stop the run at the first invalid document (raising `SynapValidationError` with ``.report``); by
+    #: default invalid documents are reported failed and the run goes on.
     fail_fast: bool = False
+    #: Documents per request, at most 100.
     chunk_size: int = MAX_BATCH_SIZE
+    #: Also cap each request body at this many bytes; a document larger on its own is reported
+    #: failed, not sent.
     max_chunk_bytes: Optional[int] = None
+    #: Threads sending at once, sharing the client's connection pool (at most ``pool_maxsize``).
     workers: int = 4
+    #: Never send faster than this in this run (the key's shared pace applies as well); without it the
+    #: pace is learned from the service's 429s.
     max_requests_per_second: Optional[float] = None
+    #: A file recording, durably, what the service settled; running again with the same journal skips
+    #: that and resumes. One run at a time may hold it.
     journal: Optional[str] = None
+    #: True for a progress bar (tqdm if installed, else a stderr line), or a callable receiving
+    #: `Progress` counts.
     progress: ProgressOption = None
+    #: Give each document without a ``document_id`` one derived from its content
+    #: (`derive_document_id`), so resends, resumes and re-runs store it once.
     derive_ids: bool = False
+    #: Count a document the service already holds (a re-run) as failed (kind ``duplicate``) instead
+    #: of succeeded (``already_stored``).
     fail_already_stored: bool = False
+    #: Seconds the whole run may take; then it stops (`SynapTimeoutError` with ``.report``), and the
+    #: journal resumes it.
     deadline: Optional[float] = None
+
+    @classmethod
+    def from_keywords(cls, keywords: Mapping[str, Any], caller: str = "ingest") -> "IngestOptions":
+        """The options a caller passed as keywords; an unknown one is a TypeError naming it, as Python
+        names an unexpected keyword argument."""
+        known = attrs.fields_dict(cls)
+        unknown = [name for name in keywords if name not in known]
+        if unknown:
+            raise TypeError(f"{caller}() got an unexpected option {unknown[0]!r}; the options are {', '.join(known)}")
+        return cls(**keywords)
 
     def check(self, pool_maxsize: int) -> "IngestOptions":
         """Refuse a bad option by name, before anything is read or sent; returns self."""

@@ -9,15 +9,13 @@ import time
 import uuid
 from typing import Any, Dict, List, Optional, Tuple
 
-from .._constants import MAX_BATCH_SIZE
 from .._version import __version__
 from ..bulk import IngestReport, Progress
 from ..bulk._options import IngestOptions, ProgressOption
 from ..bulk._progress import make_reporter
 from ..client import SynapClient
 from ..errors import IngestInterrupted, SynapError
-from ..models import refuse
-from ..models.documents import _REQUEST_FIELDS
+from ..models import REQUEST_FIELDS, refuse
 from . import _state
 from ._worker import Settings, run_partition
 
@@ -33,14 +31,8 @@ def ingest(
     client: SynapClient,
     journal_dir: Optional[str] = None,
     run_name: Optional[str] = None,
-    fail_fast: bool = False,
-    derive_ids: bool = False,
-    fail_already_stored: bool = False,
     progress: ProgressOption = None,
-    workers: int = 4,
-    chunk_size: int = MAX_BATCH_SIZE,
-    max_requests_per_second: Optional[float] = None,
-    deadline: Optional[float] = None,
+    **options: Any,
 ) -> IngestReport:
     """Ingest a Dask collection, one task per partition, as one run: one pace for the key across the
     cluster, one merged report, and (with ``journal_dir``) one journal per partition to resume from.
@@ -55,24 +47,18 @@ def ingest(
     :param run_name: names the journals; by default a token of the collection (Dask's ``tokenize``),
         so a different collection cannot pick them up. Name nightly jobs yourself: a graph with a
         lambda in it tokenizes differently in every process.
-    :param max_requests_per_second: the key's limit, for the whole cluster (the client's own when
-        None); without either, the cluster learns it from the service's 429s.
-    :param workers: sending threads per partition task; other options are `Memories.ingest`'s.
+    :param progress: a bar for the whole run, or a callable receiving its `Progress`.
+    :param options: `IngestOptions` but ``journal`` (``journal_dir`` names them). ``workers`` is per
+        partition task; ``max_requests_per_second`` is the key's limit for the whole cluster (the
+        client's own when None); without either, the cluster learns it from the service's 429s.
     :returns: the merged `IngestReport`: failures carry their ``partition`` and their ``index`` in it.
     :raises SynapError: the first error that stopped a partition (the others are stopped too), with
         ``.report`` holding everything the run did.
     :raises IngestInterrupted: Ctrl-C, with the report of what was done.
     """
-    IngestOptions(
-        fail_fast=fail_fast,
-        chunk_size=chunk_size,
-        workers=workers,
-        max_requests_per_second=max_requests_per_second,
-        progress=progress,
-        derive_ids=derive_ids,
-        fail_already_stored=fail_already_stored,
-        deadline=deadline,
-    ).check(client._transport.pool_maxsize)
+    if "journal" in options:
+        raise TypeError("dask.ingest() keeps one journal per partition: give journal_dir instead of journal")
+    IngestOptions.from_keywords(dict(options, progress=progress), "ingest").check(client.pool_maxsize)
     kind = _check_collection(collection)
     if journal_dir is not None and not isinstance(journal_dir, (str, os.PathLike)):
         raise refuse("journal_dir", f"must be None or a directory path, got {journal_dir!r}")
@@ -81,21 +67,19 @@ def ingest(
 
         run_name = f"{kind}-{tokenize(collection)[:20]}"
     distributed = _distributed_client()
-    ceiling = max_requests_per_second or client.max_requests_per_second
+    ceiling = options.get("max_requests_per_second") or client.max_requests_per_second
     concurrent = _ThreadRun.concurrency(collection.npartitions)
     settings = Settings(
         run_id=uuid.uuid4().hex,
         run_name=run_name,
         journal_dir=None if journal_dir is None else os.fspath(journal_dir),
-        fail_fast=fail_fast,
-        derive_ids=derive_ids,
-        fail_already_stored=fail_already_stored,
-        workers=workers,
-        chunk_size=chunk_size,
-        deadline=deadline,
-        pace_id=None if distributed is None else _state.pace_id_for(client._transport.pace_id, ceiling),
-        # Partitions on threads here share the process's pace; a ceiling is split between them.
-        max_requests_per_second=None if distributed is not None or ceiling is None else ceiling / concurrent,
+        pace_id=None if distributed is None else _state.pace_id_for(client.pace_id, ceiling),
+        # Partitions on threads here share the process's pace, so a ceiling is split between them; on a
+        # cluster, the scheduler's pace keeps it.
+        options=dict(
+            options,
+            max_requests_per_second=None if distributed is not None or ceiling is None else ceiling / concurrent,
+        ),
     )
     from dask import delayed
 
@@ -121,11 +105,11 @@ def _check_collection(collection: Any) -> str:
     if module.startswith("dask") and hasattr(collection, "columns") and hasattr(collection, "to_delayed"):
         if not hasattr(collection, "dtypes"):  # a Series
             raise refuse("collection", "must be a DataFrame whose columns are CreateMemoryRequest fields, not a Series")
-        unknown = [str(name) for name in collection.columns if name not in _REQUEST_FIELDS]
+        unknown = [str(name) for name in collection.columns if name not in REQUEST_FIELDS]
         if unknown:
             raise refuse(
                 f"column {unknown[0]!r}",
-                f"is not a CreateMemoryRequest field; the columns may be {', '.join(_REQUEST_FIELDS)} "
+                f"is not a CreateMemoryRequest field; the columns may be {', '.join(REQUEST_FIELDS)} "
                 "(rename or drop the others first)",
             )
         if "document" not in collection.columns:

@@ -67,21 +67,15 @@ class ClusterPace:
 
 @attrs.frozen
 class Settings:
-    """A run's options, as every partition task receives them."""
+    """A run as every partition task receives it."""
 
     run_id: str
     run_name: str
     journal_dir: Optional[str]
-    fail_fast: bool
-    derive_ids: bool
-    fail_already_stored: bool
-    workers: int
-    chunk_size: int
-    deadline: Optional[float]
     #: The key's pace on the scheduler, or None to use the process's own (no distributed cluster).
     pace_id: Optional[str]
-    #: Each partition's own ceiling, when partitions share the process's pace (no cluster).
-    max_requests_per_second: Optional[float] = None
+    #: The `IngestOptions` each partition runs with, as keywords (checked by the driver).
+    options: Dict[str, Any]
 
 
 def run_partition(part: Any, client: SynapClient, partition: int, settings: Settings, local: bool) -> IngestReport:
@@ -90,8 +84,8 @@ def run_partition(part: Any, client: SynapClient, partition: int, settings: Sett
     if settings.pace_id is None:
         return _run(part, client, partition, settings, call)
     # A client of the task's own, paced from the scheduler: the process's shared client keeps its pace.
-    with private_copy(client) as paced:
-        paced._transport.pace = ClusterPace(call, settings.pace_id, paced._transport.clock)
+    pace_id = settings.pace_id
+    with private_copy(client, pace=lambda clock: ClusterPace(call, pace_id, clock)) as paced:
         return _run(part, paced, partition, settings, call)
 
 
@@ -115,14 +109,8 @@ def _run(part: Any, client: SynapClient, partition: int, settings: Settings, cal
         partition=partition,
         run_name=settings.run_name,
         journal_dir=settings.journal_dir,
-        fail_fast=settings.fail_fast,
-        derive_ids=settings.derive_ids,
-        fail_already_stored=settings.fail_already_stored,
-        workers=settings.workers,
-        chunk_size=settings.chunk_size,
-        deadline=settings.deadline,
-        max_requests_per_second=settings.max_requests_per_second,
         watch=watch,
+        **settings.options,
     )
     call(_state.run_progress, settings.run_id, partition, (report.total, report.succeeded, report.failed))
     return report

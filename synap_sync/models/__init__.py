@@ -40,6 +40,7 @@ from .conversations import (
     TranscriptTurn,
 )
 from .documents import (
+    REQUEST_FIELDS,
     CreateMemoryRequest,
     DocumentInput,
     DocumentType,
@@ -110,6 +111,7 @@ __all__ = [
     "encoded_document",
     "path_segment",
     "CreateMemoryRequest",
+    "REQUEST_FIELDS",
     "DocumentInput",
     "DocumentType",
     "IngestMode",

@@ -12,7 +12,7 @@ from typing import Any, Dict, List, Optional
 
 import attrs
 
-from .replies import _Reader
+from .replies import Reader
 
 __all__ = [
     "ContextItem",
@@ -106,7 +106,7 @@ class ContextResponse:
 
     @classmethod
     def from_dict(cls, data: Any, correlation_id: Optional[str] = None, default_ttl: int = 300) -> "ContextResponse":
-        reader = _Reader(data, "context reply", correlation_id)
+        reader = Reader(data, "context reply", correlation_id)
         context = reader.data.get("context")
         if context is None:
             context = {}
@@ -173,7 +173,7 @@ class ContextForPromptResponse:
 
     @classmethod
     def from_dict(cls, data: Any, correlation_id: Optional[str] = None) -> "ContextForPromptResponse":
-        reader = _Reader(data, "context-for-prompt reply", correlation_id)
+        reader = Reader(data, "context-for-prompt reply", correlation_id)
         get = reader.data.get
         raw_messages = get("recent_messages") or []
         if not isinstance(raw_messages, list):
@@ -240,7 +240,7 @@ class UserProfile:
 
     @classmethod
     def from_dict(cls, data: Any, correlation_id: Optional[str] = None) -> "UserProfile":
-        reader = _Reader(data, "profile reply", correlation_id)
+        reader = Reader(data, "profile reply", correlation_id)
         profile = reader.data.get("profile") or {}
         if isinstance(profile, dict) and isinstance(profile.get("profile"), dict):  # wrapped once more
             profile = profile["profile"]

@@ -33,7 +33,7 @@ from ._checks import (
 )
 from .documents import encode_json
 from .names import LEVEL_STRATEGIES
-from .replies import _Reader
+from .replies import Reader
 
 __all__ = [
     "MESSAGE_ROLES",
@@ -368,7 +368,7 @@ class RecordedMessage:
 
     @classmethod
     def from_dict(cls, data: Any, correlation_id: Optional[str] = None) -> "RecordedMessage":
-        get = _Reader(data, "recorded message", correlation_id).data.get
+        get = Reader(data, "recorded message", correlation_id).data.get
         return cls(
             message_id=_str_or_none(get("message_id")),
             conversation_id=_str_or_none(get("conversation_id")),
@@ -396,7 +396,7 @@ class RecordedBatch:
 
     @classmethod
     def from_dict(cls, data: Any, correlation_id: Optional[str] = None) -> "RecordedBatch":
-        reader = _Reader(data, "message batch reply", correlation_id)
+        reader = Reader(data, "message batch reply", correlation_id)
         get = reader.data.get
         results, errors = get("results") or [], get("errors") or []
         if not isinstance(results, list):
@@ -443,7 +443,7 @@ class TranscriptIngestResponse:
 
     @classmethod
     def from_dict(cls, data: Any, correlation_id: Optional[str] = None) -> "TranscriptIngestResponse":
-        reader = _Reader(data, "transcript reply", correlation_id)
+        reader = Reader(data, "transcript reply", correlation_id)
         conversation_id = reader.text("conversation_id")
         if conversation_id is None:
             raise reader.fail("conversation_id", "is missing")
@@ -519,7 +519,7 @@ class CompactionTriggerResponse:
 
     @classmethod
     def from_dict(cls, data: Any, correlation_id: Optional[str] = None) -> "CompactionTriggerResponse":
-        reader = _Reader(data, "compaction reply", correlation_id)
+        reader = Reader(data, "compaction reply", correlation_id)
         get = reader.data.get
         previous = get("previous_context")
         known = (
@@ -567,7 +567,7 @@ class CompactionResponse:
 
     @classmethod
     def from_dict(cls, data: Any, correlation_id: Optional[str] = None) -> "CompactionResponse":
-        get = _Reader(data, "compacted reply", correlation_id).data.get
+        get = Reader(data, "compacted reply", correlation_id).data.get
 
         def objects(key: str) -> List[Dict[str, Any]]:
             value = get(key)
@@ -614,7 +614,7 @@ class CompactionStatusResponse:
 
     @classmethod
     def from_dict(cls, data: Any, correlation_id: Optional[str] = None) -> "CompactionStatusResponse":
-        reader = _Reader(data, "compaction status reply", correlation_id)
+        reader = Reader(data, "compaction status reply", correlation_id)
         status = reader.text("status")
         if status is None:
             raise reader.fail("status", "is missing")

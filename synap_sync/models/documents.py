@@ -245,7 +245,7 @@ def _known_fields(data: Any) -> Mapping[str, Any]:
         raise refuse("document", f"each item must be a CreateMemoryRequest or a dict, not {type(data).__name__}")
     if not _REQUEST_FIELD_SET.issuperset(data):
         unknown = [key for key in data if key not in _REQUEST_FIELD_SET]
-        raise refuse(str(unknown[0]), f"is not a field of CreateMemoryRequest; allowed: {', '.join(_REQUEST_FIELDS)}")
+        raise refuse(str(unknown[0]), f"is not a field of CreateMemoryRequest; allowed: {', '.join(REQUEST_FIELDS)}")
     if "document" not in data:
         raise refuse("document", "is required")
     return data
@@ -275,8 +275,9 @@ def _wire(
     }
 
 
-_REQUEST_FIELDS = tuple(field.name for field in attrs.fields(CreateMemoryRequest))
-_REQUEST_FIELD_SET = frozenset(_REQUEST_FIELDS)
+#: `CreateMemoryRequest`'s fields in order: the keys a document dict (or a DataFrame's columns) may have.
+REQUEST_FIELDS = tuple(field.name for field in attrs.fields(CreateMemoryRequest))
+_REQUEST_FIELD_SET = frozenset(REQUEST_FIELDS)
 
 #: What ``batch_create`` and ``ingest`` take per item.
 DocumentInput = Union[CreateMemoryRequest, Mapping[str, Any]]

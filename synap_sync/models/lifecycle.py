@@ -12,7 +12,7 @@ from typing import Any, Dict, List, Optional
 
 import attrs
 
-from .replies import _Reader
+from .replies import Reader
 
 __all__ = [
     "Memory",
@@ -29,7 +29,7 @@ __all__ = [
 ]
 
 
-def _number(reader: _Reader, key: str, default: Optional[float] = None, required: bool = False) -> Optional[float]:
+def _number(reader: Reader, key: str, default: Optional[float] = None, required: bool = False) -> Optional[float]:
     value = reader.require(key) if required else reader.data.get(key)
     if value is None:
         if required:
@@ -43,7 +43,7 @@ def _number(reader: _Reader, key: str, default: Optional[float] = None, required
         raise reader.fail(key, f"is not a number: {value!r}") from None
 
 
-def _flag(reader: _Reader, key: str) -> bool:
+def _flag(reader: Reader, key: str) -> bool:
     value = reader.data.get(key, False)
     if value is None:
         return False
@@ -52,7 +52,7 @@ def _flag(reader: _Reader, key: str) -> bool:
     return value
 
 
-def _texts(reader: _Reader, key: str) -> List[str]:
+def _texts(reader: Reader, key: str) -> List[str]:
     value = reader.data.get(key)
     if value is None:
         return []
@@ -61,7 +61,7 @@ def _texts(reader: _Reader, key: str) -> List[str]:
     return list(value)
 
 
-def _object(reader: _Reader, key: str) -> Dict[str, Any]:
+def _object(reader: Reader, key: str) -> Dict[str, Any]:
     value = reader.data.get(key)
     if value is None:
         return {}
@@ -70,7 +70,7 @@ def _object(reader: _Reader, key: str) -> Dict[str, Any]:
     return value
 
 
-def _required_text(reader: _Reader, key: str) -> str:
+def _required_text(reader: Reader, key: str) -> str:
     value = reader.require(key)
     if not isinstance(value, str):
         raise reader.fail(key, f"is not a string: {value!r}")
@@ -95,7 +95,7 @@ class Memory:
 
     @classmethod
     def from_dict(cls, data: Any, correlation_id: Optional[str] = None) -> "Memory":
-        reader = _Reader(data, "memory reply", correlation_id)
+        reader = Reader(data, "memory reply", correlation_id)
         created_at = reader.timestamp("created_at")
         if created_at is None:
             raise reader.fail("created_at", "is missing")
@@ -133,7 +133,7 @@ class DeletedMemory:
 
     @classmethod
     def from_dict(cls, data: Any, memory_id: uuid.UUID, correlation_id: Optional[str] = None) -> "DeletedMemory":
-        reader = _Reader(data, "delete reply", correlation_id)
+        reader = Reader(data, "delete reply", correlation_id)
         answered = reader.uuid("memory_id")
         return cls(answered or memory_id, reader.timestamp("deleted_at"), correlation_id)
 
@@ -165,13 +165,13 @@ class ForgetResponse:
 
     @classmethod
     def from_dict(cls, data: Any, correlation_id: Optional[str] = None) -> "ForgetResponse":
-        reader = _Reader(data, "forget reply", correlation_id)
+        reader = Reader(data, "forget reply", correlation_id)
         raw = reader.data.get("candidates") or []
         if not isinstance(raw, list):
             raise reader.fail("candidates", "is not a list")
         candidates = []
         for item in raw:
-            entry = _Reader(item, "forget candidate", correlation_id)
+            entry = Reader(item, "forget candidate", correlation_id)
             candidates.append(
                 ForgetCandidate(
                     memory_id=_required_text(entry, "memory_id"),
@@ -220,7 +220,7 @@ class DeleteDataResult:
 
     @classmethod
     def from_dict(cls, data: Any, correlation_id: Optional[str] = None) -> "DeleteDataResult":
-        reader = _Reader(data, "data deletion reply", correlation_id)
+        reader = Reader(data, "data deletion reply", correlation_id)
         return cls(
             status=reader.text("status") or "unknown",
             deletion_id=reader.text("deletion_id"),
@@ -263,13 +263,13 @@ class CreditBalance:
 
     @classmethod
     def from_dict(cls, data: Any, correlation_id: Optional[str] = None) -> "CreditBalance":
-        reader = _Reader(data, "credit balance reply", correlation_id)
+        reader = Reader(data, "credit balance reply", correlation_id)
         raw = reader.data.get("buckets") or []
         if not isinstance(raw, list):
             raise reader.fail("buckets", "is not a list")
         buckets = []
         for item in raw:
-            entry = _Reader(item, "credit bucket", correlation_id)
+            entry = Reader(item, "credit bucket", correlation_id)
             buckets.append(
                 CreditBucket(
                     _required_text(entry, "source_type"),
@@ -295,7 +295,7 @@ class CreditEstimate:
 
     @classmethod
     def from_dict(cls, data: Any, correlation_id: Optional[str] = None) -> "CreditEstimate":
-        reader = _Reader(data, "credit estimate reply", correlation_id)
+        reader = Reader(data, "credit estimate reply", correlation_id)
         return cls(_number(reader, "credits_estimate", required=True), correlation_id)  # type: ignore[arg-type]
 
 
@@ -314,7 +314,7 @@ class LedgerEntry:
 
     @classmethod
     def from_dict(cls, data: Any, correlation_id: Optional[str] = None) -> "LedgerEntry":
-        reader = _Reader(data, "ledger entry", correlation_id)
+        reader = Reader(data, "ledger entry", correlation_id)
         created_at = reader.timestamp("created_at")
         if created_at is None:
             raise reader.fail("created_at", "is missing")
@@ -341,7 +341,7 @@ class LedgerPage:
 
     @classmethod
     def from_dict(cls, data: Any, limit: int, offset: int, correlation_id: Optional[str] = None) -> "LedgerPage":
-        reader = _Reader(data, "ledger reply", correlation_id)
+        reader = Reader(data, "ledger reply", correlation_id)
         raw = reader.data.get("entries") or []
         if not isinstance(raw, list):
             raise reader.fail("entries", "is not a list")
@@ -364,7 +364,7 @@ class RedeemResult:
 
     @classmethod
     def from_dict(cls, data: Any, correlation_id: Optional[str] = None) -> "RedeemResult":
-        reader = _Reader(data, "redeem reply", correlation_id)
+        reader = Reader(data, "redeem reply", correlation_id)
         return cls(
             redemption_id=_required_text(reader, "redemption_id"),
             credits_granted=_number(reader, "credits_granted", required=True),  # type: ignore[arg-type]

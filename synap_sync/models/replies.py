@@ -53,7 +53,7 @@ _STATUS_BY_VALUE = {member.value: member for member in IngestStatus}
 Status = Union[IngestStatus, str]
 
 
-class _Reader:
+class Reader:
     """Reads one reply object; any wrong shape becomes a SynapProtocolError, never a KeyError."""
 
     __slots__ = ("data", "what", "correlation_id")
@@ -169,7 +169,7 @@ class CreateMemoryResponse:
         parsed = _read_result_quickly(data, correlation_id)
         if parsed is not None:
             return parsed
-        reader = _Reader(data, "memory result", correlation_id)
+        reader = Reader(data, "memory result", correlation_id)
         return cls(
             ingestion_id=reader.uuid("ingestion_id"),
             document_id=reader.text("document_id"),
@@ -217,7 +217,7 @@ def _result_fields(data: Any) -> Optional[ResultFields]:
 
 
 def _read_result_quickly(data: Any, correlation_id: Optional[str]) -> Optional[CreateMemoryResponse]:
-    """The hot path for the common, well-formed result; None sends it to the careful `_Reader`."""
+    """The hot path for the common, well-formed result; None sends it to the careful `Reader`."""
     fields = _result_fields(data)
     if fields is None:
         return None
@@ -284,7 +284,7 @@ class BatchCreateResponse:
     @classmethod
     def from_dict(cls, data: Any, correlation_id: Optional[str] = None) -> "BatchCreateResponse":
         """Parse a batch reply; raises SynapProtocolError if its shape is wrong."""
-        reader = _Reader(data, "batch reply", correlation_id)
+        reader = Reader(data, "batch reply", correlation_id)
         results = reader.require("results")
         if not isinstance(results, list):
             raise reader.fail("results", "is not a list")
@@ -384,7 +384,7 @@ class MemoryStatusResponse:
     @classmethod
     def from_dict(cls, data: Any, correlation_id: Optional[str] = None) -> "MemoryStatusResponse":
         """Parse a status reply; raises SynapProtocolError if its shape is wrong."""
-        reader = _Reader(data, "status reply", correlation_id)
+        reader = Reader(data, "status reply", correlation_id)
         memory_ids = reader.data.get("memory_ids") or []
         if not isinstance(memory_ids, list):
             raise reader.fail("memory_ids", "is not a list")
@@ -421,7 +421,7 @@ class InstanceIdentity:
     @classmethod
     def from_dict(cls, data: Any, correlation_id: Optional[str] = None) -> "InstanceIdentity":
         """Parse a whoami reply; raises SynapProtocolError if its shape is wrong."""
-        reader = _Reader(data, "whoami reply", correlation_id)
+        reader = Reader(data, "whoami reply", correlation_id)
         return cls(
             client_id=reader.header_value("client_id"),
             instance_id=reader.header_value("instance_id"),
