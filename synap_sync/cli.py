@@ -11,14 +11,16 @@ import argparse
 import contextlib
 import json
 import os
-import re
 import sys
 import tempfile
 from typing import IO, Any, Dict, Iterator, List, Optional, Sequence, Tuple
 
+import attrs
+
+from ._constants import DEFAULT_MAX_RETRIES
 from ._signals import Terminated, stop_on_sigterm
 from ._version import __version__
-from .bulk import HTML_PAGE_START, IngestOutcome, IngestReport
+from .bulk import HTML_PAGE_START, IngestOptions, IngestOutcome, IngestReport
 from .client import SynapClient
 from .errors import (
     SynapAuthError,
@@ -186,7 +188,10 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="check every line, print what the valid ones would cost in credits and the balance, send nothing",
     )
-    ingest.add_argument("--workers", type=int, default=4, metavar="N", help="requests in flight at once (default: 4)")
+    workers = attrs.fields(IngestOptions).workers.default
+    ingest.add_argument(
+        "--workers", type=int, default=workers, metavar="N", help=f"requests in flight at once (default: {workers})"
+    )
     ingest.add_argument(
         "--rate-limit",
         type=float,
@@ -320,7 +325,11 @@ def add_connection_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--api-key", help="API key (default: $SYNAP_API_KEY)")
     parser.add_argument("--base-url", help="service URL (default: $SYNAP_BASE_URL, then Synap's)")
     parser.add_argument(
-        "--max-retries", type=int, default=2, metavar="N", help="retries of a failed request where safe (default: 2)"
+        "--max-retries",
+        type=int,
+        default=DEFAULT_MAX_RETRIES,
+        metavar="N",
+        help=f"retries of a failed request where safe (default: {DEFAULT_MAX_RETRIES})",
     )
 
 
@@ -392,13 +401,13 @@ def parse_document(number: int, raw: bytes) -> Any:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as error:
-        raise SynapValidationError(
-            f"line {number}: not UTF-8 text (byte 0x{raw[error.start]:02x} at column {error.start + 1})"
-        ) from None
+        reason = f"not UTF-8 text (byte 0x{raw[error.start]:02x} at column {error.start + 1})"
+        raise SynapValidationError(f"line {number}: {reason}", errors=[(None, "line", reason)]) from None
     try:
         return json.loads(text)
     except (ValueError, RecursionError) as error:
-        raise SynapValidationError(f"line {number}: not valid JSON ({error})") from None
+        reason = f"not valid JSON ({error})"
+        raise SynapValidationError(f"line {number}: {reason}", errors=[(None, "line", reason)]) from None
 
 
 def parse_line(number: int, raw: bytes) -> CreateMemoryRequest:
@@ -596,7 +605,14 @@ def estimate(args: argparse.Namespace, stream: IO[bytes]) -> int:
     return EXIT_OK
 
 
-_ITEM_PREFIX = re.compile(r"^documents\[\d+\]\.")
+def _failure_reason(outcome: IngestOutcome) -> str:
+    """Why a line failed, as its failures-file entry says it: a refused field as ``field: reason``
+    (the line number says where, so no ``documents[i]``), anything else as the run reported it."""
+    error = outcome.error
+    if outcome.kind == "invalid" and isinstance(error, SynapValidationError) and error.errors:
+        _, field, reason = error.errors[0]
+        return f"{field}: {reason}" if field else reason
+    return outcome.error_message or "failed"
 
 
 class IngestRun:
@@ -626,7 +642,7 @@ class IngestRun:
             try:
                 document = parse_document(number, raw)
             except SynapValidationError as error:
-                self.failures.append((number, error.message.split(": ", 1)[1], raw))
+                self.failures.append((number, error.errors[0][2], raw))
                 continue
             self.pending[index] = (number, raw)
             index += 1
@@ -650,7 +666,7 @@ class IngestRun:
         if outcome.not_sent:
             self.not_sent += 1
         elif not outcome.ok:
-            self.failures.append((number, _ITEM_PREFIX.sub("", outcome.error_message or "failed"), raw))
+            self.failures.append((number, _failure_reason(outcome), raw))
 
     @property
     def succeeded(self) -> int:

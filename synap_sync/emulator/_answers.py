@@ -1,4 +1,4 @@
-"""How the emulator's read side and conversations write an answer: a refusal, and a moment in time."""
+"""How every part of the emulator writes an answer: a refusal, and a moment in time."""
 
 from __future__ import annotations
 
@@ -9,9 +9,12 @@ from typing import Any, Dict, Tuple
 Reply = Tuple[int, Any, Dict[str, str]]
 
 
-def refusal(status: int, message: str, code: str) -> Reply:
-    """The service's documented error shape."""
-    return status, {"error": message, "code": code}, {}
+def refusal(status: int, message: str, code: str, **details: Any) -> Reply:
+    """The service's documented error shape; ``details`` (a fail_fast batch's ``errors``) when given."""
+    body: Dict[str, Any] = {"error": message, "code": code}
+    if details:
+        body["details"] = details
+    return status, body, {}
 
 
 def iso_z(moment: float) -> str:

@@ -14,13 +14,13 @@ import threading
 import time
 import urllib.parse
 import uuid
-from datetime import datetime, timezone
-from typing import Any, Callable, Collection, Counter, Dict, List, Optional, Tuple
+from datetime import datetime
+from typing import Any, Callable, Collection, Counter, Dict, List, NamedTuple, Optional, Tuple
 
-from ._answers import Reply
+from ._answers import Reply, iso_z, refusal
 from ._conversations import Conversations
 from ._limits import Faults, TokenBucket
-from ._reads import Reads, memory_count, memory_ids_of
+from ._memories import Memories, memory_count, memory_ids_of
 from ._upload import parse_form
 
 __all__ = ["Service", "Drop"]
@@ -53,6 +53,28 @@ ACCEPTED_MODES = ("fast", "long-range")
 
 #: An id in a path (a UUID, or an ingestion or deletion id), collapsed in the request counts.
 _ID_SEGMENT = re.compile(r"/(?:[0-9a-f]{8}-[0-9a-f-]{27}|del_[0-9a-f]+)(?=/|$)")
+
+
+class Request(NamedTuple):
+    """One request as a route's answer sees it."""
+
+    method: str
+    #: The pattern's groups: the ids in the path.
+    params: Tuple[str, ...]
+    query: Dict[str, str]
+    body: bytes
+    content_type: str
+    #: The JSON body parsed, for a route that takes one (None when the body was empty).
+    payload: Any
+
+
+class Route(NamedTuple):
+    method: str
+    pattern: "re.Pattern[str]"
+    answer: Callable[[Request], Reply]
+    #: The body is JSON, parsed before ``answer`` sees it.
+    json: bool
+    locked: bool
 
 
 class Drop(Exception):
@@ -112,14 +134,6 @@ def _is_timestamp(value: Any) -> bool:
     return True
 
 
-def _iso(moment: float) -> str:
-    return datetime.fromtimestamp(moment, timezone.utc).isoformat()
-
-
-def _error(status: int, message: str, code: str, **details: Any) -> Reply:
-    return status, {"error": message, "code": code, "details": details}, {}
-
-
 class Service:
     """An in-memory Synap: the contract's endpoints and rules, and what tests inspect; no sockets.
 
@@ -170,11 +184,12 @@ class Service:
         self.statuses: Counter[int] = collections.Counter()
         #: TCP connections accepted so far (a pooled client reuses its connections).
         self.connections = 0
-        #: Memories made from completed ingestions, the read side, credits and data deletion.
-        self.reads = Reads(self._completed, self.instance_id)
+        #: Memories made from completed ingestions, what is done with them, credits, data deletion.
+        self.memories = Memories(self._completed, self.instance_id)
         #: Recorded messages and transcripts (a transcript's memories come from an ingestion).
         self.conversations = Conversations(self._store, lambda: self.completion_seconds)
-        self.reads.recorded_turns = self.conversations.turns
+        self.memories.recorded_turns = self.conversations.turns
+        self._routes = self._route_table()
 
     def note_connection(self) -> None:
         """Count a TCP connection accepted (the HTTP side calls this)."""
@@ -201,7 +216,7 @@ class Service:
             self._by_document_id.clear()
             self.requests.clear()
             self.statuses.clear()
-            self.reads.reset()
+            self.memories.reset()
             self.conversations.reset()
 
     def _completed(self) -> List[Tuple[str, Dict[str, Any], float]]:
@@ -245,10 +260,10 @@ class Service:
             self.requests[f"{method} {route}"] += 1
         token = authorization[7:].strip() if authorization.startswith("Bearer ") else ""
         if not token or (self.api_keys is not None and token not in self.api_keys):
-            return _error(401, "Invalid or missing API key", "UNAUTHORIZED")
+            return refusal(401, "Invalid or missing API key", "UNAUTHORIZED")
         wait = self._take_token(token)
         if wait:
-            reply = _error(429, "Rate limit exceeded", "RATE_LIMITED")
+            reply = refusal(429, "Rate limit exceeded", "RATE_LIMITED")
             reply[2]["Retry-After"] = str(max(1, math.ceil(wait)))
             return reply
         building = self._building(method, path)
@@ -256,7 +271,7 @@ class Service:
             return building
         fault = self.faults.draw()
         if fault == "503":
-            return _error(503, "Service temporarily unavailable", "UNAVAILABLE")
+            return refusal(503, "Service temporarily unavailable", "UNAVAILABLE")
         if fault == "drop":
             self._wait_out_latency(arrived)
             raise Drop()
@@ -265,7 +280,7 @@ class Service:
             self._wait_out_latency(arrived)
             raise Drop()
         if fault == "504-after-store":
-            return _error(504, "Gateway Timeout: the upstream did not answer in time", "GATEWAY_TIMEOUT")
+            return refusal(504, "Gateway Timeout: the upstream did not answer in time", "GATEWAY_TIMEOUT")
         return reply
 
     def _building(self, method: str, path: str) -> Optional[Reply]:
@@ -299,125 +314,133 @@ class Service:
             return bucket.take()
 
     def _route(self, method: str, path: str, body: bytes, query: Dict[str, str], content_type: str = "") -> Reply:
-        if path == "/api/v1/auth/whoami" and method == "GET":
-            isolation = "equals_customer" if self.isolation == "b2c" else "per_customer"
-            return (
-                200,
-                {"client_id": "cli_emulator", "instance_id": self.instance_id, "user_context_isolation": isolation},
-                {},
-            )
-        if path.startswith("/api/v1/memories/status/") and method == "GET":
-            return self._status(path[len("/api/v1/memories/status/") :])
-        if path == "/api/v1/memories/upload" and method == "POST":
-            return self._upload(body, content_type)
-        read = self._read_side(method, path, body, query)
-        if read is not None:
-            return read
-        if path in ("/api/v1/memories/batch", "/api/v1/memories/create"):
-            if method != "POST":
-                return 405, {"detail": "Method Not Allowed"}, {}
-            try:
-                payload = json.loads(body.decode("utf-8"))
-            except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
-                return _error(400, "request body is not valid JSON (or nested too deeply)", "INVALID_INPUT")
-            if path.endswith("/batch"):
-                return self._batch(payload)
-            return self._create(payload)
-        return 404, {"detail": "Not Found"}, {}
+        """The one router: the first route whose method and pattern match answers; a path some route
+        knows under another method is 405, any other 404."""
+        known_path = False
+        for route in self._routes:
+            match = route.pattern.fullmatch(path)
+            if match is None:
+                continue
+            known_path = True
+            if route.method != method:
+                continue
+            request = Request(method, match.groups(), query, body, content_type, None)
+            if route.json and body:
+                try:
+                    request = request._replace(payload=json.loads(body.decode("utf-8")))
+                except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
+                    return refusal(400, "request body is not valid JSON (or nested too deeply)", "INVALID_INPUT")
+            if not route.locked:
+                return route.answer(request)
+            with self._lock:
+                return route.answer(request)
+        return (405, {"detail": "Method Not Allowed"}, {}) if known_path else (404, {"detail": "Not Found"}, {})
 
-    def _read_side(self, method: str, path: str, body: bytes, query: Dict[str, str]) -> Optional[Reply]:
-        """The lifecycle, context, credits and data routes; None for a path that is none of them (the
-        ingestion routes, whose bodies are not parsed here)."""
-        handler = self._read_route(method, path, query)
-        if handler is None:
-            return None
-        payload: Any = None
-        if method in ("POST", "PATCH") and body:
-            try:
-                payload = json.loads(body.decode("utf-8"))
-            except (ValueError, RecursionError):
-                return _error(400, "request body is not valid JSON (or nested too deeply)", "INVALID_INPUT")
-        with self._lock:
-            return handler(payload)
-
-    def _read_route(self, method: str, path: str, query: Dict[str, str]) -> Optional[Callable[[Any], Reply]]:
-        reads = self.reads
-        if path == "/api/v1/memories/forget" and method == "POST":
-            return lambda payload: reads.forget(payload, self.isolation)
-        if path.startswith("/api/v1/memories/") and path.count("/") == 4 and method in ("GET", "PATCH", "DELETE"):
-            name = path.rsplit("/", 1)[1]
-            if name not in ("batch", "create", "forget", "upload"):
-                return lambda payload: reads.memory(method, name, payload)
-        if path.startswith("/v1/context/") and path.endswith("/fetch") and method == "POST":
-            scope = path[len("/v1/context/") : -len("/fetch")]
-            if scope in ("user", "customer", "client", "conversation"):
-                return lambda payload: reads.fetch(scope, payload)
+    def _route_table(self) -> List[Route]:
+        """Every endpoint the emulator answers. ``locked`` routes run under the service's lock; the
+        ingestion routes take it themselves, around only what touches the store."""
+        memories, conversations = self.memories, self.conversations
         b2c = self.isolation == "b2c"
-        if path == "/v1/conversations/messages" and method == "POST":
-            return lambda payload: self.conversations.record(payload, b2c)
-        if path == "/v1/conversations/messages/batch" and method == "POST":
-            return lambda payload: self.conversations.record_batch(payload, b2c)
-        if path == "/v1/conversations/ingest" and method == "POST":
-            return lambda payload: self.conversations.ingest(payload, b2c)
-        if path == "/v1/conversations/compact" and method == "POST":
-            return self.conversations.compact
-        if path.startswith("/v1/conversations/") and method == "GET":
-            parts = path.split("/")  # "", "v1", "conversations", id, ...
-            if parts[4:] == ["compaction", "status"]:
-                return lambda payload: self.conversations.compaction_status(parts[3])
-            if parts[4:] == ["compacted"]:
-                return lambda payload: self.conversations.compacted(parts[3], query)
-        if path.startswith("/v1/users/") and path.endswith("/profile") and method == "GET":
-            user_id = urllib.parse.unquote(path[len("/v1/users/") : -len("/profile")])
-            return lambda payload: reads.profile(user_id, query)
-        if path == "/v1/credits/ledger" and method == "GET":
-            return lambda payload: reads.ledger_page(query)
-        if path == "/v1/credits/redeem" and method == "POST":
-            return reads.redeem
-        if path.startswith("/v1/conversations/") and path.endswith("/context-for-prompt") and method == "GET":
-            return lambda payload: reads.for_prompt(path.split("/")[3], query)
-        if path == "/v1/credits/balance" and method == "GET":
-            return lambda payload: reads.balance()
-        if path == "/v1/credits/estimate" and method == "POST":
-            return reads.estimate
-        if path == "/v1/data/delete" and method == "POST":
-            return reads.delete_data
-        if path.startswith("/v1/data/delete/") and method == "GET":
-            return lambda payload: reads.deletion_status(urllib.parse.unquote(path.rsplit("/", 1)[1]), query)
-        return None
+        not_an_id = r"(?!(?:batch|create|forget|upload|status)$)([^/]+)"
+
+        def route(method: str, pattern: str, answer: Callable[[Request], Reply], json: bool = True) -> Route:
+            return Route(method, re.compile(pattern), answer, json, locked=json)
+
+        return [
+            Route("GET", re.compile("/api/v1/auth/whoami"), lambda r: self._whoami(), False, False),
+            Route(
+                "GET", re.compile("/api/v1/memories/status/([^/]+)"), lambda r: self._status(r.params[0]), False, False
+            ),
+            Route(
+                "POST",
+                re.compile("/api/v1/memories/upload"),
+                lambda r: self._upload(r.body, r.content_type),
+                False,
+                False,
+            ),
+            Route("POST", re.compile("/api/v1/memories/batch"), lambda r: self._batch(r.payload), True, False),
+            Route("POST", re.compile("/api/v1/memories/create"), lambda r: self._create(r.payload), True, False),
+            route("POST", "/api/v1/memories/forget", lambda r: memories.forget(r.payload, self.isolation)),
+            *(
+                route(
+                    verb, "/api/v1/memories/" + not_an_id, lambda r: memories.memory(r.method, r.params[0], r.payload)
+                )
+                for verb in ("GET", "PATCH", "DELETE")
+            ),
+            route(
+                "POST",
+                "/v1/context/(user|customer|client|conversation)/fetch",
+                lambda r: memories.fetch(r.params[0], r.payload),
+            ),
+            route("POST", "/v1/conversations/messages", lambda r: conversations.record(r.payload, b2c)),
+            route("POST", "/v1/conversations/messages/batch", lambda r: conversations.record_batch(r.payload, b2c)),
+            route("POST", "/v1/conversations/ingest", lambda r: conversations.ingest(r.payload, b2c)),
+            route("POST", "/v1/conversations/compact", lambda r: conversations.compact(r.payload)),
+            route(
+                "GET",
+                "/v1/conversations/([^/]+)/compaction/status",
+                lambda r: conversations.compaction_status(r.params[0]),
+            ),
+            route(
+                "GET", "/v1/conversations/([^/]+)/compacted", lambda r: conversations.compacted(r.params[0], r.query)
+            ),
+            route(
+                "GET",
+                "/v1/conversations/([^/]+)/context-for-prompt",
+                lambda r: memories.for_prompt(r.params[0], r.query),
+            ),
+            route(
+                "GET", "/v1/users/(.+)/profile", lambda r: memories.profile(urllib.parse.unquote(r.params[0]), r.query)
+            ),
+            route("GET", "/v1/credits/ledger", lambda r: memories.ledger_page(r.query)),
+            route("POST", "/v1/credits/redeem", lambda r: memories.redeem(r.payload)),
+            route("GET", "/v1/credits/balance", lambda r: memories.balance()),
+            route("POST", "/v1/credits/estimate", lambda r: memories.estimate(r.payload)),
+            route("POST", "/v1/data/delete", lambda r: memories.delete_data(r.payload)),
+            route(
+                "GET",
+                "/v1/data/delete/([^/]+)",
+                lambda r: memories.deletion_status(urllib.parse.unquote(r.params[0]), r.query),
+            ),
+        ]
+
+    def _whoami(self) -> Reply:
+        isolation = "equals_customer" if self.isolation == "b2c" else "per_customer"
+        reply = {"client_id": "cli_emulator", "instance_id": self.instance_id, "user_context_isolation": isolation}
+        return 200, reply, {}
 
     def _upload(self, body: bytes, content_type: str) -> Reply:
         """An upload (a multipart file, or a urlencoded text field) becomes an ingestion, as create."""
         form = parse_form(content_type, body)
         if form is None:
-            return _error(400, "an upload is a multipart or urlencoded form", "INVALID_INPUT")
+            return refusal(400, "an upload is a multipart or urlencoded form", "INVALID_INPUT")
         fields, file = form
         if file is None and not fields.get("text"):
-            return _error(422, "one of file or text is required", "INVALID_INPUT")
+            return refusal(422, "one of file or text is required", "INVALID_INPUT")
         with self._lock:
-            document = self.reads.upload_fields(fields, file)
+            document = self.memories.upload_fields(fields, file)
             if document is None:
-                return _error(422, "user_id: field required", "INVALID_INPUT")
+                return refusal(422, "user_id: field required", "INVALID_INPUT")
             result = self._store(document)
         del result["error_message"]
         return 200, result, {}
 
     def _batch(self, payload: Any) -> Reply:
         if not isinstance(payload, dict) or not isinstance(payload.get("documents"), list):
-            return _error(422, "documents: field required (a list)", "INVALID_INPUT")
+            return refusal(422, "documents: field required (a list)", "INVALID_INPUT")
         documents = payload["documents"]
         fail_fast = payload.get("fail_fast", False)
         if not isinstance(fail_fast, bool):
-            return _error(422, "fail_fast: must be a boolean", "INVALID_INPUT")
+            return refusal(422, "fail_fast: must be a boolean", "INVALID_INPUT")
         if not 1 <= len(documents) <= MAX_BATCH:
-            return _error(
+            return refusal(
                 422, f"documents: a batch holds 1 to {MAX_BATCH} documents, got {len(documents)}", "INVALID_INPUT"
             )
         with self._lock:
             problems = self._problems(documents)
             if fail_fast and any(problems):
                 listed = [{"index": i, "error": p} for i, p in enumerate(problems) if p]
-                return _error(
+                return refusal(
                     422, "batch rejected: some documents are invalid (fail_fast)", "INVALID_INPUT", errors=listed
                 )
             results = [
@@ -452,10 +475,10 @@ class Service:
         with self._lock:
             problem = _field_problem(payload, self.isolation)
             if problem:
-                return _error(422, problem, "INVALID_INPUT")
+                return refusal(422, problem, "INVALID_INPUT")
             document_id = payload.get("document_id")
             if document_id is not None and document_id in self._by_document_id:
-                return _error(409, f"document_id {document_id!r} was already ingested", "DUPLICATE_DOCUMENT")
+                return refusal(409, f"document_id {document_id!r} was already ingested", "DUPLICATE_DOCUMENT")
             result = self._store(payload)
         del result["error_message"]
         return 200, result, {}
@@ -471,7 +494,7 @@ class Service:
             "ingestion_id": ingestion_id,
             "document_id": document_id,
             "status": "queued",
-            "queued_at": _iso(queued),
+            "queued_at": iso_z(queued),
             "error_message": None,
         }
 
@@ -505,9 +528,9 @@ class Service:
                 "ingestion_id": ingestion_id,
                 "document_id": record["document_id"],
                 "status": status,
-                "queued_at": _iso(queued),
-                "started_at": _iso(started) if status != "queued" else None,
-                "completed_at": _iso(finished) if status == "completed" else None,
+                "queued_at": iso_z(queued),
+                "started_at": iso_z(started) if status != "queued" else None,
+                "completed_at": iso_z(finished) if status == "completed" else None,
                 "memories_created": created,
                 "memory_ids": memory_ids_of(ingestion_id, created),
                 "error_message": None,

@@ -1,4 +1,4 @@
-"""The emulator's memory lifecycle and read side: memories made from completed ingestions, fetched,
+"""The emulator's memories and all that follows ingestion: memories made from completed ingestions, fetched,
 changed, deleted and forgotten; context fetches; context for a prompt; credits; data deletion.
 
 Its rules are the contract's, kept simple: a completed ingestion of a document of N characters holds
@@ -43,8 +43,9 @@ def _words(text: str) -> List[str]:
     return re.findall(r"[a-z0-9]+", text.lower())
 
 
-class Reads:
-    """The state beyond ingestion (lock held by the caller for every method)."""
+class Memories:
+    """The memories completed ingestions made, and all that is done with them: fetched as context,
+    changed, deleted, forgotten, paid for in credits, deleted by scope (lock held by the caller)."""
 
     def __init__(self, completed: Callable[[], List[Tuple[str, Dict[str, Any], float]]], instance_id: str) -> None:
         #: Completed ingestions as (ingestion id, the document as sent, completion time).
