@@ -128,6 +128,8 @@ def exit_code_for(error: SynapError) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from .emulator import FAULT_KINDS, MAX_BODY_BYTES
+
     parser = argparse.ArgumentParser(
         prog="synap-sync",
         description="Load data into Synap from the shell, or run a local Synap emulator.",
@@ -161,7 +163,36 @@ def build_parser() -> argparse.ArgumentParser:
         type=float,
         default=0.0,
         metavar="F",
-        help="share of requests answered 503 or dropped, 0 to 1 (default: 0)",
+        help="share of requests that meet a fault, 0 to 1 (default: 0)",
+    )
+    serve.add_argument(
+        "--fault",
+        action="append",
+        dest="fault_kinds",
+        choices=FAULT_KINDS,
+        metavar="KIND",
+        help="a fault to draw from (repeatable): 503, drop (closed before an answer), lost-reply (stored, "
+        "then closed), 504-after-store (stored, then a gateway's 504); default: 503 and drop",
+    )
+    serve.add_argument(
+        "--build-seconds",
+        type=float,
+        default=0.0,
+        metavar="S",
+        help="answer writes and fetches 409 instance_not_ready for this long after starting (default: 0)",
+    )
+    serve.add_argument(
+        "--max-body-bytes",
+        type=int,
+        default=MAX_BODY_BYTES,
+        metavar="N",
+        help=f"answer a larger request body 413 (default: {MAX_BODY_BYTES})",
+    )
+    serve.add_argument(
+        "--dump",
+        metavar="FILE",
+        help="on exit (Ctrl-C or SIGTERM), write what the emulator holds to FILE as JSON; while it runs, "
+        "GET /_emulator/held answers the same",
     )
     serve.add_argument("--seed", type=int, default=0, help="seed for the faults (default: 0)")
     serve.add_argument(
@@ -355,6 +386,9 @@ def run_serve(args: argparse.Namespace) -> int:
             seed=args.seed,
             completion_seconds=args.completion_seconds,
             isolation=args.isolation,
+            fault_kinds=args.fault_kinds or ("503", "drop"),
+            build_seconds=args.build_seconds,
+            max_body_bytes=args.max_body_bytes,
         ).start()
     except (ValueError, OSError) as error:
         print(f"synap-sync serve: {error}", file=sys.stderr)
@@ -368,12 +402,24 @@ def run_serve(args: argparse.Namespace) -> int:
             flush=True,
         )
     try:
-        emulator.wait()
-    except KeyboardInterrupt:
+        with stop_on_sigterm():
+            emulator.wait()
+    except KeyboardInterrupt:  # Ctrl-C, or SIGTERM as Terminated
         print("stopping", file=sys.stderr)
     finally:
         emulator.stop()
+        if args.dump:
+            write_dump(args.dump, emulator.held())
     return EXIT_OK
+
+
+def write_dump(path: str, held: Dict[str, Any]) -> None:
+    """Write what a stopped emulator held, whole or not at all (a temporary file renamed into place)."""
+    directory = os.path.dirname(os.path.abspath(path))
+    with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=directory, delete=False, suffix=".tmp") as out:
+        json.dump(held, out, indent=1, ensure_ascii=False)
+    os.replace(out.name, path)
+    print(f"wrote what the emulator held to {path}", file=sys.stderr)
 
 
 # --- ingest --------------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from ._http import IDLE_SECONDS, MAX_BODY_BYTES, Server
 from ._limits import FAULT_KINDS
 from ._service import Service
 
-__all__ = ["Emulator", "FAULT_KINDS"]
+__all__ = ["Emulator", "FAULT_KINDS", "MAX_BODY_BYTES"]
 
 #: How often the server thread looks for a stop request; a stop takes at most this long.
 _POLL_SECONDS = 0.02

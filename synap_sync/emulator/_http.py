@@ -13,7 +13,7 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Dict, Optional, Set, Tuple
 
-from ._service import Drop, Service
+from ._service import INSPECTION_PREFIX, Drop, Service
 
 #: A request body larger than this is answered 413 without being read.
 MAX_BODY_BYTES = 32 * 1024 * 1024
@@ -259,7 +259,8 @@ class Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             self.connection.shutdown(socket.SHUT_RDWR)
             return
-        emulator.note_answer(status)
+        if not self.path.startswith(INSPECTION_PREFIX):  # counts are of Synap's answers, not of looking
+            emulator.note_answer(status)
         self._answer(status, payload, headers)
 
     def _answer(self, status: int, body: bytes, headers: Dict[str, str]) -> None:

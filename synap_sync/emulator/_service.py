@@ -51,6 +51,8 @@ ACCEPTED_TYPES = (
 )
 ACCEPTED_MODES = ("fast", "long-range")
 
+#: Paths under this prefix are the emulator's own, read-only (``GET /_emulator/held``); Synap has none.
+INSPECTION_PREFIX = "/_emulator/"
 #: An id in a path (a UUID, or an ingestion or deletion id), collapsed in the request counts.
 _ID_SEGMENT = re.compile(r"/(?:[0-9a-f]{8}-[0-9a-f-]{27}|del_[0-9a-f]+)(?=/|$)")
 
@@ -233,6 +235,21 @@ class Service:
         with self._lock:
             return [dict(record["request"]) for record in self._ingestions.values()]
 
+    def held(self) -> Dict[str, Any]:
+        """What the emulator holds, as plain JSON: the documents accepted (as sent, with their ingestion
+        ids), the messages recorded by conversation, and the requests and answers counted. ``GET
+        /_emulator/held`` answers it, and ``synap-sync serve --dump FILE`` writes it on exit."""
+        with self._lock:
+            return {
+                "documents": [
+                    dict(record["request"], _ingestion_id=ingestion_id)
+                    for ingestion_id, record in self._ingestions.items()
+                ],
+                "messages": {key: [dict(turn) for turn in turns] for key, turns in self.conversations.messages.items()},
+                "requests": dict(self.requests),
+                "statuses": {str(status): count for status, count in self.statuses.items()},
+            }
+
     def ingestion_ids(self) -> List[str]:
         """The ingestion id of every accepted document, in arrival order."""
         with self._lock:
@@ -255,10 +272,16 @@ class Service:
     ) -> Reply:
         path, _, query_string = target.partition("?")
         query = dict(urllib.parse.parse_qsl(query_string))
+        token = authorization[7:].strip() if authorization.startswith("Bearer ") else ""
+        if path.startswith(INSPECTION_PREFIX):  # the emulator's own: not a request to Synap, never paced or faulted
+            if not token or (self.api_keys is not None and token not in self.api_keys):
+                return refusal(401, "Invalid or missing API key", "UNAUTHORIZED")
+            if path == INSPECTION_PREFIX + "held" and method == "GET":
+                return 200, self.held(), {}
+            return 404, {"detail": "Not Found"}, {}
         route = _ID_SEGMENT.sub("/{id}", path)
         with self._lock:
             self.requests[f"{method} {route}"] += 1
-        token = authorization[7:].strip() if authorization.startswith("Bearer ") else ""
         if not token or (self.api_keys is not None and token not in self.api_keys):
             return refusal(401, "Invalid or missing API key", "UNAUTHORIZED")
         wait = self._take_token(token)

@@ -185,6 +185,35 @@ def test_serve_prints_its_url_first_and_serves() -> None:
         assert process.wait(10) == 0
 
 
+def test_serve_as_a_tool_faults_by_flag_shows_what_it_holds_and_dumps_it_on_sigterm(tmp_path: Path) -> None:
+    import requests
+
+    dump = tmp_path / "held.json"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "synap_sync", "serve", "--api-key", "synap_a", "--fault-rate", "1"]
+        + ["--fault", "504-after-store", "--completion-seconds", "0", "--dump", str(dump)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        url = process.stdout.readline().strip().rsplit(" ", 1)[1]
+        key = {"Authorization": "Bearer synap_a"}
+        document = {"document": "hello", "document_id": "d1", "user_id": "u1", "customer_id": "c1"}
+        created = requests.post(url + "/api/v1/memories/create", json=document, headers=key, timeout=5)
+        assert created.status_code == 504  # the fault chosen by flag: stored, then a gateway's 504
+        held = requests.get(url + "/_emulator/held", headers=key, timeout=5).json()
+        assert [d["document_id"] for d in held["documents"]] == ["d1"]
+        assert held["requests"] == {"POST /api/v1/memories/create": 1}  # looking is not counted
+        assert requests.get(url + "/_emulator/held", timeout=5).status_code == 401
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(10) == 0
+    written = json.loads(dump.read_text(encoding="utf-8"))
+    assert [d["document"] for d in written["documents"]] == ["hello"] and written["statuses"] == {"504": 1}
+
+
 @pytest.mark.parametrize("value", ["-1", "1.5"])
 def test_serve_refuses_a_bad_fault_rate(value: str) -> None:
     result = synap_sync("serve", "--fault-rate", value)
