@@ -8,7 +8,8 @@ then ask for ``synap_emulator`` (a running `Emulator`, emptied before each test)
 (a client connected to it). One emulator serves the whole session (``synap_emulator_session``), so a
 test pays no start-up. In a Django project, ``synap_django_client`` points ``synap_sync.django.get_client()``
 at it for the test. `FakeClock` makes a client's retries and pacing return at once:
-``SynapClient(..., clock=FakeClock())``.
+``SynapClient(..., clock=FakeClock())``. For ``unittest`` and Django's ``manage.py test``, see
+`synap_sync.testcase`.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import pytest
 from ._clock import FakeClock
 from .client import SynapClient
 from .emulator import Emulator
+from .testcase import EMULATOR_API_KEY
 
 __all__ = [
     "synap_emulator_session",
@@ -29,10 +31,6 @@ __all__ = [
     "EMULATOR_API_KEY",
     "FakeClock",
 ]
-
-#: The key ``synap_client`` presents; the emulator accepts any non-empty key unless told otherwise.
-EMULATOR_API_KEY = "synap_emulator_test_key"
-
 
 @pytest.fixture(scope="session")
 def synap_emulator_session() -> Iterator[Emulator]:
