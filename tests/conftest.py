@@ -1,20 +1,60 @@
 """Shared fixtures: a client aimed at a fake host (for `responses`) on a clock that never waits."""
 
-from typing import Any, Callable, Iterator, List
+import functools
+import os
+from typing import Any, Callable, Dict, Iterator, List
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from synap_sync import SynapClient
 from synap_sync.testing import FakeClock
 
+# The property tests try 300 examples each; HYPOTHESIS_PROFILE=quick tries 25, for a run on every save.
+settings.register_profile("thorough", max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("quick", max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "thorough"))
+
 API_KEY = "synap_secret_test_key_0123456789"
 BASE_URL = "https://synap.test"
+
+
+def docs(
+    count: int, prefix: str = "d", *, ids: bool = True, text: str = "User: note {}", **fields: Any
+) -> List[Dict[str, Any]]:
+    """``count`` documents numbered from 0: ``text`` with the number in it, ``document_id`` ``prefix``
+    and the number (none with ``ids=False``), and any other fields as given."""
+    made = []
+    for number in range(count):
+        document: Dict[str, Any] = {"document": text.format(number), **fields}
+        if ids:
+            document["document_id"] = f"{prefix}{number}"
+        made.append(document)
+    return made
 
 
 @pytest.fixture(autouse=True)
 def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("SYNAP_API_KEY", "SYNAP_BASE_URL", "SYNAP_INSTANCE_ID"):
         monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture(autouse=True)
+def every_client_closed(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Every `SynapClient` a test makes in this process is closed when the test ends, however it ended:
+    no test leaves pooled sockets behind for the next (a test about closing closes its own first)."""
+    made: List[SynapClient] = []
+    build = SynapClient.__init__
+
+    @functools.wraps(build)  # its signature stays SynapClient's: synap_sync.django reads it
+    def init_and_keep(self: SynapClient, *args: Any, **kwargs: Any) -> None:
+        build(self, *args, **kwargs)
+        made.append(self)
+
+    monkeypatch.setattr(SynapClient, "__init__", init_and_keep)
+    yield
+    for client in made:
+        client.close()
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ import pytest
 import responses
 
 from synap_sync import BatchCreateResponse, CreateMemoryRequest, IngestStatus, SynapClient, SynapValidationError
+from tests.conftest import docs
 
 from .replies import BATCH_URL, echo_batch
 
@@ -15,24 +16,20 @@ def sent_bodies(mocked: responses.RequestsMock) -> List[Dict[str, Any]]:
     return [json.loads(call.request.body) for call in mocked.calls]
 
 
-def documents(count: int) -> List[Dict[str, Any]]:
-    return [{"document": f"User: message {index}", "document_id": f"doc-{index}"} for index in range(count)]
-
-
 @responses.activate
 def test_batch_of_100_is_sent_in_one_request(client: SynapClient) -> None:
     responses.add_callback(responses.POST, BATCH_URL, callback=echo_batch)
-    batch = client.memories.batch_create(documents(100))
+    batch = client.memories.batch_create(docs(100))
     assert len(responses.calls) == 1
     assert (batch.total, batch.succeeded, batch.failed) == (100, 100, 0)
-    assert [result.document_id for result in batch.results] == [f"doc-{index}" for index in range(100)]
+    assert [result.document_id for result in batch.results] == [f"d{index}" for index in range(100)]
 
 
 @pytest.mark.parametrize("count", [0, 101])
 @responses.activate
 def test_batch_outside_1_to_100_is_refused_before_sending(client: SynapClient, count: int) -> None:
     with pytest.raises(SynapValidationError, match="1 to 100 documents") as caught:
-        client.memories.batch_create(documents(count))
+        client.memories.batch_create(docs(count))
     assert caught.value.field == "documents"
     assert caught.value.correlation_id
     assert len(responses.calls) == 0
@@ -153,7 +150,7 @@ def test_service_per_item_failures_keep_their_place(client: SynapClient) -> None
 @responses.activate
 def test_any_iterable_is_accepted(client: SynapClient) -> None:
     responses.add_callback(responses.POST, BATCH_URL, callback=echo_batch)
-    batch = client.memories.batch_create(item for item in documents(3))
+    batch = client.memories.batch_create(item for item in docs(3))
     assert isinstance(batch, BatchCreateResponse) and batch.total == 3
 
 
@@ -165,12 +162,12 @@ def test_reply_with_a_wrong_result_count_is_a_protocol_error(client: SynapClient
         responses.POST, BATCH_URL, json={"batch_id": None, "total": 0, "succeeded": 0, "failed": 0, "results": []}
     )
     with pytest.raises(SynapProtocolError, match="0 results for 2 documents"):
-        client.memories.batch_create(documents(2))
+        client.memories.batch_create(docs(2))
 
 
 @responses.activate
 def test_response_carries_the_calls_correlation_id(client: SynapClient) -> None:
     responses.add_callback(responses.POST, BATCH_URL, callback=echo_batch)
-    batch = client.memories.batch_create(documents(1))
+    batch = client.memories.batch_create(docs(1))
     assert batch.correlation_id == responses.calls[0].request.headers["X-Correlation-ID"]
     assert batch.results[0].correlation_id == batch.correlation_id

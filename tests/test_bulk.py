@@ -12,12 +12,9 @@ from synap_sync.bulk import IngestFailure, IngestOutcome, IngestReport, Timeline
 from synap_sync.bulk._chart import MAX_COLUMNS, timeline_svg
 from synap_sync.bulk._chunks import Chunk, chunk_documents
 from synap_sync.models import wire_document
+from tests.conftest import docs
 
 from .conftest import API_KEY
-
-
-def docs(count: int, size: int = 10) -> List[Dict[str, Any]]:
-    return [{"document": "x" * size, "document_id": f"d{index}"} for index in range(count)]
 
 
 def chunks_of(pieces: List[Any]) -> List[Chunk]:
@@ -33,7 +30,7 @@ def test_chunks_hold_at_most_chunk_size_documents_in_order() -> None:
 
 def test_chunk_bodies_stay_under_max_chunk_bytes() -> None:
     limit = 2_000
-    chunks = chunks_of(list(chunk_documents(docs(100, size=150), 100, limit)))
+    chunks = chunks_of(list(chunk_documents(docs(100, text="x" * 150), 100, limit)))
     assert len(chunks) > 1
     for chunk in chunks:
         body = chunk.body(fail_fast=False)

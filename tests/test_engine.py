@@ -18,14 +18,10 @@ from synap_sync._retry import RetryPolicy
 from synap_sync.bulk import BulkIngestion, IngestOptions
 from synap_sync.bulk._sender import MAX_ATTEMPTS, MAX_CHUNKS_GIVEN_UP
 from synap_sync.testing import FakeClock
+from tests.conftest import docs
 
 from .conftest import API_KEY, BASE_URL
 from .replies import BATCH_URL, echo_batch
-
-
-def docs(count: int) -> Iterator[Dict[str, Any]]:
-    for index in range(count):
-        yield {"document": f"n{index}", "document_id": f"d{index}"}
 
 
 class ThreadClock(FakeClock):

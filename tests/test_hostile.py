@@ -9,7 +9,7 @@ from typing import Any, Dict
 
 import pytest
 import responses
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from synap_sync import (
@@ -28,7 +28,7 @@ from synap_sync.testing import FakeClock
 from .conftest import API_KEY, BASE_URL
 from .replies import BATCH_URL
 
-SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings()  # the profile conftest.py loads: 300 examples, or 25 with HYPOTHESIS_PROFILE=quick
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(max_size=20),

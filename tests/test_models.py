@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Dict, List
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from synap_sync import (
@@ -356,7 +356,6 @@ def test_results_are_built_on_first_read_and_equal_what_reading_each_gives() -> 
     assert batch.results is batch.results  # built once
 
 
-@settings(max_examples=300, deadline=None)
 @given(
     st.lists(
         st.fixed_dictionaries(

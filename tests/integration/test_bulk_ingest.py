@@ -20,16 +20,9 @@ import pytest
 from synap_sync import SynapAuthError, SynapClient, SynapJournalError, SynapServerError, SynapValidationError
 from synap_sync.bulk import IngestOutcome
 from synap_sync.emulator import Emulator
+from tests.conftest import docs
 
 NoBackoff = Callable[..., SynapClient]
-
-
-def docs(count: int, with_ids: bool = True, prefix: str = "d") -> Iterator[Dict[str, Any]]:
-    for index in range(count):
-        document: Dict[str, Any] = {"document": f"User: note {index}"}
-        if with_ids:
-            document["document_id"] = f"{prefix}{index}"
-        yield document
 
 
 def stored_ids(emulator: Emulator) -> List[str]:
@@ -53,7 +46,7 @@ def test_10000_documents_through_every_fault_none_lost_none_twice(no_backoff: No
 def test_without_ids_every_document_is_accounted_and_none_claimed_unstored(no_backoff: NoBackoff) -> None:
     with Emulator(fault_rate=0.2, fault_kinds=["503", "drop", "lost-reply"], seed=5) as emulator:
         client = no_backoff(emulator.base_url)
-        outcomes = list(client.memories.ingest_iter(docs(3_000, with_ids=False), workers=4))
+        outcomes = list(client.memories.ingest_iter(docs(3_000, ids=False), workers=4))
         stored = collections.Counter(document["document"] for document in emulator.stored_documents())
     assert sorted(outcome.index for outcome in outcomes) == list(range(3_000))
     for outcome in outcomes:
@@ -358,7 +351,7 @@ def test_progress_bar_uses_tqdm_when_installed(monkeypatch: pytest.MonkeyPatch) 
 
 def test_a_504_after_the_service_stored_hides_no_duplicate_without_ids(no_backoff: NoBackoff) -> None:
     with Emulator(fault_rate=0.3, fault_kinds=["504-after-store"], seed=8) as emulator:
-        report = no_backoff(emulator.base_url).memories.ingest(docs(2_000, with_ids=False), workers=2)
+        report = no_backoff(emulator.base_url).memories.ingest(docs(2_000, ids=False), workers=2)
         stored = collections.Counter(document["document"] for document in emulator.stored_documents())
         gateway_errors = emulator.statuses[504]
     unknown = [failure for failure in report.failures if failure.kind == "outcome_unknown"]
@@ -374,7 +367,7 @@ def test_a_504_after_the_service_stored_is_resent_and_stored_once_with_ids(
 ) -> None:
     with Emulator(fault_rate=0.3, fault_kinds=["504-after-store"], seed=8) as emulator:
         report = no_backoff(emulator.base_url).memories.ingest(
-            docs(2_000, with_ids=with_ids), workers=2, derive_ids=not with_ids
+            docs(2_000, ids=with_ids), workers=2, derive_ids=not with_ids
         )
         stored = collections.Counter(document["document"] for document in emulator.stored_documents())
     assert (report.succeeded, report.failed) == (2_000, 0) and report.deduplicated > 0

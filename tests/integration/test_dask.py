@@ -8,7 +8,7 @@ import signal
 import threading
 import time
 from pathlib import Path
-from typing import Any, Dict, Iterator, List
+from typing import Any, Iterator, List
 
 import dask
 import dask.bag as dask_bag
@@ -20,6 +20,7 @@ import pytest
 import synap_sync.dask
 from synap_sync import IngestInterrupted, Progress, SynapAuthError, SynapClient, SynapValidationError
 from synap_sync.emulator import Emulator
+from tests.conftest import docs
 
 KEY = "synap_dask_test_key"
 
@@ -37,13 +38,6 @@ def cluster() -> Iterator[Any]:
 def dask_client(cluster: Any) -> Iterator[Any]:
     with distributed.Client(cluster) as client:
         yield client
-
-
-def docs(count: int, prefix: str = "doc") -> List[Dict[str, Any]]:
-    return [
-        {"document": f"conversation {n}", "document_id": f"{prefix}-{n}", "user_id": "u1", "customer_id": "c1"}
-        for n in range(count)
-    ]
 
 
 def stored_ids(emulator: Emulator) -> "collections.Counter[str]":

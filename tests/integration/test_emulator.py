@@ -5,7 +5,7 @@ from __future__ import annotations
 import socket
 import time
 import uuid
-from typing import Any, Callable, Dict, List
+from typing import Callable
 
 import pytest
 import requests
@@ -21,16 +21,13 @@ from synap_sync import (
     SynapValidationError,
 )
 from synap_sync.emulator import Emulator
-
-
-def docs(count: int, prefix: str = "doc") -> List[Dict[str, Any]]:
-    return [{"document": f"User: note {index}", "document_id": f"{prefix}-{index}"} for index in range(count)]
+from tests.conftest import docs
 
 
 def test_batch_of_100_is_stored_in_order(synap_client: SynapClient, synap_emulator: Emulator) -> None:
     batch = synap_client.memories.batch_create(docs(100))
     assert (batch.total, batch.succeeded, batch.failed) == (100, 100, 0)
-    assert [result.document_id for result in batch.results] == [f"doc-{index}" for index in range(100)]
+    assert [result.document_id for result in batch.results] == [f"d{index}" for index in range(100)]
     assert len(synap_emulator.stored_documents()) == 100
     assert all(isinstance(result.ingestion_id, uuid.UUID) for result in batch.results)
 
@@ -190,7 +187,7 @@ def test_lost_reply_after_storing_is_deduplicated_on_retry(no_backoff: Callable[
         with pytest.raises(SynapNetworkError):
             client.memories.batch_create(docs(1))
         stored = emulator.stored_documents()
-    assert [document["document_id"] for document in stored] == ["doc-0"]
+    assert [document["document_id"] for document in stored] == ["d0"]
 
 
 def test_unreachable_service_is_a_network_error_that_says_so() -> None:

@@ -8,11 +8,12 @@ import socket
 import subprocess
 import sys
 import zlib
-from typing import Any, Callable, Dict, Iterator
+from typing import Any, Callable, Dict
 
 import pytest
 
 from synap_sync import SynapClient, SynapProtocolError
+from tests.conftest import docs
 
 from .fake_server import FakeServer, reply
 
@@ -86,11 +87,6 @@ def test_an_oversized_reply_is_a_protocol_error_and_memory_stays_flat(answer: Ca
 
 def nested(connection: socket.socket, request: bytes) -> None:
     connection.sendall(reply(200, b"[" * 50_000 + b"]" * 50_000))
-
-
-def docs(count: int) -> Iterator[Dict[str, Any]]:
-    for index in range(count):
-        yield {"document": f"User: note {index}", "document_id": f"d{index}"}
 
 
 @pytest.mark.parametrize("answer", [nested, endless_chunked], ids=["nested-json", "endless"])

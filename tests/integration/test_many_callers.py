@@ -12,17 +12,13 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterator, List
+from typing import Callable, List
 
 import pytest
 
 from synap_sync import IngestInterrupted, SynapClient, SynapError
 from synap_sync.emulator import Emulator
-
-
-def docs(count: int, prefix: str = "d") -> Iterator[Dict[str, Any]]:
-    for index in range(count):
-        yield {"document": f"User: note {index}", "document_id": f"{prefix}{index}"}
+from tests.conftest import docs
 
 
 def test_threads_sharing_a_default_client_wait_their_turn_instead_of_failing() -> None:
@@ -94,7 +90,7 @@ def test_a_run_says_what_it_does_at_info_and_why_it_retries_at_warning(
 ) -> None:
     caplog.set_level(logging.INFO, logger="synap_sync")
     with Emulator(fault_rate=0.3, fault_kinds=["503"], seed=3) as emulator:
-        report = no_backoff(emulator.base_url).memories.ingest(docs(1_000), workers=2)
+        report = no_backoff(emulator.base_url).memories.ingest((document for document in docs(1_000)), workers=2)
     assert report.failed == 0 and report.retries > 0
     infos = [record.getMessage() for record in caplog.records if record.levelno == logging.INFO]
     warnings = [record.getMessage() for record in caplog.records if record.levelno == logging.WARNING]

@@ -11,11 +11,12 @@ import subprocess
 import sys
 import traceback
 from pathlib import Path
-from typing import Any, Dict, Iterator, List
+from typing import Any, List
 
 import pytest
 
 from synap_sync import SynapAuthError, SynapClient
+from tests.conftest import docs
 
 from .fake_server import FakeServer, reply
 
@@ -52,11 +53,6 @@ def echoing(status: int) -> Any:
         connection.sendall(reply(200, body.encode(), [f"X-Echo: {KEY}"]))
 
     return answer
-
-
-def docs(count: int) -> Iterator[Dict[str, Any]]:
-    for index in range(count):
-        yield {"document": f"User: note {index}", "document_id": f"d{index}"}
 
 
 def test_a_run_against_a_server_echoing_the_key_leaves_it_nowhere(

@@ -20,6 +20,8 @@ from synap_sync.emulator import Emulator
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "examples"))
 from spark_backfill import backfill  # noqa: E402
 
+from tests.conftest import docs
+
 
 def _run_partition(function: bytes, index: int, rows: List[Dict[str, Any]]) -> List[Any]:
     return list(cloudpickle.loads(function)(index, iter(rows)))
@@ -45,12 +47,8 @@ class ProcessRDD:
             return [item for part in parts for item in part]
 
 
-def documents(count: int) -> List[Dict[str, Any]]:
-    return [{"document": f"t{n}", "document_id": f"t{n}", "user_id": "u", "customer_id": "c"} for n in range(count)]
-
-
 def test_the_spark_recipe_ingests_every_partition_once_and_resumes(tmp_path: Path) -> None:
-    items = documents(600)
+    items = docs(600)
     items[410] = {"document": "t410", "document_id": "t410", "user_id": 7}  # partition 2, index 110
     rdd = ProcessRDD([items[:200], items[200:300], items[300:600]])
     with Emulator() as emulator:
@@ -72,7 +70,7 @@ def test_the_spark_recipe_on_spark(tmp_path: Path) -> None:
     try:
         with Emulator() as emulator:
             client = SynapClient(api_key="synap_spark_key", base_url=emulator.base_url)
-            rdd = spark.sparkContext.parallelize(documents(300), 3)
+            rdd = spark.sparkContext.parallelize(docs(300), 3)
             report = backfill(rdd, client, journal_dir=str(tmp_path), run_name="spark", limit=40, concurrent_tasks=2)
             assert (report.succeeded, len(emulator.stored_documents())) == (300, 300)
     finally:
