@@ -180,3 +180,14 @@ def test_a_long_run_is_drawn_in_a_bounded_number_of_columns() -> None:
     long_run = [TimelineSecond(n, succeeded=1) for n in range(36_000)]  # ten hours
     svg = timeline_svg(long_run)
     assert 0 < svg.count("<rect") <= MAX_COLUMNS and "36000 s" in svg
+
+
+def test_derive_document_id_takes_what_users_have_a_dict_or_a_request_and_names_a_bad_field() -> None:
+    from synap_sync import CreateMemoryRequest, SynapValidationError
+
+    as_dict = derive_document_id({"document": "User: hi", "user_id": "u1"})
+    assert as_dict == derive_document_id(CreateMemoryRequest(document="User: hi", user_id="u1"))
+    assert as_dict.startswith("sha256-") and len(as_dict) == len("sha256-") + 32
+    with pytest.raises(SynapValidationError) as caught:
+        derive_document_id({"document": ""})
+    assert caught.value.field == "document"

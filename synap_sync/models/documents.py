@@ -292,7 +292,7 @@ def encoded_document(item: DocumentInput, derive_ids: bool = False) -> Tuple[byt
         return item.encoded, item.document_id
     wire = wire_document(item)
     if derive_ids and wire["document_id"] is None:
-        wire["document_id"] = derive_document_id(wire)
+        wire["document_id"] = _derived_id(wire)
     return encode_json(wire), wire["document_id"]
 
 
@@ -364,13 +364,20 @@ DERIVED_ID_FIELDS = ("document", "document_type", "document_created_at", "user_i
 DERIVED_ID_PREFIX = "sha256-"
 
 
-def derive_document_id(wire: WireDocument) -> str:
-    """A stable id for a document that has none: ``sha256-`` and the first 32 hex digits of the SHA-256
-    of the canonical JSON (sorted keys, no spaces, UTF-8) of its `DERIVED_ID_FIELDS` as sent.
+def derive_document_id(document: DocumentInput) -> str:
+    """A stable id for a document (a `CreateMemoryRequest` or a dict of its fields): ``sha256-`` and the
+    first 32 hex digits of the SHA-256 of the canonical JSON (sorted keys, no spaces, UTF-8) of its
+    `DERIVED_ID_FIELDS` as sent, defaults included; what ``derive_ids=True`` gives a document without one.
 
     Two documents with the same content, type, creation time, user, customer and scope get the same id,
     so the service stores one of them; ``mode`` and ``metadata`` do not count.
+
+    :raises SynapValidationError: the document would be refused, naming the field.
     """
+    return _derived_id(wire_document(document))
+
+
+def _derived_id(wire: WireDocument) -> str:
     canonical = json.dumps(
         [wire[name] for name in DERIVED_ID_FIELDS], sort_keys=True, separators=(",", ":"), ensure_ascii=False
     )
