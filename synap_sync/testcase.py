@@ -11,7 +11,8 @@ test class one emulator, emptied before each test, and points the project's clie
             self.client.post("/conversations/", ...)
             self.assertEqual(len(self.synap_emulator.stored_documents()), 1)
 
-Neither pytest nor Django is needed to import it (the pytest fixtures live in `synap_sync.testing`).
+Neither pytest nor Django is needed to import it (the pytest fixtures live in `synap_sync.testing`);
+`FakeClock` is here too.
 """
 
 from __future__ import annotations
@@ -20,11 +21,12 @@ import os
 import unittest.mock
 from typing import Any, ClassVar, Dict
 
+from ._clock import FakeClock
 from .client import SynapClient
 from .django import override_client
 from .emulator import Emulator
 
-__all__ = ["EMULATOR_API_KEY", "SynapEmulatorMixin"]
+__all__ = ["EMULATOR_API_KEY", "FakeClock", "SynapEmulatorMixin"]
 
 #: The key the test clients present; the emulator accepts any non-empty key unless told otherwise.
 EMULATOR_API_KEY = "synap_emulator_test_key"
