@@ -18,6 +18,7 @@ import attrs
 
 from ._checks import (
     check_document,
+    check_json,
     check_metadata,
     check_optional_id,
     check_scope,
@@ -235,8 +236,10 @@ def _check_fields(document: Any, document_id: Any, user_id: Any, customer_id: An
         check_optional_id(customer_id, "customer_id")
     if scope is not None:
         check_scope(scope)
-    if type(metadata) is not dict or metadata:
-        check_metadata(metadata)
+    if type(metadata) is not dict:
+        check_metadata(metadata)  # refuses it, naming the field
+    elif metadata:
+        check_json(metadata, "metadata", "metadata")
 
 
 def _known_fields(data: Any) -> Mapping[str, Any]:
