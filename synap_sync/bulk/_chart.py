@@ -61,7 +61,11 @@ def timeline_svg(timeline: Sequence[TimelineSecond]) -> str:
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{bottom + PANEL + 16}" '
         'font-family="sans-serif" font-size="10" role="img" aria-label="synap-sync run timeline">',
         _label(2, top - 4, f"documents settled per second (max {top_scale:.0f}): acknowledged green, failed grey"),
-        _label(2, bottom - 4, f"requests per second (max {bottom_scale:.0f}): answered 429 red, the pace blue"),
+        _label(
+            2,
+            bottom - 4,
+            f"requests per second (max {bottom_scale:.0f}): sent blue-grey, answered 429 red, the pace a blue line",
+        ),
     ]
     for number, column in enumerate(columns):
         x = LEFT + number * step
