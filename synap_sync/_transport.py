@@ -1,5 +1,6 @@
 """The one path every call takes to the service: the pace, headers, retries, the deadline, reading
-the reply within bounds, error mapping, and the API key kept out of everything that comes back.
+the reply within bounds, and the API key kept out of everything that comes back. What a reply means
+(the error it maps to, whether a failed request may have stored something) is `synap_sync._replies`'.
 
 Every request goes through ``Session.send`` of a `requests.Session` (the client's own, or one the
 caller hands in), so the tools built around requests see each one: OpenTelemetry's and ddtrace's

@@ -32,6 +32,7 @@ __all__ = [
     "FakeClock",
 ]
 
+
 @pytest.fixture(scope="session")
 def synap_emulator_session() -> Iterator[Emulator]:
     """One emulator on a free loopback port for the whole test session; ingestions complete in 0.3 s."""

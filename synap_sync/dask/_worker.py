@@ -65,7 +65,7 @@ class ClusterPace:
         self._ask("unanswered", sent_at)
 
 
-@attrs.frozen
+@attrs.frozen(eq=False)  # compared and hashed as itself: it holds a dict of options
 class Settings:
     """A run as every partition task receives it."""
 
