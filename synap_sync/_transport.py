@@ -79,6 +79,21 @@ class CallOptions:
     wait_when_throttled: bool = True
 
 
+@attrs.frozen
+class _Call:
+    """One call as each of its attempts sends it, fixed when `Transport.request` begins."""
+
+    method: str
+    path: str
+    #: A fresh body for each attempt (the encoded JSON, or a new stream over an upload).
+    make_body: Callable[[], Any]
+    headers: Dict[str, str]
+    correlation_id: str
+    options: CallOptions
+    #: The call's deadline on the transport's clock, or None for none.
+    deadline: Optional[float]
+
+
 class CallRecord:
     """What happened inside one call, for a caller that reads the reply in its light."""
 
@@ -267,9 +282,10 @@ class Transport:
             path = path + "?" + urlencode(query, quote_via=quote)
         retries = throttles = 0
         make_body: Callable[[], Any] = stream if stream is not None else lambda: body
+        call = _Call(method, path, make_body, headers, correlation_id, options, deadline)
         while True:
             try:
-                return self._attempt(method, path, make_body, headers, correlation_id, options, deadline)
+                return self._attempt(call)
             except SynapError as error:
                 verdict = classify(error, repeatable)
                 if verdict is Verdict.THROTTLED:
@@ -311,23 +327,15 @@ class Transport:
         if self.closed:
             raise SynapError("the client is closed", correlation_id=correlation_id)
 
-    def _attempt(
-        self,
-        method: str,
-        path: str,
-        make_body: Callable[[], Any],
-        headers: Dict[str, str],
-        correlation_id: str,
-        options: CallOptions,
-        deadline: Optional[float],
-    ) -> Any:
+    def _attempt(self, call: _Call) -> Any:
+        method, path, correlation_id, deadline = call.method, call.path, call.correlation_id, call.deadline
         self._refuse_when_closed(correlation_id)
         gated = path in GATED_PATHS
         if gated:
             self._refuse_while_not_ready(correlation_id)
         sent_at = self._take_slot(deadline, correlation_id)
         try:
-            response = self._send_once(method, path, make_body, headers, correlation_id, options, deadline)
+            response = self._send_once(call)
             content = self._read(response, deadline, correlation_id, method)
         except SynapError:
             self.pace.unanswered(sent_at)  # a probe that got no answer must not hold the others back
@@ -357,16 +365,7 @@ class Transport:
             self._remember_not_ready(error)
         raise error
 
-    def _send_once(
-        self,
-        method: str,
-        path: str,
-        make_body: Callable[[], Any],
-        headers: Dict[str, str],
-        correlation_id: str,
-        options: CallOptions,
-        deadline: Optional[float],
-    ) -> requests.Response:
+    def _send_once(self, call: _Call) -> requests.Response:
         """Send the request and return the reply with its head read; the body is left to `_read`.
 
         A request that meets the close of a kept-alive connection the server had let go idle, before
@@ -374,13 +373,14 @@ class Transport:
         connection, whatever its method (see `synap_sync._watchdog` for what counts as idle). Each
         such connection is discarded, so this ends on a fresh one, where a failure is reported as it is.
         """
+        method, path, correlation_id, deadline = call.method, call.path, call.correlation_id, call.deadline
         for _ in range(self.pool_maxsize + 1):
             self._refuse_when_closed(correlation_id)
-            timeout = self._timeout_within(options.timeout, deadline, correlation_id)
-            body = make_body()
+            timeout = self._timeout_within(call.options.timeout, deadline, correlation_id)
+            body = call.make_body()
             if hasattr(body, "read") and deadline is not None:  # a streamed upload: sent within the deadline too
                 body = _WithinDeadline(body, deadline, self.clock)
-            prepared = self._prepare(method, path, body, headers)
+            prepared = self._prepare(method, path, body, call.headers)
             log.debug("%s %s correlation_id=%s", method, path, correlation_id)
             try:
                 with watch_attempt(None if deadline is None else deadline - self.clock.now()) as attempt:
