@@ -35,14 +35,13 @@ from .models import (
     Memory,
     MemoryStatusResponse,
     UpdateMemoryRequest,
-    WireDocument,
     at_index,
     batch_body,
     check_scope,
     checked_metadata,
     checked_scope,
     document_type_value,
-    encode_json,
+    encode_wire,
     item_document_id,
     one_of,
     optional_text,
@@ -93,7 +92,7 @@ class Memories(Calls):
         valid = [wire for wire in wires if wire is not None]
         if not valid:
             return _merge(items, wires, refusals, None, correlation_id)
-        body = _batch_body(valid, fail_fast)
+        body = batch_body(valid, fail_fast)
         repeatable = all(document_ids)
         record = CallRecord()
         reply = self._post_batch(body, len(valid), repeatable, self._options, correlation_id, record)
@@ -447,41 +446,31 @@ def _as_items(documents: Any) -> List[DocumentInput]:
 
 def _check_batch(
     items: List[DocumentInput],
-) -> Tuple[List[Union[bytes, WireDocument, None]], List[Optional[str]], List[SynapValidationError]]:
-    """Check every item; returns each one as sent (a request's own encoding, or a dict's JSON object;
-    None where refused), the document_ids of those sent, and each refusal, indexed."""
-    documents: List[Union[bytes, WireDocument, None]] = []
+) -> Tuple[List[Optional[bytes]], List[Optional[str]], List[SynapValidationError]]:
+    """Check every item; returns each one's JSON as sent (a request's own encoding, or a dict checked
+    and encoded; None where refused), the document_ids of those sent, and each refusal, indexed."""
+    documents: List[Optional[bytes]] = []
     document_ids: List[Optional[str]] = []
     refusals: List[SynapValidationError] = []
     for index, item in enumerate(items):
+        if isinstance(item, CreateMemoryRequest):  # checked and encoded when it was built
+            documents.append(item.encoded)
+            document_ids.append(item.document_id)
+            continue
         try:
-            if isinstance(item, CreateMemoryRequest):  # checked and encoded when it was built
-                documents.append(item.encoded)
-                document_ids.append(item.document_id)
-                continue
             wire = wire_document(item)
+            documents.append(encode_wire(wire))
         except SynapValidationError as error:
             documents.append(None)
             refusals.append(at_index(error, index))
             continue
-        documents.append(wire)
         document_ids.append(wire["document_id"])
     return documents, document_ids, refusals
 
 
-def _batch_body(documents: List[Union[bytes, WireDocument]], fail_fast: bool) -> bytes:
-    """The batch's body: dicts encoded in one pass (quicker than one at a time), requests as they were encoded."""
-    if not any(type(document) is bytes for document in documents):
-        return encode_json({"documents": documents, "fail_fast": fail_fast})
-    return batch_body(
-        [document if type(document) is bytes else encode_json(document) for document in documents],  # type: ignore[misc]
-        fail_fast,
-    )
-
-
 def _merge(
     items: List[DocumentInput],
-    wires: List[Union[bytes, WireDocument, None]],
+    wires: List[Optional[bytes]],
     refusals: List[SynapValidationError],
     reply: Optional[BatchCreateResponse],
     correlation_id: str,

@@ -22,7 +22,8 @@ from synap_sync import (
     SynapProtocolError,
     SynapValidationError,
 )
-from synap_sync.models import wire_document
+from synap_sync.models import encode_wire, wire_document
+from synap_sync.models._json import json_string
 
 
 def refused_field(**fields: object) -> str:
@@ -311,6 +312,84 @@ def test_batch_hot_path_encodes_like_the_model(item: dict) -> None:
     from synap_sync.models import wire_document
 
     assert json.dumps(wire_document(item)) == json.dumps(CreateMemoryRequest.from_dict(item).to_dict())
+
+
+def compact_utf8(value: Any) -> bytes:
+    """The json module's own encoding of the bodies: compact, no ASCII escapes."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode("utf-8")
+
+
+@given(st.text())
+def test_a_string_is_encoded_byte_for_byte_as_the_json_module_encodes_it(text: str) -> None:
+    try:
+        expected = compact_utf8(text)
+    except UnicodeEncodeError:  # a lone surrogate: refused by both
+        with pytest.raises(UnicodeEncodeError):
+            json_string(text)
+        return
+    assert json_string(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text", ['say "hi"\\n', "\x00\x1f\b\f\x7f", "tab\there\r\n", "\u2028 \u00e9 \U0001f600 \\u0041"]
+)
+def test_escapes_and_text_in_any_script_are_encoded_as_the_json_module_does(text: str) -> None:
+    assert json_string(text) == compact_utf8(text)
+
+
+JSON_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**63), 2**63)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
+    max_leaves=8,
+)
+IDS = st.none() | st.text(min_size=1).filter(str.strip)
+
+
+@given(
+    st.fixed_dictionaries(
+        {"document": st.text(min_size=1).filter(str.strip) | st.dictionaries(st.text(), JSON_VALUES, min_size=1)},
+        optional={
+            "document_type": st.sampled_from(list(DocumentType)),
+            "document_id": IDS,
+            "document_created_at": st.none() | st.datetimes(timezones=st.just(timezone.utc)),
+            "user_id": IDS,
+            "customer_id": IDS,
+            "scope": st.none()
+            | st.dictionaries(st.text(min_size=1).filter(str.strip), st.text(min_size=1).filter(str.strip), max_size=2),
+            "mode": st.sampled_from(["fast", "long-range"]),
+            "metadata": st.dictionaries(st.text(max_size=5), JSON_VALUES, max_size=3),
+        },
+    )
+)
+def test_a_document_is_encoded_byte_for_byte_as_the_json_module_encodes_its_wire_object(item: Dict[str, Any]) -> None:
+    try:
+        wire = wire_document(item)
+    except SynapValidationError:
+        return  # refused on its checks (a scope the contract does not allow): nothing to encode
+    try:
+        expected = compact_utf8(wire)
+    except UnicodeEncodeError:
+        with pytest.raises(SynapValidationError):
+            encode_wire(wire)
+        with pytest.raises(SynapValidationError):
+            CreateMemoryRequest.from_dict(item)
+        return
+    assert encode_wire(wire) == expected
+    assert CreateMemoryRequest.from_dict(item).encoded == expected
+
+
+@pytest.mark.parametrize("field", ["document", "document_id", "user_id", "customer_id", "metadata"])
+def test_a_lone_surrogate_is_refused_naming_its_field(field: str) -> None:
+    fields: Dict[str, Any] = {"document": "hello", "user_id": "u", "metadata": {"k": "v"}}
+    fields[field] = {"note": "half of \ud83d"} if field == "metadata" else "half of \ud83d"
+    assert refused_field(**fields) == field
+    with pytest.raises(SynapValidationError) as caught:
+        encode_wire(wire_document(fields))
+    assert caught.value.field == field
 
 
 INVALID_DICTS = [

@@ -50,6 +50,7 @@ from .documents import (
     derive_document_id,
     document_type_value,
     encode_json,
+    encode_wire,
     encoded_document,
     wire_document,
 )
@@ -109,6 +110,7 @@ __all__ = [
     "TranscriptTurn",
     "batch_body",
     "encoded_document",
+    "encode_wire",
     "path_segment",
     "CreateMemoryRequest",
     "REQUEST_FIELDS",

@@ -1,7 +1,7 @@
 """What a document is and how it goes on the wire: `CreateMemoryRequest`, checked on construction.
 
 `wire_document` is the hot path of ``batch_create`` and ``ingest``: it checks a dict exactly as the
-model does and encodes it in one pass, without building the object.
+model does, without building the object; `encode_wire` encodes what it returns.
 """
 
 from __future__ import annotations
@@ -9,7 +9,6 @@ from __future__ import annotations
 import enum
 import hashlib
 import json
-import json.encoder
 import re
 from datetime import datetime
 from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple, Type, TypeVar, Union
@@ -27,6 +26,7 @@ from ._checks import (
     refuse,
     to_datetime,
 )
+from ._json import constant_strings, encode_document, encode_json
 
 __all__ = [
     "DocumentType",
@@ -38,41 +38,9 @@ __all__ = [
     "derive_document_id",
     "encode_json",
     "encoded_document",
+    "encode_wire",
     "batch_body",
 ]
-
-#: Compact UTF-8, as the official SDK (httpx) sends its bodies: text in any script goes as itself, not
-#: as ``\u`` escapes (a CJK or emoji document would be up to twice as large). A lone surrogate, which
-#: UTF-8 cannot carry, is refused when encoded.
-_ENCODER = json.JSONEncoder(allow_nan=False, ensure_ascii=False, separators=(",", ":"))
-
-
-def _not_json(value: Any) -> Any:
-    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
-
-
-#: The same encoding, made once: ``JSONEncoder.encode`` builds its C encoder anew on every call, which
-#: costs more than encoding a small document (measured: 0.6 us of 4.9 per ~1 KB document). The
-#: caller's checks stand in for its circular-reference markers (a cycle is still a RecursionError).
-#: (UTF-8 output costs about 10% more encoding time than ASCII escapes for ASCII text, about 2% of a
-#: batch call; looking for escapes to choose between the two cost more than it saved.)
-_MAKE_ENCODER = getattr(json.encoder, "c_make_encoder", None)  # None where the C accelerator is missing
-_C_ENCODE = (
-    _MAKE_ENCODER(None, _not_json, json.encoder.encode_basestring, None, ":", ",", False, False, False)
-    if _MAKE_ENCODER is not None
-    else None
-)
-
-
-def encode_json(value: Any) -> bytes:
-    """The one JSON encoding every request body uses; what it cannot encode is a `SynapValidationError`
-    (the checks catch it first; this is the net under them)."""
-    try:
-        if _C_ENCODE is not None:
-            return "".join(_C_ENCODE(value, 0)).encode("utf-8")
-        return _ENCODER.encode(value).encode("utf-8")
-    except (ValueError, TypeError, RecursionError, OverflowError) as error:
-        raise refuse("documents", f"cannot be encoded as JSON: {type(error).__name__}: {error}") from None
 
 
 class DocumentType(str, enum.Enum):
@@ -122,8 +90,9 @@ def _enum_converter(enum_cls: Type[E], field: str) -> Callable[[Any], E]:
 _CANONICAL_UTC = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{6})?Z")
 
 
-#: Enum member to its JSON string, without the cost of ``.value`` on the hot path.
-_WIRE_VALUES: Dict[enum.Enum, str] = {member: member.value for member in (*DocumentType, *IngestMode)}
+#: Each member and wire string of `DocumentType` and `IngestMode` to its JSON encoding.
+_WIRE_BYTES: Dict[Any, bytes] = constant_strings(member.value for member in (*DocumentType, *IngestMode))
+_WIRE_BYTES.update({member: _WIRE_BYTES[member.value] for member in (*DocumentType, *IngestMode)})
 
 _document_type = _enum_converter(DocumentType, "document_type")
 _mode = _enum_converter(IngestMode, "mode")
@@ -187,18 +156,19 @@ class CreateMemoryRequest:
             object.__setattr__(self, "scope", scope)
         metadata = json_copy(metadata)  # a dict, even when empty: the caller's own stays theirs
         object.__setattr__(self, "metadata", metadata)
-        wire = _wire(
+        created_at = self.document_created_at
+        encoded = encode_document(
             document,
-            self.document_type,
+            _WIRE_BYTES[self.document_type],
             self.document_id,
-            self.document_created_at,
+            None if created_at is None else format_datetime(created_at),
             self.user_id,
             self.customer_id,
             scope,
-            self.mode,
+            _WIRE_BYTES[self.mode],
             metadata,
         )
-        object.__setattr__(self, "_encoded", encode_json(wire))
+        object.__setattr__(self, "_encoded", encoded)
 
     @property
     def encoded(self) -> bytes:
@@ -254,30 +224,6 @@ def _known_fields(data: Any) -> Mapping[str, Any]:
     return data
 
 
-def _wire(
-    document: Any,
-    document_type: DocumentType,
-    document_id: Optional[str],
-    created_at: Optional[datetime],
-    user_id: Optional[str],
-    customer_id: Optional[str],
-    scope: Optional[Dict[str, str]],
-    mode: IngestMode,
-    metadata: Dict[str, Any],
-) -> Dict[str, Any]:
-    return {
-        "document": document,
-        "document_type": _WIRE_VALUES[document_type],
-        "document_id": document_id,
-        "document_created_at": None if created_at is None else format_datetime(created_at),
-        "user_id": user_id,
-        "customer_id": customer_id,
-        "scope": scope,
-        "mode": _WIRE_VALUES[mode],
-        "metadata": metadata,
-    }
-
-
 #: `CreateMemoryRequest`'s fields in order: the keys a document dict (or a DataFrame's columns) may have.
 REQUEST_FIELDS = tuple(field.name for field in attrs.fields(CreateMemoryRequest))
 _REQUEST_FIELD_SET = frozenset(REQUEST_FIELDS)
@@ -296,7 +242,22 @@ def encoded_document(item: DocumentInput, derive_ids: bool = False) -> Tuple[byt
     wire = wire_document(item)
     if derive_ids and wire["document_id"] is None:
         wire["document_id"] = _derived_id(wire)
-    return encode_json(wire), wire["document_id"]
+    return encode_wire(wire), wire["document_id"]
+
+
+def encode_wire(wire: WireDocument) -> bytes:
+    """A document's JSON object as `wire_document` made it, as the bytes that go in a request body."""
+    return encode_document(
+        wire["document"],
+        _WIRE_BYTES[wire["document_type"]],
+        wire["document_id"],
+        wire["document_created_at"],
+        wire["user_id"],
+        wire["customer_id"],
+        wire["scope"],
+        _WIRE_BYTES[wire["mode"]],
+        wire["metadata"],
+    )
 
 
 def batch_body(documents: List[bytes], fail_fast: bool) -> bytes:
@@ -308,8 +269,8 @@ def batch_body(documents: List[bytes], fail_fast: bool) -> bytes:
 def wire_document(item: DocumentInput) -> Dict[str, Any]:
     """One item's JSON object, checked exactly as `CreateMemoryRequest` checks it.
 
-    The hot path of ``batch_create`` and ``ingest``: a dict is checked and encoded in one pass,
-    without building the request object (the benchmark showed that costing more than the call).
+    The hot path of ``batch_create`` and ``ingest``: a dict is checked without building the request
+    object (the benchmark showed that costing more than the call); `encode_wire` encodes the result.
     """
     if isinstance(item, CreateMemoryRequest):
         return item.to_dict()

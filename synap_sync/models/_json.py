@@ -1,0 +1,144 @@
+"""The one JSON encoding of request bodies (compact UTF-8), and the fast way a document is encoded in it.
+
+A document's JSON is the same bytes ``json.dumps(wire, ensure_ascii=False, separators=(",", ":"))``
+gives, made field by field: the document text, most of every body, is escaped on its UTF-8 bytes
+(about 40% quicker than the json module's character loop), and the constant parts are written once.
+"""
+
+from __future__ import annotations
+
+import json
+import json.encoder
+from typing import Any, Dict, Optional
+
+from ._checks import refuse
+
+#: Compact UTF-8, as the official SDK (httpx) sends its bodies: text in any script goes as itself, not
+#: as ``\u`` escapes (a CJK or emoji document would be up to twice as large). A lone surrogate, which
+#: UTF-8 cannot carry, is refused when encoded.
+_ENCODER = json.JSONEncoder(allow_nan=False, ensure_ascii=False, separators=(",", ":"))
+
+
+def _not_json(value: Any) -> Any:
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+#: The same encoding, made once: ``JSONEncoder.encode`` builds its C encoder anew on every call, which
+#: costs more than encoding a small object. The callers' checks stand in for its circular-reference
+#: markers (a cycle is still a RecursionError). None where the C accelerator is missing.
+_MAKE_ENCODER = getattr(json.encoder, "c_make_encoder", None)
+_C_ENCODE = (
+    _MAKE_ENCODER(None, _not_json, json.encoder.encode_basestring, None, ":", ",", False, False, False)
+    if _MAKE_ENCODER is not None
+    else None
+)
+
+
+def _text(value: Any) -> str:
+    if _C_ENCODE is not None:
+        return "".join(_C_ENCODE(value, 0))
+    return _ENCODER.encode(value)
+
+
+def encode_json(value: Any) -> bytes:
+    """The one JSON encoding every request body uses; what it cannot encode is a `SynapValidationError`
+    (the checks catch it first; this is the net under them)."""
+    try:
+        return _text(value).encode("utf-8")
+    except (ValueError, TypeError, RecursionError, OverflowError) as error:
+        raise refuse("documents", f"cannot be encoded as JSON: {type(error).__name__}: {error}") from None
+
+
+#: The control characters JSON writes as ``\u00XX`` (or ``\b``, ``\f``); rare in text, so a string with
+#: any of them takes the json module's own escaping.
+_RARE_CONTROLS = bytes(code for code in range(0x20) if code not in (0x09, 0x0A, 0x0D))
+#: Below this many characters the json module's escaping is quicker (ids, timestamps).
+_SHORT = 128
+_escape = json.encoder.encode_basestring
+
+
+def json_string(text: str) -> bytes:
+    """``text`` as a JSON string in UTF-8, byte for byte as the json module writes it without ASCII
+    escapes; a lone surrogate raises UnicodeEncodeError."""
+    if len(text) < _SHORT:
+        return _escape(text).encode("utf-8")
+    data = text.encode("utf-8")
+    if len(data.translate(None, _RARE_CONTROLS)) != len(data):
+        return _escape(text).encode("utf-8")
+    # Backslashes first, so the escapes added after are not escaped again. UTF-8 never uses these
+    # bytes inside a multi-byte character, so replacing them in bytes is replacing the characters.
+    escaped = data.replace(b"\\", b"\\\\").replace(b'"', b'\\"')
+    escaped = escaped.replace(b"\n", b"\\n").replace(b"\r", b"\\r").replace(b"\t", b"\\t")
+    return b'"' + escaped + b'"'
+
+
+def constant_strings(values: Any) -> Dict[str, bytes]:
+    """Each of ``values`` (strings needing no escapes) to its JSON encoding."""
+    return {value: b'"' + value.encode("ascii") + b'"' for value in values}
+
+
+def _optional_string(value: Optional[str]) -> bytes:
+    return b"null" if value is None else json_string(value)
+
+
+def encode_document(
+    document: Any,
+    document_type: bytes,
+    document_id: Optional[str],
+    created_at: Optional[str],
+    user_id: Optional[str],
+    customer_id: Optional[str],
+    scope: Optional[Dict[str, str]],
+    mode: bytes,
+    metadata: Dict[str, Any],
+) -> bytes:
+    """One checked document's JSON object, every field in the contract's order, nulls included.
+
+    ``document_type`` and ``mode`` come already encoded (`constant_strings`); the rest as they go on
+    the wire. What cannot be encoded is refused naming its field.
+    """
+    try:
+        return b"".join(
+            (
+                b'{"document":',
+                json_string(document) if type(document) is str else _text(document).encode("utf-8"),
+                b',"document_type":',
+                document_type,
+                b',"document_id":',
+                _optional_string(document_id),
+                b',"document_created_at":',
+                _optional_string(created_at),
+                b',"user_id":',
+                _optional_string(user_id),
+                b',"customer_id":',
+                _optional_string(customer_id),
+                b',"scope":',
+                b"null" if scope is None else _text(scope).encode("utf-8"),
+                b',"mode":',
+                mode,
+                b',"metadata":',
+                _text(metadata).encode("utf-8") if metadata else b"{}",
+                b"}",
+            )
+        )
+    except (ValueError, TypeError, RecursionError, OverflowError) as error:
+        fields = {
+            "document": document,
+            "document_id": document_id,
+            "document_created_at": created_at,
+            "user_id": user_id,
+            "customer_id": customer_id,
+            "scope": scope,
+            "metadata": metadata,
+        }
+        raise refuse(_unencodable(fields), f"cannot be encoded as JSON: {type(error).__name__}: {error}") from None
+
+
+def _unencodable(fields: Dict[str, Any]) -> str:
+    """The first of ``fields`` that cannot be encoded (the document, should they all seem fine)."""
+    for name, value in fields.items():
+        try:
+            _text(value).encode("utf-8")
+        except (ValueError, TypeError, RecursionError, OverflowError):
+            return name
+    return "document"
