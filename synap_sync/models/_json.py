@@ -77,8 +77,9 @@ def constant_strings(values: Any) -> Dict[str, bytes]:
     return {value: b'"' + value.encode("ascii") + b'"' for value in values}
 
 
-def _optional_string(value: Optional[str]) -> bytes:
-    return b"null" if value is None else json_string(value)
+def _optional_id(value: Optional[str]) -> bytes:
+    """An id or a timestamp: short, so the json module's escaping is the quicker."""
+    return b"null" if value is None else _escape(value).encode("utf-8")
 
 
 def encode_document(
@@ -105,13 +106,13 @@ def encode_document(
                 b',"document_type":',
                 document_type,
                 b',"document_id":',
-                _optional_string(document_id),
+                _optional_id(document_id),
                 b',"document_created_at":',
-                _optional_string(created_at),
+                _optional_id(created_at),
                 b',"user_id":',
-                _optional_string(user_id),
+                _optional_id(user_id),
                 b',"customer_id":',
-                _optional_string(customer_id),
+                _optional_id(customer_id),
                 b',"scope":',
                 b"null" if scope is None else _text(scope).encode("utf-8"),
                 b',"mode":',
