@@ -463,6 +463,42 @@ def test_a_lazy_reply_refuses_at_once_exactly_what_reading_each_result_refuses(i
     assert BatchCreateResponse.from_dict(batch_reply(items), "cid").results == eager
 
 
+@given(
+    st.lists(
+        st.fixed_dictionaries(
+            {"status": st.sampled_from(["queued", "failed", "completed", "later"])},
+            optional={
+                "ingestion_id": st.one_of(st.none(), st.uuids().map(str)),
+                "document_id": st.one_of(st.none(), st.text(max_size=5)),
+                "queued_at": st.one_of(st.none(), st.just("2026-01-01T00:00:00Z")),
+                "error_message": st.one_of(
+                    st.none(), st.sampled_from(["refused", "document_id 'd' was already ingested", ""])
+                ),
+            },
+        ),
+        max_size=5,
+    )
+)
+def test_results_left_for_later_say_ok_and_build_exactly_as_the_results(items: List[Dict[str, Any]]) -> None:
+    from synap_sync.models import built
+
+    later = BatchCreateResponse.from_dict(batch_reply(items), "cid").results_later()
+    eager = [CreateMemoryResponse.from_dict(item, "cid") for item in items]
+    assert [answer.ok for answer in later] == [result.ok for result in eager]
+    assert [built(answer) for answer in later] == eager
+
+
+def test_an_outcome_compares_and_shows_its_result_the_same_built_or_not() -> None:
+    from synap_sync import IngestOutcome
+
+    later = BatchCreateResponse.from_dict(batch_reply([RESULT]), "cid").results_later()[0]
+    result = CreateMemoryResponse.from_dict(RESULT, "cid")
+    lazy, eager = IngestOutcome(0, True, "d-1", later), IngestOutcome(0, True, "d-1", result)
+    assert repr(lazy) == repr(eager) and lazy == eager
+    assert lazy.result == result and lazy.result is lazy.result  # built once
+    assert lazy != IngestOutcome(0, True, "d-1", CreateMemoryResponse.from_dict(dict(RESULT, document_id="d-2")))
+
+
 def test_an_ingestion_id_that_hides_two_uuids_is_refused_at_once() -> None:
     one = "0f8fad5b-d9cb-469f-a165-70867728950e"
     with pytest.raises(SynapProtocolError, match="ingestion_id"):

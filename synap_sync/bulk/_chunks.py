@@ -12,8 +12,10 @@ from ..errors import SynapError, SynapValidationError
 from ..models import (
     CreateMemoryResponse,
     DocumentInput,
+    ResultLater,
     at_index,
     batch_body,
+    built,
     encoded_document,
     item_document_id,
 )
@@ -119,15 +121,19 @@ def _doomed(count: int, error: SynapValidationError) -> SynapValidationError:
 
 
 def acknowledged(
-    chunk: Chunk, results: List[CreateMemoryResponse], maybe_stored: bool, fail_already_stored: bool
+    chunk: Chunk, results: List[Union[CreateMemoryResponse, ResultLater]], maybe_stored: bool, fail_already_stored: bool
 ) -> List[IngestOutcome]:
     """The service's per-item answers for ``chunk``; a refusal that says the id is stored already is a
-    success (``deduplicated`` when this run may have stored it, else ``already_stored``)."""
+    success (``deduplicated`` when this run may have stored it, else ``already_stored``). An accepted
+    document's result is built only if its outcome's ``result`` is read."""
     outcomes = []
-    for index, document_id, result in zip(chunk.indices, chunk.document_ids, results):
-        if result.ok:
-            outcomes.append(IngestOutcome(index, True, document_id, result))
-        elif result.says_already_stored:
+    for index, document_id, answer in zip(chunk.indices, chunk.document_ids, results):
+        if answer.ok:
+            outcomes.append(IngestOutcome(index, True, document_id, answer))
+            continue
+        result = built(answer)
+        assert result is not None
+        if result.says_already_stored:
             if maybe_stored:
                 outcomes.append(IngestOutcome(index, True, document_id, result, deduplicated=True))
             elif fail_already_stored:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from html import escape
-from typing import Dict, Iterable, List, Optional, Tuple
+from typing import Dict, Iterable, List, Optional, Tuple, Union
 
 import attrs
 
@@ -20,7 +20,7 @@ from ..errors import (
     SynapTimeoutError,
     SynapValidationError,
 )
-from ..models import CreateMemoryResponse
+from ..models import CreateMemoryResponse, ResultLater, built
 from ._chart import TimelineSecond, timeline_svg
 
 __all__ = [
@@ -95,13 +95,21 @@ class IngestOutcome:
     index: int
     ok: bool
     document_id: Optional[str] = None
-    result: Optional[CreateMemoryResponse] = None
+    #: The service's result, or what builds it when first read (`result`); compared and shown built.
+    _result: Union[CreateMemoryResponse, ResultLater, None] = attrs.field(
+        default=None, eq=built, repr=lambda value: repr(built(value))
+    )
     error: Optional[SynapError] = None
     error_message: Optional[str] = None
     deduplicated: bool = False
     already_stored: bool = False
     resumed: bool = False
     kind: Optional[str] = None
+
+    @property
+    def result(self) -> Optional[CreateMemoryResponse]:
+        """The service's `CreateMemoryResponse` for this document (None when it was not answered)."""
+        return built(self._result)
 
     @property
     def not_sent(self) -> bool:
@@ -122,7 +130,7 @@ class IngestFailure:
     error_message: str
     kind: str = "error"
     #: The exception behind the failure, where there was one.
-    error: Optional[SynapError] = attrs.field(default=None, eq=False, repr=False)
+    error: Optional[SynapError] = attrs.field(default=None, eq=built, repr=False)
     partition: Optional[int] = None
 
 

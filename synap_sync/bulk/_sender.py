@@ -187,7 +187,7 @@ class ChunkSender:
             self.reached.set()
             with self._lock:
                 self._given_up_in_a_row = 0
-            return acknowledged(chunk, reply.results, maybe_stored, self.fail_already_stored), True
+            return acknowledged(chunk, reply.results_later(), maybe_stored, self.fail_already_stored), True
 
     def _learn_max_body(self, size: int) -> None:
         with self._lock:

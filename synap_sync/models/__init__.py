@@ -82,7 +82,9 @@ from .replies import (
     IngestStatus,
     InstanceIdentity,
     MemoryStatusResponse,
+    ResultLater,
     Status,
+    built,
     says_already_stored,
 )
 
@@ -129,6 +131,8 @@ __all__ = [
     "MemoryStatusResponse",
     "Status",
     "says_already_stored",
+    "ResultLater",
+    "built",
     "Memory",
     "DeletedMemory",
     "ForgetCandidate",

@@ -24,6 +24,8 @@ __all__ = [
     "BatchCreateResponse",
     "MemoryStatusResponse",
     "InstanceIdentity",
+    "ResultLater",
+    "built",
     "says_already_stored",
 ]
 
@@ -269,6 +271,13 @@ class BatchCreateResponse:
         """How many results the reply holds, without building them."""
         return len(self._results)
 
+    def results_later(self) -> List[Union[CreateMemoryResponse, "ResultLater"]]:
+        """The results, in order, each built only when asked for (those already built as they are)."""
+        if isinstance(self._results, _Pending):
+            correlation_id = self._results.correlation_id
+            return [ResultLater(item, correlation_id) for item in self._results.items]
+        return list(self._results)
+
     @property
     def failures(self) -> List[Tuple[int, CreateMemoryResponse]]:
         """``(index, result)`` for every document that was not accepted, in input order."""
@@ -317,6 +326,35 @@ class _Pending:
 
     def build(self) -> List[CreateMemoryResponse]:
         return [CreateMemoryResponse.from_dict(item, self.correlation_id) for item in self.items]
+
+
+class ResultLater:
+    """One well-formed result of a batch reply, built into its `CreateMemoryResponse` when first asked
+    for; ``ok`` and ``says_already_stored`` are read without building it."""
+
+    __slots__ = ("_data", "_correlation_id", "_built")
+
+    def __init__(self, data: Dict[str, Any], correlation_id: Optional[str]) -> None:
+        self._data = data
+        self._correlation_id = correlation_id
+        self._built: Optional[CreateMemoryResponse] = None
+
+    @property
+    def ok(self) -> bool:
+        """As `CreateMemoryResponse.ok` (a result not yet built was not deduplicated)."""
+        if self._built is not None:
+            return self._built.ok
+        return self._data.get("error_message") is None and self._data["status"] != IngestStatus.FAILED.value
+
+    def build(self) -> CreateMemoryResponse:
+        if self._built is None:
+            self._built = CreateMemoryResponse.from_dict(self._data, self._correlation_id)
+        return self._built
+
+
+def built(result: Union[CreateMemoryResponse, ResultLater, None]) -> Optional[CreateMemoryResponse]:
+    """``result`` as a `CreateMemoryResponse`, built now if it was left for later."""
+    return result.build() if isinstance(result, ResultLater) else result
 
 
 _UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
