@@ -130,7 +130,7 @@ class IngestFailure:
     error_message: str
     kind: str = "error"
     #: The exception behind the failure, where there was one.
-    error: Optional[SynapError] = attrs.field(default=None, eq=built, repr=False)
+    error: Optional[SynapError] = attrs.field(default=None, eq=False, repr=False)
     partition: Optional[int] = None
 
 

@@ -330,7 +330,7 @@ class _Pending:
 
 class ResultLater:
     """One well-formed result of a batch reply, built into its `CreateMemoryResponse` when first asked
-    for; ``ok`` and ``says_already_stored`` are read without building it."""
+    for; whether it is ``ok`` is read without building it."""
 
     __slots__ = ("_data", "_correlation_id", "_built")
 
