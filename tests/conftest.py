@@ -5,6 +5,7 @@ import os
 from typing import Any, Callable, Dict, Iterator, List
 
 import pytest
+import responses
 from hypothesis import HealthCheck, settings
 
 from synap_sync import SynapClient
@@ -17,6 +18,16 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "thorough"))
 
 API_KEY = "synap_secret_test_key_0123456789"
 BASE_URL = "https://synap.test"
+
+
+#: What whoami says on a B2C instance (each user is their own customer).
+WHOAMI_B2C = {"client_id": "cli_1", "instance_id": "inst_0123456789abcdef", "user_context_isolation": "equals_customer"}
+
+
+def known_b2c(client: SynapClient) -> None:
+    """Initialize ``client`` against a B2C instance (under an active `responses` mock)."""
+    responses.add(responses.GET, BASE_URL + "/api/v1/auth/whoami", json=WHOAMI_B2C)
+    client.initialize()
 
 
 def docs(

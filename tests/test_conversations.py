@@ -22,7 +22,7 @@ from synap_sync import (
 )
 from synap_sync.models import MAX_MESSAGES_PER_BATCH
 
-from .conftest import BASE_URL
+from .conftest import BASE_URL, known_b2c
 
 MESSAGES_URL = BASE_URL + "/v1/conversations/messages"
 BATCH_URL = BASE_URL + "/v1/conversations/messages/batch"
@@ -174,12 +174,7 @@ def test_an_unknown_key_in_a_batch_message_is_refused_by_name(client: SynapClien
 
 @responses.activate
 def test_a_customer_id_on_a_b2c_instance_is_refused_for_every_recording_call(client: SynapClient) -> None:
-    responses.add(
-        responses.GET,
-        BASE_URL + "/api/v1/auth/whoami",
-        json={"client_id": "c", "instance_id": "inst_0123456789abcdef", "user_context_isolation": "equals_customer"},
-    )
-    client.initialize()
+    known_b2c(client)
     message = {"conversation_id": CONVERSATION, "role": "user", "content": "hi", "user_id": "u1", "customer_id": "c1"}
     with pytest.raises(SynapCustomerIdNotAcceptedError):
         client.conversation.record_message(**message)
@@ -448,12 +443,7 @@ def test_a_failed_build_names_its_instance(client: SynapClient) -> None:
 
 @responses.activate
 def test_the_b2c_refusal_says_what_to_send_instead_and_names_the_ids(client: SynapClient) -> None:
-    responses.add(
-        responses.GET,
-        BASE_URL + "/api/v1/auth/whoami",
-        json={"client_id": "c", "instance_id": "inst_0123456789abcdef", "user_context_isolation": "equals_customer"},
-    )
-    client.initialize()
+    known_b2c(client)
     with pytest.raises(SynapCustomerIdNotAcceptedError) as caught:
         client.conversation.record_message(CONVERSATION, "user", "hi", "u1", customer_id="acme")
     assert "'acme'" in caught.value.message and "inst_0123456789abcdef" in caught.value.message

@@ -26,7 +26,7 @@ from synap_sync import (
     SynapValidationError,
 )
 
-from .conftest import API_KEY, BASE_URL
+from .conftest import API_KEY, BASE_URL, WHOAMI_B2C, known_b2c
 
 MEMORY_ID = "123e4567-e89b-12d3-a456-426614174000"
 CONVERSATION_ID = "0f8fad5b-d9cb-469f-a165-70867728950e"
@@ -49,7 +49,6 @@ CONTEXT = {
     "retrieval": {"degraded": True, "level": "partial"},
     "ttl_seconds": 120,
 }
-WHOAMI_B2C = {"client_id": "cli_1", "instance_id": "inst_0123456789abcdef", "user_context_isolation": "equals_customer"}
 
 Call = Callable[[SynapClient], Any]
 
@@ -446,8 +445,7 @@ def test_a_refused_data_deletion_does_not_first_ask_whoami(client: SynapClient) 
 
 @responses.activate
 def test_a_customer_id_on_a_b2c_instance_is_refused_before_sending(client: SynapClient) -> None:
-    responses.add(responses.GET, f"{BASE_URL}/api/v1/auth/whoami", json=WHOAMI_B2C)
-    client.initialize()
+    known_b2c(client)
     for call in (
         lambda: client.user.context.fetch("u1", customer_id="c1"),
         lambda: client.customer.context.fetch("c1"),
