@@ -72,11 +72,6 @@ def json_string(text: str) -> bytes:
     return b'"' + escaped + b'"'
 
 
-def constant_strings(values: Any) -> Dict[str, bytes]:
-    """Each of ``values`` (strings needing no escapes) to its JSON encoding."""
-    return {value: b'"' + value.encode("ascii") + b'"' for value in values}
-
-
 def _optional_id(value: Optional[str]) -> bytes:
     """An id or a timestamp: short, so the json module's escaping is the quicker."""
     return b"null" if value is None else _escape(value).encode("utf-8")
@@ -95,7 +90,7 @@ def encode_document(
 ) -> bytes:
     """One checked document's JSON object, every field in the contract's order, nulls included.
 
-    ``document_type`` and ``mode`` come already encoded (`constant_strings`); the rest as they go on
+    ``document_type`` and ``mode`` come already encoded (they are constants); the rest as they go on
     the wire. What cannot be encoded is refused naming its field.
     """
     try:

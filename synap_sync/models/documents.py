@@ -26,7 +26,7 @@ from ._checks import (
     refuse,
     to_datetime,
 )
-from ._json import constant_strings, encode_document, encode_json
+from ._json import encode_document, encode_json, json_string
 
 __all__ = [
     "DocumentType",
@@ -89,10 +89,6 @@ def _enum_converter(enum_cls: Type[E], field: str) -> Callable[[Any], E]:
 #: A UTC timestamp already in the wire's form; it is sent as given once it parses.
 _CANONICAL_UTC = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{6})?Z")
 
-
-#: Each member and wire string of `DocumentType` and `IngestMode` to its JSON encoding.
-_WIRE_BYTES: Dict[Any, bytes] = constant_strings(member.value for member in (*DocumentType, *IngestMode))
-_WIRE_BYTES.update({member: _WIRE_BYTES[member.value] for member in (*DocumentType, *IngestMode)})
 
 _document_type = _enum_converter(DocumentType, "document_type")
 _mode = _enum_converter(IngestMode, "mode")
@@ -309,6 +305,8 @@ def wire_document(item: DocumentInput) -> Dict[str, Any]:
 #: Each accepted input (an enum member or its value) to its wire string, in one lookup.
 _TYPE_WIRE: Dict[Any, str] = {key: member.value for member in DocumentType for key in (member, member.value)}
 _MODE_WIRE: Dict[Any, str] = {key: member.value for member in IngestMode for key in (member, member.value)}
+#: The same keys to the wire string's JSON, encoded once.
+_WIRE_BYTES: Dict[Any, bytes] = {key: json_string(value) for key, value in {**_TYPE_WIRE, **_MODE_WIRE}.items()}
 
 
 def _wire_enum(wire_values: Dict[Any, str], convert: Callable[[Any], Any], value: Any) -> str:
