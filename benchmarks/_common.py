@@ -34,8 +34,9 @@ class EmulatorProcess:
         self.process.wait(10)
 
 
-def document(index: int, prefix: str, rng: random.Random) -> Dict[str, Any]:
-    """A ~1 KB chat transcript with every field a backfill would set."""
+def document(index: int, prefix: str, rng: random.Random, created_at: bool = True) -> Dict[str, Any]:
+    """A ~1 KB chat transcript with every field a backfill would set (without the creation time, the
+    fields the README's Quickstart sets)."""
     turns = []
     while sum(len(turn) for turn in turns) < 800:
         speaker = "User" if len(turns) % 2 == 0 else "Assistant"
@@ -44,7 +45,7 @@ def document(index: int, prefix: str, rng: random.Random) -> Dict[str, Any]:
         "document": "\n".join(turns),
         "document_type": "ai-chat-conversation",
         "document_id": f"{prefix}-{index}",
-        "document_created_at": "2025-06-01T12:00:00Z",
+        "document_created_at": "2025-06-01T12:00:00Z" if created_at else None,
         "user_id": f"user_{index % 97}",
         "customer_id": f"cust_{index % 13}",
         "scope": None,
@@ -53,9 +54,9 @@ def document(index: int, prefix: str, rng: random.Random) -> Dict[str, Any]:
     }
 
 
-def documents(count: int, prefix: str, seed: int = 1) -> List[Dict[str, Any]]:
+def documents(count: int, prefix: str, seed: int = 1, created_at: bool = True) -> List[Dict[str, Any]]:
     rng = random.Random(seed)
-    return [document(index, prefix, rng) for index in range(count)]
+    return [document(index, prefix, rng, created_at) for index in range(count)]
 
 
 def chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
