@@ -470,6 +470,29 @@ def test_a_lazy_reply_refuses_at_once_exactly_what_reading_each_result_refuses(i
             optional={
                 "ingestion_id": st.one_of(st.none(), st.uuids().map(str)),
                 "document_id": st.one_of(st.none(), st.text(max_size=5)),
+                "queued_at": st.one_of(
+                    st.none(), st.datetimes(timezones=st.just(timezone.utc)).map(lambda moment: moment.isoformat())
+                ),
+                "error_message": st.one_of(st.none(), st.text(max_size=10)),
+            },
+        ),
+        max_size=100,
+    )
+)
+def test_every_result_the_service_writes_is_checked_on_arrival_and_built_later(items: List[Dict[str, Any]]) -> None:
+    from synap_sync.models.replies import _all_well_formed
+
+    assert _all_well_formed(items)
+    assert not _all_well_formed([*items, dict(RESULT, extra=1)])
+
+
+@given(
+    st.lists(
+        st.fixed_dictionaries(
+            {"status": st.sampled_from(["queued", "failed", "completed", "later"])},
+            optional={
+                "ingestion_id": st.one_of(st.none(), st.uuids().map(str)),
+                "document_id": st.one_of(st.none(), st.text(max_size=5)),
                 "queued_at": st.one_of(st.none(), st.just("2026-01-01T00:00:00Z")),
                 "error_message": st.one_of(
                     st.none(), st.sampled_from(["refused", "document_id 'd' was already ingested", ""])

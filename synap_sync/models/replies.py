@@ -7,6 +7,7 @@ wrong shape is a `SynapProtocolError` carrying the call's correlation id, never 
 from __future__ import annotations
 
 import enum
+import operator
 import re
 import uuid
 from datetime import datetime, timezone
@@ -364,25 +365,47 @@ _CANONICAL_UUIDS = re.compile(f"{_UUID}(?:,{_UUID})*")
 
 def _all_well_formed(items: List[Any]) -> bool:
     """Whether every one of ``items`` is a result `CreateMemoryResponse.from_dict` reads without fault
-    and without extra fields: the same checks, no objects made."""
-    ingestion_ids: List[str] = []
-    for item in items:
-        fields = _result_fields(item)
-        if fields is None or not _RESULT_FIELD_SET.issuperset(item):
-            return False
-        ingestion_id, _, _, queued_at, _ = fields
-        if ingestion_id is not None:
-            ingestion_ids.append(ingestion_id)
-        if queued_at is not None:
-            try:
-                parse_datetime(queued_at)
-            except ValueError:
-                return False
-    if not ingestion_ids:
+    and without extra fields: the same checks, made column by column, no objects made."""
+    rows = _result_rows(items)
+    if rows is None:
+        return False
+    if not rows:
         return True
-    joined = ",".join(ingestion_ids)
+    ingestion_ids, document_ids, statuses, queued_ats, error_messages = zip(*rows)
+    if not set(map(type, statuses)) <= _STRINGS or any(
+        not set(map(type, column)) <= _STRINGS_OR_NULL
+        for column in (ingestion_ids, document_ids, queued_ats, error_messages)
+    ):
+        return False
+    try:
+        for queued_at in set(queued_ats) - {None}:  # a batch's results are mostly queued at one moment
+            parse_datetime(queued_at)
+    except ValueError:
+        return False
+    present = [ingestion_id for ingestion_id in ingestion_ids if ingestion_id is not None]
+    if not present:
+        return True
+    joined = ",".join(present)
     # Each exactly 36 characters, so no id can hide a comma (and so two UUIDs) inside itself.
-    return len(joined) == 37 * len(ingestion_ids) - 1 and _CANONICAL_UUIDS.fullmatch(joined) is not None
+    return len(joined) == 37 * len(present) - 1 and _CANONICAL_UUIDS.fullmatch(joined) is not None
+
+
+_RESULT_VALUES = operator.itemgetter(*_RESULT_FIELDS)
+_STRINGS, _STRINGS_OR_NULL = frozenset({str}), frozenset({str, type(None)})
+
+
+def _result_rows(items: List[Any]) -> Optional[List[Tuple[Any, ...]]]:
+    """Each item's five result fields (None where one is absent); None if an item is not a JSON object
+    or has a field besides them."""
+    try:
+        rows = list(map(_RESULT_VALUES, items))
+        if all(type(item) is dict and len(item) == len(_RESULT_FIELDS) for item in items):
+            return rows  # the usual reply: every field given, no other
+    except (KeyError, TypeError):
+        pass
+    if not all(type(item) is dict and _RESULT_FIELD_SET.issuperset(item) for item in items):
+        return None
+    return [tuple(map(item.get, _RESULT_FIELDS)) for item in items]
 
 
 _STATUS_FIELDS = (
