@@ -593,6 +593,16 @@ def test_a_key_spelled_with_json_escapes_is_removed_too(client: SynapClient) -> 
     assert API_KEY not in caught.value.message and API_KEY not in repr(caught.value.body)
 
 
+@responses.activate
+def test_a_key_spelled_with_json_escapes_is_removed_from_a_success_too(client: SynapClient) -> None:
+    escaped = "".join(f"\\u{ord(char):04x}" for char in API_KEY)
+    result = '{"ingestion_id": null, "document_id": "d-1", "status": "failed", "error_message": "key ' + escaped + '"}'
+    body = '{"batch_id": null, "total": 1, "succeeded": 0, "failed": 1, "results": [' + result + "]}"
+    responses.add(responses.POST, BATCH_URL, status=200, body=body, content_type="application/json")
+    batch = client.memories.batch_create(ONE)
+    assert batch.results[0].error_message == "key ***"
+
+
 def refused_as_stored(message: str) -> Dict[str, Any]:
     failed = {"ingestion_id": None, "document_id": "d-1", "status": "failed", "error_message": message}
     return {"batch_id": None, "total": 1, "succeeded": 0, "failed": 1, "results": [failed]}
