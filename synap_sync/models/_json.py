@@ -72,11 +72,6 @@ def json_string(text: str) -> bytes:
     return b'"' + escaped + b'"'
 
 
-def _optional_id(value: Optional[str]) -> bytes:
-    """An id or a timestamp: short, so the json module's escaping is the quicker."""
-    return b"null" if value is None else _escape(value).encode("utf-8")
-
-
 def encode_document(
     document: Any,
     document_type: bytes,
@@ -91,7 +86,8 @@ def encode_document(
     """One checked document's JSON object, every field in the contract's order, nulls included.
 
     ``document_type`` and ``mode`` come already encoded (they are constants); the rest as they go on
-    the wire. What cannot be encoded is refused naming its field.
+    the wire (ids and timestamps are short, so the json module's escaping is the quicker for them).
+    What cannot be encoded is refused naming its field.
     """
     try:
         return b"".join(
@@ -101,13 +97,13 @@ def encode_document(
                 b',"document_type":',
                 document_type,
                 b',"document_id":',
-                _optional_id(document_id),
+                b"null" if document_id is None else _escape(document_id).encode("utf-8"),
                 b',"document_created_at":',
-                _optional_id(created_at),
+                b"null" if created_at is None else _escape(created_at).encode("utf-8"),
                 b',"user_id":',
-                _optional_id(user_id),
+                b"null" if user_id is None else _escape(user_id).encode("utf-8"),
                 b',"customer_id":',
-                _optional_id(customer_id),
+                b"null" if customer_id is None else _escape(customer_id).encode("utf-8"),
                 b',"scope":',
                 b"null" if scope is None else _text(scope).encode("utf-8"),
                 b',"mode":',

@@ -15,6 +15,7 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple, Type, Ty
 
 import attrs
 
+from ..errors import SynapValidationError
 from ._checks import (
     check_document,
     check_json,
@@ -71,40 +72,44 @@ class IngestMode(str, enum.Enum):
 E = TypeVar("E", bound=enum.Enum)
 
 
-def _enum_converter(enum_cls: Type[E], field: str) -> Callable[[Any], E]:
-    """Accept an enum member or its string value; anything else is refused with the allowed values."""
+def _members(enum_cls: Type[E]) -> Dict[Any, E]:
+    """Each member of ``enum_cls``, under itself and under its string value."""
     lookup: Dict[Any, E] = {member.value: member for member in enum_cls}
     lookup.update({member: member for member in enum_cls})
+    return lookup
+
+
+def _not_one_of(enum_cls: Type[enum.Enum], field: str, value: Any) -> SynapValidationError:
     allowed = ", ".join(member.value for member in enum_cls)
-
-    def convert(value: Any) -> E:
-        try:
-            return lookup[value]
-        except (KeyError, TypeError):
-            raise refuse(field, f"must be one of {allowed}; got {value!r}") from None
-
-    return convert
+    return refuse(field, f"must be one of {allowed}; got {value!r}")
 
 
 #: A UTC timestamp already in the wire's form; it is sent as given once it parses.
 _CANONICAL_UTC = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{6})?Z")
 
-
-_document_type = _enum_converter(DocumentType, "document_type")
-_mode = _enum_converter(IngestMode, "mode")
+_DOCUMENT_TYPES = _members(DocumentType)
+_MODES = _members(IngestMode)
 
 
 # Named functions, because mypy's attrs plugin only understands those as converters.
 def _to_document_type(value: Any) -> DocumentType:
-    return _document_type(value)
+    """A `DocumentType` or its value as the member; anything else refused with the allowed values."""
+    try:
+        return _DOCUMENT_TYPES[value]
+    except (KeyError, TypeError):
+        raise _not_one_of(DocumentType, "document_type", value) from None
 
 
 def _to_mode(value: Any) -> IngestMode:
-    return _mode(value)
+    """An `IngestMode` or its value as the member; anything else refused with the allowed values."""
+    try:
+        return _MODES[value]
+    except (KeyError, TypeError):
+        raise _not_one_of(IngestMode, "mode", value) from None
 
 
 def _to_created_at(value: Any) -> Optional[datetime]:
-    return to_datetime(value, "document_created_at")
+    return None if value is None else to_datetime(value, "document_created_at")
 
 
 def _to_metadata(value: Any) -> Any:
@@ -271,8 +276,8 @@ def wire_document(item: DocumentInput) -> Dict[str, Any]:
     if isinstance(item, CreateMemoryRequest):
         return item.to_dict()
     get = _known_fields(item).get
-    document_type = _wire_enum(_TYPE_WIRE, _document_type, get("document_type", "ai-chat-conversation"))
-    mode = _wire_enum(_MODE_WIRE, _mode, get("mode", "long-range"))
+    document_type = _wire_enum(_TYPE_WIRE, _to_document_type, get("document_type", "ai-chat-conversation"))
+    mode = _wire_enum(_MODE_WIRE, _to_mode, get("mode", "long-range"))
     created_at = get("document_created_at")
     if created_at is not None:
         parsed = _to_created_at(created_at)
@@ -318,7 +323,7 @@ def _wire_enum(wire_values: Dict[Any, str], convert: Callable[[Any], Any], value
 
 def document_type_value(value: Any) -> str:
     """A `DocumentType` or its value as the wire string; anything else refused, naming document_type."""
-    return _wire_enum(_TYPE_WIRE, _document_type, value)
+    return _wire_enum(_TYPE_WIRE, _to_document_type, value)
 
 
 #: What `derive_document_id` hashes: the content and who and when it belongs to, not how it is processed.
