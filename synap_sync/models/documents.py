@@ -80,6 +80,7 @@ def _members(enum_cls: Type[E]) -> Dict[Any, E]:
 
 
 def _not_one_of(enum_cls: Type[enum.Enum], field: str, value: Any) -> SynapValidationError:
+    """The refusal of a value that is none of ``enum_cls``'s, listing the values allowed."""
     allowed = ", ".join(member.value for member in enum_cls)
     return refuse(field, f"must be one of {allowed}; got {value!r}")
 
