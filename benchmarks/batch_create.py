@@ -15,7 +15,8 @@ The calls rotate batch by batch (which side goes first rotates too), so all meet
 machine; each round's figure per side is the median over its batch groups of raw time / side time,
 which a pause of the shared machine or of the server's garbage collector cannot swing; the figure
 judged is the median of 5 such rounds in one process. Goals: models and dicts >= 1.0 of raw, models
->= 1.8 of the official SDK.
+>= 1.8 of the official SDK. Each side's CPU time in this process is printed too, as a multiple of the
+raw loop's: what the clients themselves cost, without the wait for the server that all sides share.
 
     python benchmarks/batch_create.py            # 20,000 documents each side, 5 rounds
     python benchmarks/batch_create.py --quick    # a smoke run
@@ -125,15 +126,18 @@ def official_side(base_url: str) -> Optional[Side]:
     return call
 
 
-def run_round(sides: Dict[str, Side], count: int, round_number: int) -> Dict[str, List[float]]:
-    """Each side's seconds per batch, the sides rotating which goes first."""
+def run_round(sides: Dict[str, Side], count: int, round_number: int, cpu: Dict[str, float]) -> Dict[str, List[float]]:
+    """Each side's seconds per batch, the sides rotating which goes first; adds each side's CPU seconds
+    (this process's, all its threads: the emulator runs in another) to ``cpu``."""
     names = list(sides)
     batches = {name: list(chunks(documents(count, f"{name}{round_number}", created_at=False), 100)) for name in names}
     seconds: Dict[str, List[float]] = {name: [] for name in names}
     for index in range(len(batches[names[0]])):
         order = names[index % len(names) :] + names[: index % len(names)]
         for name in order:
+            before = time.process_time()
             seconds[name].append(sides[name](batches[name][index]))
+            cpu[name] += time.process_time() - before
     return seconds
 
 
@@ -153,9 +157,10 @@ def main() -> None:
         if official is not None:
             sides["official"] = official
         totals: Dict[str, float] = {name: 0.0 for name in sides}
+        cpu: Dict[str, float] = {name: 0.0 for name in sides}
         ratios: Dict[str, List[float]] = {name: [] for name in sides if name != "raw"}
         for round_number in range(rounds):
-            seconds = run_round(sides, count, round_number)
+            seconds = run_round(sides, count, round_number, cpu)
             for name in sides:
                 totals[name] += sum(seconds[name])
             for name in ratios:
@@ -172,6 +177,8 @@ def main() -> None:
         print(f"  {name:<8}: {sent / total:9.0f} documents/s")
     for name, values in ratios.items():
         print(f"  {name:<8}: median of {rounds} rounds = {statistics.median(values):.3f} of raw")
+    shares = ", ".join(f"{name} {cpu[name] / cpu['raw']:.2f}" for name in sides if name != "raw")
+    print(f"  client CPU, as a multiple of raw's (the server's time not counted): {shares}")
     print(f"  goals: dicts and models >= 1.0 of raw{'; models >= 1.8 of official' if official else ''}")
     if official is not None:
         models_over_official = statistics.median(m / o for m, o in zip(ratios["models"], ratios["official"]))
