@@ -463,20 +463,25 @@ def test_a_lazy_reply_refuses_at_once_exactly_what_reading_each_result_refuses(i
     assert BatchCreateResponse.from_dict(batch_reply(items), "cid").results == eager
 
 
-@given(
-    st.lists(
+def service_results(queued_at: Any, error_message: Any, max_size: int) -> Any:
+    """Lists of results as the service writes them: a status, and any of the other fields."""
+    return st.lists(
         st.fixed_dictionaries(
             {"status": st.sampled_from(["queued", "failed", "completed", "later"])},
             optional={
                 "ingestion_id": st.one_of(st.none(), st.uuids().map(str)),
                 "document_id": st.one_of(st.none(), st.text(max_size=5)),
-                "queued_at": st.one_of(
-                    st.none(), st.datetimes(timezones=st.just(timezone.utc)).map(lambda moment: moment.isoformat())
-                ),
-                "error_message": st.one_of(st.none(), st.text(max_size=10)),
+                "queued_at": st.one_of(st.none(), queued_at),
+                "error_message": st.one_of(st.none(), error_message),
             },
         ),
-        max_size=100,
+        max_size=max_size,
+    )
+
+
+@given(
+    service_results(
+        st.datetimes(timezones=st.just(timezone.utc)).map(lambda moment: moment.isoformat()), st.text(max_size=10), 100
     )
 )
 def test_every_result_the_service_writes_is_checked_on_arrival_and_built_later(items: List[Dict[str, Any]]) -> None:
@@ -487,19 +492,8 @@ def test_every_result_the_service_writes_is_checked_on_arrival_and_built_later(i
 
 
 @given(
-    st.lists(
-        st.fixed_dictionaries(
-            {"status": st.sampled_from(["queued", "failed", "completed", "later"])},
-            optional={
-                "ingestion_id": st.one_of(st.none(), st.uuids().map(str)),
-                "document_id": st.one_of(st.none(), st.text(max_size=5)),
-                "queued_at": st.one_of(st.none(), st.just("2026-01-01T00:00:00Z")),
-                "error_message": st.one_of(
-                    st.none(), st.sampled_from(["refused", "document_id 'd' was already ingested", ""])
-                ),
-            },
-        ),
-        max_size=5,
+    service_results(
+        st.just("2026-01-01T00:00:00Z"), st.sampled_from(["refused", "document_id 'd' was already ingested", ""]), 5
     )
 )
 def test_results_left_for_later_say_ok_and_build_exactly_as_the_results(items: List[Dict[str, Any]]) -> None:
