@@ -41,7 +41,7 @@ from .models import (
     checked_metadata,
     checked_scope,
     document_type_value,
-    encode_wire,
+    encoded_document,
     item_document_id,
     one_of,
     optional_text,
@@ -50,7 +50,6 @@ from .models import (
     required_text,
     uuid_text,
     whole_number,
-    wire_document,
 )
 
 __all__ = ["Memories"]
@@ -453,18 +452,14 @@ def _check_batch(
     document_ids: List[Optional[str]] = []
     refusals: List[SynapValidationError] = []
     for index, item in enumerate(items):
-        if isinstance(item, CreateMemoryRequest):  # checked and encoded when it was built
-            documents.append(item.encoded)
-            document_ids.append(item.document_id)
-            continue
         try:
-            wire = wire_document(item)
-            documents.append(encode_wire(wire))
+            document, document_id = encoded_document(item)
         except SynapValidationError as error:
             documents.append(None)
             refusals.append(at_index(error, index))
             continue
-        document_ids.append(wire["document_id"])
+        documents.append(document)
+        document_ids.append(document_id)
     return documents, document_ids, refusals
 
 
