@@ -505,6 +505,16 @@ def test_results_left_for_later_say_ok_and_build_exactly_as_the_results(items: L
     assert [built(answer) for answer in later] == eager
 
 
+@pytest.mark.parametrize(
+    "changes, ok",
+    [({}, True), ({"status": "failed"}, False), ({"error_message": "refused"}, False), ({"status": "later"}, True)],
+)
+def test_a_result_is_ok_only_without_an_error_and_not_failed_built_or_not(changes: Dict[str, Any], ok: bool) -> None:
+    item = dict(RESULT, **changes)
+    later = BatchCreateResponse.from_dict(batch_reply([item]), "cid").results_later()[0]
+    assert CreateMemoryResponse.from_dict(item, "cid").ok is ok and later.ok is ok
+
+
 def test_an_outcome_compares_and_shows_its_result_the_same_built_or_not() -> None:
     from synap_sync import IngestOutcome
 

@@ -159,7 +159,7 @@ class CreateMemoryResponse:
     @property
     def ok(self) -> bool:
         """True when the service accepted the document (on this attempt, or on one whose answer was lost)."""
-        return self.deduplicated or (self.error_message is None and self.status != IngestStatus.FAILED)
+        return self.deduplicated or _accepted(self.status, self.error_message)
 
     @property
     def says_already_stored(self) -> bool:
@@ -187,6 +187,11 @@ class CreateMemoryResponse:
     def refused(cls, document_id: Optional[str], error_message: str) -> "CreateMemoryResponse":
         """A per-item result for a document refused before it was sent."""
         return cls(ingestion_id=None, document_id=document_id, status=IngestStatus.FAILED, error_message=error_message)
+
+
+def _accepted(status: Status, error_message: Optional[str]) -> bool:
+    """Does a result say the service took its document (a result's status, or its raw string)?"""
+    return error_message is None and status != IngestStatus.FAILED
 
 
 def says_already_stored(message: Optional[str]) -> bool:
@@ -345,7 +350,7 @@ class ResultLater:
         """As `CreateMemoryResponse.ok` (a result not yet built was not deduplicated)."""
         if self._built is not None:
             return self._built.ok
-        return self._data.get("error_message") is None and self._data["status"] != IngestStatus.FAILED.value
+        return _accepted(self._data["status"], self._data.get("error_message"))
 
     def build(self) -> CreateMemoryResponse:
         if self._built is None:
