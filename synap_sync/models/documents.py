@@ -309,8 +309,8 @@ def wire_document(item: DocumentInput) -> Dict[str, Any]:
 
 
 #: Each accepted input (an enum member or its value) to its wire string, in one lookup.
-_TYPE_WIRE: Dict[Any, str] = {key: member.value for member in DocumentType for key in (member, member.value)}
-_MODE_WIRE: Dict[Any, str] = {key: member.value for member in IngestMode for key in (member, member.value)}
+_TYPE_WIRE: Dict[Any, str] = {key: member.value for key, member in _DOCUMENT_TYPES.items()}
+_MODE_WIRE: Dict[Any, str] = {key: member.value for key, member in _MODES.items()}
 #: The same keys to the wire string's JSON, encoded once.
 _WIRE_BYTES: Dict[Any, bytes] = {key: json_string(value) for key, value in {**_TYPE_WIRE, **_MODE_WIRE}.items()}
 
