@@ -583,10 +583,13 @@ def test_a_gzip_reply_is_read_and_a_gzip_bomb_is_refused(clock: FakeClock) -> No
         client.memories.batch_create(ONE)
 
 
+#: The API key with every character written as a JSON ``\\u`` escape.
+ESCAPED_KEY = "".join(f"\\u{ord(char):04x}" for char in API_KEY)
+
+
 @responses.activate
 def test_a_key_spelled_with_json_escapes_is_removed_too(client: SynapClient) -> None:
-    escaped = "".join(f"\\u{ord(char):04x}" for char in API_KEY)
-    body = '{"error": "key ' + escaped + ' refused", "code": "UNAUTHORIZED"}'
+    body = '{"error": "key ' + ESCAPED_KEY + ' refused", "code": "UNAUTHORIZED"}'
     responses.add(responses.POST, BATCH_URL, status=401, body=body, content_type="application/json")
     with pytest.raises(SynapAuthError) as caught:
         client.memories.batch_create(ONE)
@@ -595,8 +598,9 @@ def test_a_key_spelled_with_json_escapes_is_removed_too(client: SynapClient) -> 
 
 @responses.activate
 def test_a_key_spelled_with_json_escapes_is_removed_from_a_success_too(client: SynapClient) -> None:
-    escaped = "".join(f"\\u{ord(char):04x}" for char in API_KEY)
-    result = '{"ingestion_id": null, "document_id": "d-1", "status": "failed", "error_message": "key ' + escaped + '"}'
+    result = (
+        '{"ingestion_id": null, "document_id": "d-1", "status": "failed", "error_message": "key ' + ESCAPED_KEY + '"}'
+    )
     body = '{"batch_id": null, "total": 1, "succeeded": 0, "failed": 1, "results": [' + result + "]}"
     responses.add(responses.POST, BATCH_URL, status=200, body=body, content_type="application/json")
     batch = client.memories.batch_create(ONE)
