@@ -23,6 +23,7 @@ from synap_sync import (
     SynapValidationError,
 )
 from synap_sync.models import encode_wire, wire_document
+from synap_sync.models._checks import check_json, checked_json_copy, json_copy
 from synap_sync.models._json import json_string
 
 
@@ -380,6 +381,44 @@ def test_a_document_is_encoded_byte_for_byte_as_the_json_module_encodes_its_wire
         return
     assert encode_wire(wire) == expected
     assert CreateMemoryRequest.from_dict(item).encoded == expected
+
+
+class Key(str):
+    """A str subclass as a key: not the plain dict the one-pass copy takes."""
+
+
+#: Values checked and copied in one pass, or not: flat and nested, valid and each way invalid.
+METADATA_VALUES = st.dictionaries(
+    st.text(max_size=5) | st.builds(Key, st.text(max_size=3)) | st.integers(0, 3) | st.none(),
+    JSON_VALUES | st.integers() | st.sampled_from([math.nan, math.inf, -math.inf]),
+    max_size=4,
+)
+
+
+@given(METADATA_VALUES)
+def test_metadata_is_checked_and_copied_in_one_pass_exactly_as_in_two(value: Dict[Any, Any]) -> None:
+    try:
+        check_json(value, "metadata", "metadata")
+    except SynapValidationError as two_passes:
+        with pytest.raises(SynapValidationError) as one_pass:
+            checked_json_copy(value, "metadata")
+        assert one_pass.value.errors == two_passes.errors
+        return
+    copied = checked_json_copy(value, "metadata")
+    assert copied == json_copy(value) and type(copied) is dict
+    assert copied is not value
+    for key, item in value.items():  # scalars shared, containers not
+        assert (copied[key] is item) == (type(item) not in (dict, list))
+
+
+@pytest.mark.parametrize("metadata", [{1: "x"}, {"n": 2**64}, {"x": [math.nan]}, {"k": {"deep": {1: 2}}}])
+def test_the_request_and_the_hot_path_refuse_the_same_metadata(metadata: Dict[Any, Any]) -> None:
+    with pytest.raises(SynapValidationError) as by_model:
+        CreateMemoryRequest(document="x", metadata=metadata)
+    with pytest.raises(SynapValidationError) as by_hot_path:
+        wire_document({"document": "x", "metadata": metadata})
+    assert by_model.value.field == "metadata"
+    assert by_hot_path.value.errors == by_model.value.errors
 
 
 @pytest.mark.parametrize("field", ["document", "document_id", "user_id", "customer_id", "metadata"])

@@ -74,43 +74,48 @@ def json_string(text: str) -> bytes:
 
 def encode_document(
     document: Any,
-    document_type: bytes,
+    document_type: str,
     document_id: Optional[str],
     created_at: Optional[str],
     user_id: Optional[str],
     customer_id: Optional[str],
     scope: Optional[Dict[str, str]],
-    mode: bytes,
+    mode: str,
     metadata: Dict[str, Any],
 ) -> bytes:
     """One checked document's JSON object, every field in the contract's order, nulls included.
 
-    ``document_type`` and ``mode`` come already encoded (they are constants); the rest as they go on
-    the wire (ids and timestamps are short, so the json module's escaping is the quicker for them).
+    ``document_type`` and ``mode`` come already as JSON (they are constants). The fields after the
+    document are short, so they are escaped by the json module and encoded to UTF-8 together, once.
     What cannot be encoded is refused naming its field.
     """
     try:
+        the_rest = "".join(
+            (
+                ',"document_type":',
+                document_type,
+                ',"document_id":',
+                "null" if document_id is None else _escape(document_id),
+                ',"document_created_at":',
+                "null" if created_at is None else _escape(created_at),
+                ',"user_id":',
+                "null" if user_id is None else _escape(user_id),
+                ',"customer_id":',
+                "null" if customer_id is None else _escape(customer_id),
+                ',"scope":',
+                "null" if scope is None else _text(scope),
+                ',"mode":',
+                mode,
+                ',"metadata":',
+                _text(metadata) if metadata else "{}",
+                "}",
+            )
+        )
         return b"".join(
             (
                 b'{"document":',
                 json_string(document) if type(document) is str else _text(document).encode("utf-8"),
-                b',"document_type":',
-                document_type,
-                b',"document_id":',
-                b"null" if document_id is None else _escape(document_id).encode("utf-8"),
-                b',"document_created_at":',
-                b"null" if created_at is None else _escape(created_at).encode("utf-8"),
-                b',"user_id":',
-                b"null" if user_id is None else _escape(user_id).encode("utf-8"),
-                b',"customer_id":',
-                b"null" if customer_id is None else _escape(customer_id).encode("utf-8"),
-                b',"scope":',
-                b"null" if scope is None else _text(scope).encode("utf-8"),
-                b',"mode":',
-                mode,
-                b',"metadata":',
-                _text(metadata).encode("utf-8") if metadata else b"{}",
-                b"}",
+                the_rest.encode("utf-8"),
             )
         )
     except (ValueError, TypeError, RecursionError, OverflowError) as error:

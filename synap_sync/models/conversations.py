@@ -20,8 +20,8 @@ from ._checks import (
     at_index,
     check_json,
     check_scope,
+    checked_json_copy,
     format_datetime,
-    json_copy,
     one_of,
     optional_text,
     parse_datetime,
@@ -86,8 +86,7 @@ def _metadata(value: Any, model: Any, context_window: Any) -> Dict[str, Any]:
         value = {}
     if not isinstance(value, dict):
         raise refuse("metadata", f"must be a dict, not {type(value).__name__}")
-    check_json(value, "metadata", "metadata")
-    metadata: Dict[str, Any] = json_copy(value)
+    metadata = checked_json_copy(value, "metadata")
     if model:
         metadata["agent_model"] = required_text(model, "model")
     if context_window:
@@ -228,8 +227,7 @@ class TranscriptTurn:
         if self.metadata is not None:
             if not isinstance(self.metadata, dict):
                 raise refuse("metadata", f"must be a dict or None, not {type(self.metadata).__name__}")
-            check_json(self.metadata, "metadata", "metadata")
-            object.__setattr__(self, "metadata", json_copy(self.metadata))
+            object.__setattr__(self, "metadata", checked_json_copy(self.metadata, "metadata"))
         check_json(self.extra, "transcript", "turn")
 
     @classmethod
@@ -311,11 +309,10 @@ def _transcript(value: Any) -> Any:
 def _side_object(value: Any, field: str) -> Dict[str, Any]:
     if not isinstance(value, dict):
         raise refuse(field, f"must be a dict, not {type(value).__name__}")
-    check_json(value, field, field)
-    size = len(encode_json(value))  # the size the service measures: the encoded JSON
+    copied = checked_json_copy(value, field)
+    size = len(encode_json(copied))  # the size the service measures: the encoded JSON
     if size > MAX_SIDE_FIELD_BYTES:
         raise refuse(field, f"is {size} bytes encoded, over the service's {MAX_SIDE_FIELD_BYTES}")
-    copied: Dict[str, Any] = json_copy(value)
     return copied
 
 

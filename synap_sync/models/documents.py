@@ -18,16 +18,16 @@ import attrs
 from ..errors import SynapValidationError
 from ._checks import (
     check_document,
-    check_json,
     check_metadata,
     check_optional_id,
     check_scope,
+    checked_metadata,
     format_datetime,
     json_copy,
     refuse,
     to_datetime,
 )
-from ._json import encode_document, encode_json, json_string
+from ._json import encode_document, encode_json
 
 __all__ = [
     "DocumentType",
@@ -146,28 +146,28 @@ class CreateMemoryRequest:
     _encoded: bytes = attrs.field(init=False, repr=False, eq=False)
 
     def __attrs_post_init__(self) -> None:
-        _check_fields(self.document, self.document_id, self.user_id, self.customer_id, self.scope, self.metadata)
+        _check_fields(self.document, self.document_id, self.user_id, self.customer_id, self.scope)
         # Its own copies of what was checked: the caller's dicts may change afterwards, this may not; and
         # what it sends is encoded now, so sending needs neither a copy nor a second check.
-        document, scope, metadata = self.document, self.scope, self.metadata
+        document, scope = self.document, self.scope
         if isinstance(document, dict):
             document = json_copy(document)
             object.__setattr__(self, "document", document)
         if scope is not None:
             scope = json_copy(scope)
             object.__setattr__(self, "scope", scope)
-        metadata = json_copy(metadata)  # a dict, even when empty: the caller's own stays theirs
+        metadata = checked_metadata(self.metadata)  # a dict, even when empty: the caller's own stays theirs
         object.__setattr__(self, "metadata", metadata)
         created_at = self.document_created_at
         encoded = encode_document(
             document,
-            _WIRE_BYTES[self.document_type],
+            _WIRE_JSON[self.document_type],
             self.document_id,
             None if created_at is None else format_datetime(created_at),
             self.user_id,
             self.customer_id,
             scope,
-            _WIRE_BYTES[self.mode],
+            _WIRE_JSON[self.mode],
             metadata,
         )
         object.__setattr__(self, "_encoded", encoded)
@@ -193,8 +193,9 @@ class CreateMemoryRequest:
         return wire
 
 
-def _check_fields(document: Any, document_id: Any, user_id: Any, customer_id: Any, scope: Any, metadata: Any) -> None:
-    """The checks no converter makes, shared by `CreateMemoryRequest` and `wire_document`.
+def _check_fields(document: Any, document_id: Any, user_id: Any, customer_id: Any, scope: Any) -> None:
+    """The checks no converter makes but the metadata's, shared by `CreateMemoryRequest` and `wire_document`
+    (the request checks its metadata as it copies it).
 
     The common valid shapes are accepted inline; anything else goes to the check that names the field.
     """
@@ -208,10 +209,6 @@ def _check_fields(document: Any, document_id: Any, user_id: Any, customer_id: An
         check_optional_id(customer_id, "customer_id")
     if scope is not None:
         check_scope(scope)
-    if type(metadata) is not dict:
-        check_metadata(metadata)  # refuses it, naming the field
-    elif metadata:
-        check_json(metadata, "metadata", "metadata")
 
 
 def _known_fields(data: Any) -> Mapping[str, Any]:
@@ -251,13 +248,13 @@ def encode_wire(wire: WireDocument) -> bytes:
     """A document's JSON object as `wire_document` made it, as the bytes that go in a request body."""
     return encode_document(
         wire["document"],
-        _WIRE_BYTES[wire["document_type"]],
+        _WIRE_JSON[wire["document_type"]],
         wire["document_id"],
         wire["document_created_at"],
         wire["user_id"],
         wire["customer_id"],
         wire["scope"],
-        _WIRE_BYTES[wire["mode"]],
+        _WIRE_JSON[wire["mode"]],
         wire["metadata"],
     )
 
@@ -294,7 +291,8 @@ def wire_document(item: DocumentInput) -> Dict[str, Any]:
         get("customer_id"),
         get("scope"),
     )
-    _check_fields(document, document_id, user_id, customer_id, scope, metadata)
+    _check_fields(document, document_id, user_id, customer_id, scope)
+    check_metadata(metadata)
     return {
         "document": document,
         "document_type": document_type,
@@ -311,8 +309,8 @@ def wire_document(item: DocumentInput) -> Dict[str, Any]:
 #: Each accepted input (an enum member or its value) to its wire string, in one lookup.
 _TYPE_WIRE: Dict[Any, str] = {key: member.value for key, member in _DOCUMENT_TYPES.items()}
 _MODE_WIRE: Dict[Any, str] = {key: member.value for key, member in _MODES.items()}
-#: The same keys to the wire string's JSON, encoded once.
-_WIRE_BYTES: Dict[Any, bytes] = {key: json_string(value) for key, value in {**_TYPE_WIRE, **_MODE_WIRE}.items()}
+#: The same keys to the wire string as JSON, written once.
+_WIRE_JSON: Dict[Any, str] = {key: json.dumps(value) for key, value in {**_TYPE_WIRE, **_MODE_WIRE}.items()}
 
 
 def _wire_enum(wire_values: Dict[Any, str], convert: Callable[[Any], Any], value: Any) -> str:
