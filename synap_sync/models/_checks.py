@@ -129,20 +129,20 @@ def checked_json_copy(value: Dict[str, Any], field: str) -> Dict[str, Any]:
     """A dict checked as `check_json` checks it and copied as `json_copy` copies it, in one pass when it
     is a plain dict of string keys to strings, whole numbers, booleans or None (as metadata usually is)."""
     if type(value) is dict:
-        copy = {}
+        flat = {}
         for key, item in value.items():
             kind = type(item)
             if type(key) is str and (
                 kind is str or item is None or kind is bool or (kind is int and _SMALLEST_INT <= item <= _LARGEST_INT)
             ):
-                copy[key] = item
+                flat[key] = item
                 continue
-            break
+            break  # not flat: checked and copied the long way
         else:
-            return copy
+            return flat
     check_json(value, field, field)
-    checked: Dict[str, Any] = json_copy(value)
-    return checked
+    copied: Dict[str, Any] = json_copy(value)
+    return copied
 
 
 def check_optional_id(value: Any, field: str) -> None:
