@@ -132,9 +132,7 @@ def checked_json_copy(value: Dict[str, Any], field: str) -> Dict[str, Any]:
         flat = {}
         for key, item in value.items():
             kind = type(item)
-            if type(key) is str and (
-                kind is str or item is None or kind is bool or (kind is int and _SMALLEST_INT <= item <= _LARGEST_INT)
-            ):
+            if type(key) is str and (kind in _JSON_SCALARS or (kind is int and _SMALLEST_INT <= item <= _LARGEST_INT)):
                 flat[key] = item
                 continue
             break  # not flat: checked and copied the long way
