@@ -376,12 +376,10 @@ def _all_well_formed(items: List[Any]) -> bool:
         return False
     if not rows:
         return True
-    ingestion_ids, document_ids, statuses, queued_ats, error_messages = zip(*rows)
-    if not set(map(type, statuses)) <= _STRINGS or any(
-        not set(map(type, column)) <= _STRINGS_OR_NULL
-        for column in (ingestion_ids, document_ids, queued_ats, error_messages)
-    ):
+    columns = list(zip(*rows))
+    if any(not set(map(type, column)) <= types for column, types in zip(columns, _RESULT_TYPES)):
         return False
+    ingestion_ids, _, _, queued_ats, _ = columns
     try:
         for queued_at in set(queued_ats) - {None}:  # a batch's results are mostly queued at one moment
             parse_datetime(queued_at)
@@ -397,6 +395,9 @@ def _all_well_formed(items: List[Any]) -> bool:
 
 _RESULT_VALUES = operator.itemgetter(*_RESULT_FIELDS)
 _STRINGS, _STRINGS_OR_NULL = frozenset({str}), frozenset({str, type(None)})
+#: The types each of `_RESULT_FIELDS` may have, as `_result_fields` checks them: status a string, the
+#: rest a string or null.
+_RESULT_TYPES = tuple(_STRINGS if name == "status" else _STRINGS_OR_NULL for name in _RESULT_FIELDS)
 
 
 def _result_rows(items: List[Any]) -> Optional[List[Tuple[Any, ...]]]:
