@@ -42,7 +42,7 @@ class Calls:
         """
         correlation_id = correlation_id or self._transport.new_correlation_id()
         if customer_id:
-            self._transport.refuse_customer_on_b2c(customer_id, correlation_id)
+            self._transport.gate.refuse_customer_on_b2c(customer_id, correlation_id)
         reply = self._transport.request(
             method,
             path,

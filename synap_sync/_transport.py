@@ -14,10 +14,8 @@ import http.client
 import logging
 import os
 import random
-import threading
 import time
 import weakref
-import zlib
 from typing import Any, Callable, Dict, List, Optional, Set, Tuple, Union
 from urllib.parse import quote, urlencode
 
@@ -27,35 +25,28 @@ import urllib3
 from requests.structures import CaseInsensitiveDict
 
 from ._clock import SYSTEM_CLOCK, Clock
-from ._constants import (
-    DEFAULT_MAX_REPLY_BYTES,
-    GATED_PATHS,
-    MAX_NOT_READY_SECONDS,
-    MAX_THROTTLED_ATTEMPTS,
-)
+from ._constants import DEFAULT_MAX_REPLY_BYTES, GATED_PATHS, MAX_THROTTLED_ATTEMPTS
+from ._gate import InstanceGate
 from ._pace import Pace, forget_shared_paces, shared_pace
-from ._replies import REDIRECT_LOCATION, WRITE_METHODS, error_from_reply, inflater, may_have_stored, parse_reply
+from ._reader import WithinDeadline, read_reply
+from ._replies import REDIRECT_LOCATION, WRITE_METHODS, error_from_reply, may_have_stored, parse_reply
 from ._retry import RetryPolicy, Verdict, classify
 from ._version import __version__
 from ._watchdog import WatchedAdapter, fresh_pools, watch_adapter, watch_attempt
 from .errors import (
-    SynapCustomerIdNotAcceptedError,
     SynapError,
     SynapInstanceNotReadyError,
     SynapNetworkError,
     SynapPaceTimeoutError,
-    SynapProtocolError,
     SynapRateLimitError,
     SynapTimeoutError,
 )
-from .models import InstanceIdentity
 
 log = logging.getLogger("synap_sync")
 
 Timeout = Union[float, Tuple[float, float]]
 
 USER_AGENT = f"synap-sync/{__version__} python-requests/{requests.__version__}"
-_READ_SIZE = 64 * 1024
 #: A key shorter than this is no secret (an emulator's test key): it is not searched for in replies
 #: and messages, where it would mangle ordinary words. The client refuses one outside loopback.
 MIN_SECRET_LENGTH = 8
@@ -141,15 +132,10 @@ class Transport:
         self.max_reply_bytes = max_reply_bytes
         self.retry = retry or RetryPolicy()
         self.clock = clock
-        self.instance_id = instance_id
-        self.client_id: Optional[str] = None
-        self.identity: Optional[InstanceIdentity] = None
+        #: Who the key is, and the instance's not-ready wait: the refusals made before sending.
+        self.gate = InstanceGate(clock, instance_id)
         self.correlation_prefix = instance_id[5:13] if instance_id else "sync"
         self.closed = False
-        self._not_ready_until = 0.0
-        #: What the 409 instance_not_ready said: the instance id and its state, for the refusals it causes.
-        self._not_ready_said: Tuple[Optional[str], Optional[str]] = (None, None)
-        self._lock = threading.Lock()
         self._owns_session = session is None
         self.session = session if session is not None else _own_session(pool_maxsize)
         template = requests.PreparedRequest()
@@ -200,7 +186,7 @@ class Transport:
         else:
             fresh_pools(self.session.get_adapter(self.base_url + "/"))
             self._watch_callers_adapter()
-        self._lock = threading.Lock()
+        self.gate.start_over_after_fork()
         self.pace = shared_pace(self.base_url, self._api_key, self._max_requests_per_second, self.clock)
 
     def __repr__(self) -> str:
@@ -222,24 +208,9 @@ class Transport:
     def new_correlation_id(self) -> str:
         return new_correlation_id(self.correlation_prefix)
 
-    def remember(self, identity: InstanceIdentity) -> None:
-        """Keep what whoami said: its ids go on every later request."""
-        self.identity = identity
-        self.instance_id = self.instance_id or identity.instance_id
-        self.client_id = identity.client_id
-
-    def refuse_customer_on_b2c(self, customer_id: Optional[str], correlation_id: Optional[str] = None) -> None:
-        """A ``customer_id`` on an instance known to be B2C is refused before sending, as the official
-        SDK does (known after ``initialize``)."""
-        if customer_id is not None and self.identity is not None and self.identity.is_b2c:
-            instance = f" {self.instance_id}" if self.instance_id else ""
-            raise SynapCustomerIdNotAcceptedError(
-                f"customer_id: {customer_id!r} is not accepted on the B2C instance{instance} "
-                "(user_context_isolation=equals_customer), where each user is their own customer: "
-                "send the user_id alone and leave customer_id out",
-                errors=[(None, "customer_id", "not accepted on a B2C instance: send the user_id alone")],
-                correlation_id=correlation_id,
-            )
+    @property
+    def instance_id(self) -> Optional[str]:
+        return self.gate.instance_id
 
     # --- one call --------------------------------------------------------------------------------
 
@@ -317,10 +288,11 @@ class Transport:
 
     def _call_headers(self, correlation_id: str) -> Dict[str, str]:
         headers = {"X-Correlation-ID": correlation_id}
-        if self.instance_id:
-            headers["X-Instance-ID"] = self.instance_id
-        if self.client_id:
-            headers["X-Client-ID"] = self.client_id
+        gate = self.gate
+        if gate.instance_id:
+            headers["X-Instance-ID"] = gate.instance_id
+        if gate.client_id:
+            headers["X-Client-ID"] = gate.client_id
         return headers
 
     def _refuse_when_closed(self, correlation_id: str) -> None:
@@ -332,11 +304,19 @@ class Transport:
         self._refuse_when_closed(correlation_id)
         gated = path in GATED_PATHS
         if gated:
-            self._refuse_while_not_ready(correlation_id)
+            self.gate.refuse_while_held(correlation_id)
         sent_at = self._take_slot(deadline, correlation_id)
         try:
             response = self._send_once(call)
-            content = self._read(response, deadline, correlation_id, method)
+            content = read_reply(
+                response,
+                deadline=deadline,
+                clock=self.clock,
+                max_bytes=self.max_reply_bytes,
+                secret=self._secret,
+                correlation_id=correlation_id,
+                method=method,
+            )
         except SynapError:
             self.pace.unanswered(sent_at)  # a probe that got no answer must not hold the others back
             raise
@@ -347,8 +327,8 @@ class Transport:
         log.debug("%s %s -> %s correlation_id=%s", method, path, status, correlation_id)
         if 200 <= status < 300:
             self.pace.accepted(sent_at)
-            if gated and self._not_ready_until:
-                self._not_ready_until = 0.0
+            if gated:
+                self.gate.release()
             if status == 204 or (method == "DELETE" and not content.strip()):  # done, nothing to say
                 return {}
             return parse_reply(content, status, correlation_id, method, self._secret_text)
@@ -362,7 +342,7 @@ class Transport:
         else:
             self.pace.accepted(sent_at)  # any other answer took one of the key's tokens too
         if isinstance(error, SynapInstanceNotReadyError) and gated:
-            self._remember_not_ready(error)
+            self.gate.hold_back(error)
         raise error
 
     def _send_once(self, call: _Call) -> requests.Response:
@@ -379,7 +359,7 @@ class Transport:
             timeout = self._timeout_within(call.options.timeout, deadline, correlation_id)
             body = call.make_body()
             if hasattr(body, "read") and deadline is not None:  # a streamed upload: sent within the deadline too
-                body = _WithinDeadline(body, deadline, self.clock)
+                body = WithinDeadline(body, deadline, self.clock)
             prepared = self._prepare(method, path, body, call.headers)
             log.debug("%s %s correlation_id=%s", method, path, correlation_id)
             try:
@@ -394,7 +374,7 @@ class Transport:
                         allow_redirects=False,
                     )
             except requests.RequestException as exc:
-                if isinstance(body, _WithinDeadline) and body.expired:
+                if isinstance(body, WithinDeadline) and body.expired:
                     raise SynapTimeoutError(
                         "the call's deadline passed while the request body was being sent",
                         correlation_id=correlation_id,
@@ -458,66 +438,6 @@ class Transport:
             raise SynapTimeoutError("the call's deadline passed", correlation_id=correlation_id)
         return (min(timeout[0], remaining), min(timeout[1], remaining))
 
-    def _read(self, response: requests.Response, deadline: Optional[float], correlation_id: str, method: str) -> bytes:
-        """The whole reply body, one socket read at a time, within the deadline and the size bound,
-        with the API key taken out.
-
-        Reading piece by piece (not "until N bytes") is what lets a reply dripped a byte at a time end
-        at the deadline; counting as it comes (after decompression, for a reply compressed although
-        this client asks for none) is what keeps an endless reply or a gzip bomb from filling memory.
-        """
-        raw = response.raw
-        source = getattr(raw, "_fp", None)  # urllib3's http.client response: read1 reads what has come
-        read = getattr(source, "read1", None) or raw.read
-        unknown = may_have_stored(method)  # a failure below leaves no usable answer
-        pieces: List[bytes] = []
-        size = 0
-        try:
-            inflate = inflater(response.headers.get("Content-Encoding"), correlation_id)
-            while True:
-                if deadline is not None and self.clock.now() > deadline:
-                    raise SynapTimeoutError(
-                        "the call's deadline passed while the reply was arriving",
-                        correlation_id=correlation_id,
-                        outcome_unknown=unknown,
-                    )
-                received = read(_READ_SIZE)
-                piece = received if inflate is None else inflate(received, self.max_reply_bytes - size + 1)
-                size += len(piece)
-                if size > self.max_reply_bytes:
-                    raise SynapProtocolError(
-                        f"the reply is larger than max_reply_bytes={self.max_reply_bytes}",
-                        correlation_id=correlation_id,
-                        status_code=response.status_code,
-                        outcome_unknown=unknown,
-                    )
-                pieces.append(piece)
-                if not received:
-                    break
-        except SynapError:
-            response.close()
-            raise
-        except (OSError, ValueError, zlib.error, http.client.HTTPException, urllib3.exceptions.HTTPError) as exc:
-            response.close()
-            if self._past(deadline):  # the socket's timeout is what is left of the deadline: it ran out
-                raise SynapTimeoutError(
-                    "the call's deadline passed while the reply was arriving",
-                    correlation_id=correlation_id,
-                    outcome_unknown=unknown,
-                ) from None
-            raise SynapNetworkError(
-                f"the connection failed while the reply was arriving: {type(exc).__name__}",
-                correlation_id=correlation_id,
-                outcome_unknown=unknown,
-            ) from None
-        if source is not None:
-            # http.client's read1 can reach the end without marking the response closed, and a
-            # connection whose last response is open cannot carry the next request.
-            source.close()
-        raw.release_conn()
-        content = b"".join(pieces)
-        return content.replace(self._secret, b"***") if self._secret and self._secret in content else content
-
     def _past(self, deadline: Optional[float]) -> bool:
         """Has the call's deadline passed? (A failure then is the deadline's, not the network's.)"""
         return deadline is not None and self.clock.now() >= deadline
@@ -534,53 +454,6 @@ class Transport:
         return SynapNetworkError(
             message, correlation_id=correlation_id, outcome_unknown=may_have_stored(method, sent=not never_connected)
         )
-
-    # --- instance not ready ----------------------------------------------------------------------
-
-    def _remember_not_ready(self, error: SynapInstanceNotReadyError) -> None:
-        """Hold the gated writes back for the wait the service asked for, and keep what it said of the
-        instance for the local refusals meanwhile."""
-        if error.retry_after is None:
-            return
-        with self._lock:
-            self._not_ready_until = self.clock.now() + min(error.retry_after, MAX_NOT_READY_SECONDS)
-            self._not_ready_said = (error.instance_id, error.state)
-
-    def _refuse_while_not_ready(self, correlation_id: str) -> None:
-        remaining = self._not_ready_until - self.clock.now()
-        if remaining > 0:
-            seconds = float(int(remaining) + (remaining % 1 > 0))
-            raise SynapInstanceNotReadyError(
-                f"the instance is still being built; not sending writes for another {seconds:.0f}s",
-                retry_after=seconds,
-                correlation_id=correlation_id,
-                code="instance_not_ready",
-                instance_id=self._not_ready_said[0] or self.instance_id,
-                state=self._not_ready_said[1],
-                from_cooldown=True,
-            )
-
-
-class _WithinDeadline:
-    """A streamed body that stops being readable once the call's deadline has passed: a server that
-    reads slowly (or a byte at a time) slows the upload down to the deadline, never past it."""
-
-    def __init__(self, body: Any, deadline: float, clock: Clock) -> None:
-        self._body = body
-        self._deadline = deadline
-        self._clock = clock
-        self.expired = False
-
-    def __len__(self) -> int:
-        return len(self._body)
-
-    def read(self, size: int = -1) -> bytes:
-        if self._clock.now() > self._deadline:
-            self.expired = True
-            raise TimeoutError("the call's deadline passed while the request body was being sent")
-        piece: bytes = self._body.read(size)
-        return piece
-
 
 def _keep_redirect_here(response: requests.Response, **_: Any) -> requests.Response:
     """A response hook: requests reads a redirect's whole body, however large, to get the next request

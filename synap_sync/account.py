@@ -196,7 +196,7 @@ class Data(Calls):
             raise refuse(target, f"is required to delete a {scope}'s data")
         if not dry_run and confirm != ids[target]:
             raise refuse("confirm", f"must repeat the {target} being deleted ({ids[target]!r}); nothing was sent")
-        self._transport.refuse_customer_on_b2c(customer_id)
+        self._transport.gate.refuse_customer_on_b2c(customer_id)
         # Checked first: the instance id may take a whoami call, which a refused argument should not cost.
         body: Dict[str, Any] = {"scope": scope, "instance_id": self._instance_id(), **ids}
         body.update(dry_run=dry_run, confirm=confirmed)

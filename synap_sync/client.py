@@ -225,7 +225,7 @@ class SynapClient:
     @property
     def identity(self) -> Optional[InstanceIdentity]:
         """What whoami said, after `initialize`; None before."""
-        return self._transport.identity
+        return self._transport.gate.identity
 
     @property
     def timeout(self) -> Tuple[float, float]:
@@ -285,7 +285,7 @@ class SynapClient:
             return None
         # An answer whose ids could not go in a header is refused here, before anything keeps them.
         identity = InstanceIdentity.from_dict(reply, correlation_id)
-        self._transport.remember(identity)
+        self._transport.gate.remember(identity)
         return identity
 
     def close(self) -> None:

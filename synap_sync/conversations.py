@@ -203,7 +203,7 @@ class Conversation(ScopeNamespace, Calls):
         body, customers = messages_body(messages)
         correlation_id = self._transport.new_correlation_id()
         for customer_id in customers:
-            self._transport.refuse_customer_on_b2c(customer_id, correlation_id)
+            self._transport.gate.refuse_customer_on_b2c(customer_id, correlation_id)
         return self._call(
             "POST", MESSAGES_BATCH_PATH, RecordedBatch.from_dict, body=body, correlation_id=correlation_id
         )

@@ -370,7 +370,7 @@ class Memories(Calls):
         """
         check_scope(scope)
         correlation_id = self._transport.new_correlation_id()
-        self._transport.refuse_customer_on_b2c(customer_id, correlation_id)
+        self._transport.gate.refuse_customer_on_b2c(customer_id, correlation_id)
         if not isinstance(user_id, str) or not user_id.strip():
             raise refuse("user_id", "is required for an upload")
         sources = (("file_path", file_path), ("file", file), ("text", text))
