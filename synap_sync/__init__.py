@@ -9,6 +9,7 @@ from .client import SynapClient
 from .errors import (
     IngestInterrupted,
     SynapAuthError,
+    SynapClientClosedError,
     SynapConflictError,
     SynapCustomerIdNotAcceptedError,
     SynapError,
@@ -23,6 +24,7 @@ from .errors import (
     SynapPaceTimeoutError,
     SynapPermanentError,
     SynapProtocolError,
+    SynapProxyError,
     SynapQuotaExceededError,
     SynapRateLimitError,
     SynapServerError,
@@ -131,6 +133,7 @@ __all__ = [
     "SynapRateLimitError",
     "SynapServerError",
     "SynapNetworkError",
+    "SynapProxyError",
     "SynapProtocolError",
     "SynapInstanceNotReadyError",
     "SynapAuthError",
@@ -146,6 +149,7 @@ __all__ = [
     "SynapPaceTimeoutError",
     "SynapJournalError",
     "SynapJournalBusyError",
+    "SynapClientClosedError",
 ]
 
 

@@ -41,6 +41,7 @@ class Calls:
         :param sending: the rest of `Transport.request`'s keywords (``query``, ``repeatable``, ...).
         """
         correlation_id = correlation_id or self._transport.new_correlation_id()
+        self._transport.refuse_when_closed(correlation_id)
         if customer_id:
             self._transport.gate.refuse_customer_on_b2c(customer_id, correlation_id)
         reply = self._transport.request(

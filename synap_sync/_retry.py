@@ -17,6 +17,7 @@ from .errors import (
     SynapError,
     SynapNetworkError,
     SynapProtocolError,
+    SynapProxyError,
     SynapRateLimitError,
     SynapServerError,
     SynapTimeoutError,
@@ -41,6 +42,8 @@ def classify(error: SynapError, repeatable: bool) -> Verdict:
     """
     if isinstance(error, SynapRateLimitError):
         return Verdict.THROTTLED
+    if isinstance(error, SynapProxyError) and error.code == "proxy_refused":
+        return Verdict.STOP  # the proxy wants credentials it was not given: the same again fails the same
     if isinstance(error, (SynapServerError, SynapNetworkError, SynapProtocolError, SynapTimeoutError)):
         # 5xx means the service did not act, except a gateway's 502/504, which leaves it unknown.
         return Verdict.RETRY if repeatable or not error.outcome_unknown else Verdict.STOP

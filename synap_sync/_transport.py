@@ -14,6 +14,7 @@ import http.client
 import logging
 import os
 import random
+import re
 import time
 import weakref
 from typing import Any, Callable, Dict, List, Optional, Set, Tuple, Union
@@ -31,13 +32,16 @@ from ._pace import Pace, forget_shared_paces, shared_pace
 from ._reader import WithinDeadline, read_reply
 from ._replies import REDIRECT_LOCATION, WRITE_METHODS, error_from_reply, may_have_stored, parse_reply
 from ._retry import RetryPolicy, Verdict, classify
+from ._urls import shown
 from ._version import __version__
 from ._watchdog import WatchedAdapter, fresh_pools, watch_adapter, watch_attempt
 from .errors import (
+    SynapClientClosedError,
     SynapError,
     SynapInstanceNotReadyError,
     SynapNetworkError,
     SynapPaceTimeoutError,
+    SynapProxyError,
     SynapRateLimitError,
     SynapTimeoutError,
 )
@@ -295,13 +299,17 @@ class Transport:
             headers["X-Client-ID"] = gate.client_id
         return headers
 
-    def _refuse_when_closed(self, correlation_id: str) -> None:
+    def refuse_when_closed(self, correlation_id: Optional[str] = None) -> None:
+        """A closed client sends nothing more: every call (and every retry) is refused, before anything else."""
         if self.closed:
-            raise SynapError("the client is closed", correlation_id=correlation_id)
+            raise SynapClientClosedError(
+                "the client is closed (close() was called, or its with-block ended): make a new SynapClient",
+                correlation_id=correlation_id,
+            )
 
     def _attempt(self, call: _Call) -> Any:
         method, path, correlation_id, deadline = call.method, call.path, call.correlation_id, call.deadline
-        self._refuse_when_closed(correlation_id)
+        self.refuse_when_closed(correlation_id)
         gated = path in GATED_PATHS
         if gated:
             self.gate.refuse_while_held(correlation_id)
@@ -325,6 +333,9 @@ class Transport:
                 self.release_idle()
         status = response.status_code
         log.debug("%s %s -> %s correlation_id=%s", method, path, status, correlation_id)
+        if status == 407:  # only a proxy answers 407: the request never reached the service
+            self.pace.unanswered(sent_at)
+            raise self._proxy_refused(f"407 {response.reason or 'Proxy Authentication Required'}", correlation_id)
         if 200 <= status < 300:
             self.pace.accepted(sent_at)
             if gated:
@@ -355,7 +366,7 @@ class Transport:
         """
         method, path, correlation_id, deadline = call.method, call.path, call.correlation_id, call.deadline
         for _ in range(self.pool_maxsize + 1):
-            self._refuse_when_closed(correlation_id)
+            self.refuse_when_closed(correlation_id)
             timeout = self._timeout_within(call.options.timeout, deadline, correlation_id)
             body = call.make_body()
             if hasattr(body, "read") and deadline is not None:  # a streamed upload: sent within the deadline too
@@ -396,6 +407,19 @@ class Transport:
         )
 
     def _prepare(self, method: str, path: str, body: Any, headers: Dict[str, str]) -> requests.PreparedRequest:
+        """The request as it goes out. A caller's session prepares it (its headers, cookies and hooks join
+        in, as for any request it sends; its ``auth`` and ~/.netrc never replace the API key); the
+        transport's own session has none of those, so its requests are prepared here, directly."""
+        if not self._owns_session:
+            request = requests.Request(
+                method,
+                self.base_url + path,
+                headers={**self._headers, **headers},
+                data=body,
+                hooks={"response": [_keep_redirect_here]},
+                auth=_keep_authorization,
+            )
+            return self.session.prepare_request(request)
         prepared = requests.PreparedRequest()
         prepared.method = method
         prepared.url = self.base_url + path
@@ -444,6 +468,16 @@ class Transport:
 
     def _network_error(self, exc: requests.RequestException, correlation_id: str, method: str) -> SynapNetworkError:
         """Map a requests failure to a plain message; says whether the service may have acted on the request."""
+        if isinstance(exc, requests.exceptions.ProxyError):
+            refusal = _tunnel_refusal(exc)
+            if refusal is not None:
+                return self._proxy_refused(refusal, correlation_id)
+            return SynapProxyError(
+                f"cannot reach the proxy at {self._proxy_shown()}: {_reason(exc)}; nothing reached the service",
+                correlation_id=correlation_id,
+                code="proxy_unreachable",
+                outcome_unknown=False,
+            )
         never_connected = isinstance(exc, requests.ConnectTimeout) or _refused(exc)
         if never_connected:
             message = f"cannot connect to {self.base_url}: {_reason(exc)}"
@@ -454,6 +488,38 @@ class Transport:
         return SynapNetworkError(
             message, correlation_id=correlation_id, outcome_unknown=may_have_stored(method, sent=not never_connected)
         )
+
+    def _proxy_shown(self) -> str:
+        proxy = requests.utils.select_proxy(self.base_url + "/", self.proxies)
+        return shown(proxy) if proxy else "(none configured)"
+
+    def _proxy_refused(self, refusal: str, correlation_id: str) -> SynapProxyError:
+        return SynapProxyError(
+            f"the proxy at {self._proxy_shown()} refused to carry the request to {self.base_url}: {refusal}; "
+            "nothing reached the service",
+            correlation_id=correlation_id,
+            code="proxy_refused",
+            outcome_unknown=False,
+        )
+
+
+def _keep_authorization(request: requests.PreparedRequest) -> requests.PreparedRequest:
+    """The request's auth: it leaves the Authorization header (the API key) as it is, and, being set, keeps
+    a session's ``auth`` and ~/.netrc from replacing it."""
+    return request
+
+
+def _tunnel_refusal(exc: BaseException) -> Optional[str]:
+    """What a proxy answered to CONNECT when it refused the tunnel (``407 Proxy Authentication Required``)."""
+    for cause in _causes(exc):
+        found = _TUNNEL_REFUSED.search(str(cause))
+        if found:
+            return found.group(1).strip().rstrip("')\"")
+    return None
+
+
+_TUNNEL_REFUSED = re.compile(r"Tunnel connection failed: ([^'\"]+)")
+
 
 def _keep_redirect_here(response: requests.Response, **_: Any) -> requests.Response:
     """A response hook: requests reads a redirect's whole body, however large, to get the next request
@@ -499,8 +565,8 @@ if hasattr(os, "register_at_fork"):  # POSIX: gunicorn --preload, celery prefork
     os.register_at_fork(after_in_child=_start_over_in_child)
 
 
-def _reason(exc: BaseException) -> str:
-    """What went wrong, in a few words, from the bottom of the chain urllib3 and requests wrap it in."""
+def _causes(exc: BaseException) -> List[BaseException]:
+    """``exc`` and every exception urllib3 and requests wrapped in it, outermost first."""
     causes: List[BaseException] = []
     seen: Set[int] = set()
     pending: List[Any] = [exc]
@@ -511,6 +577,13 @@ def _reason(exc: BaseException) -> str:
         seen.add(id(cause))
         causes.append(cause)
         pending += [cause.__cause__, cause.__context__, getattr(cause, "reason", None), *cause.args[:1]]
+        pending.append(getattr(cause, "original_error", None))  # urllib3's ProxyError keeps what the proxy did
+    return causes
+
+
+def _reason(exc: BaseException) -> str:
+    """What went wrong, in a few words, from the bottom of the chain urllib3 and requests wrap it in."""
+    causes = _causes(exc)
     for cause in causes:
         if isinstance(cause, urllib3.exceptions.NewConnectionError):  # a ConnectTimeoutError by descent only
             continue

@@ -182,6 +182,7 @@ class Data(Calls):
         request is sent again, up to 50 calls. ``status == "partial"`` is a result: check
         ``fully_removed``.
         """
+        self._transport.refuse_when_closed()
         scope = one_of(scope, "scope", DELETE_SCOPES)
         if not isinstance(dry_run, bool):
             raise refuse("dry_run", "must be True or False")

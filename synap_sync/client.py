@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import ipaddress
 import logging
 import os
 import re
@@ -29,7 +28,14 @@ from ._constants import (
 from ._pace import Pace
 from ._retry import RetryPolicy
 from ._transport import MIN_SECRET_LENGTH, CallOptions, Timeout, Transport
-from .errors import SynapAuthError, SynapError, SynapInvalidInstanceIdError, SynapPermanentError
+from ._urls import check_base_url, is_loopback
+from .errors import (
+    SynapAuthError,
+    SynapClientClosedError,
+    SynapError,
+    SynapInvalidInstanceIdError,
+    SynapPermanentError,
+)
 from .memories import Memories
 from .models import InstanceIdentity, positive_number, refuse, whole_number
 
@@ -91,7 +97,7 @@ class SynapClient:
         api_key = api_key if api_key is not None else os.environ.get("SYNAP_API_KEY")
         base_url = base_url or os.environ.get("SYNAP_BASE_URL") or DEFAULT_BASE_URL
         instance_id = instance_id or os.environ.get("SYNAP_INSTANCE_ID") or None
-        _check_base_url(base_url, allow_insecure_http)
+        check_base_url(base_url, allow_insecure_http)
         if instance_id is not None and not _INSTANCE_ID.fullmatch(instance_id):
             raise SynapInvalidInstanceIdError(instance_id)
         if not whole_number(pool_maxsize) or pool_maxsize < 1:
@@ -130,6 +136,7 @@ class SynapClient:
             session=session,
         )
         self._memories: Optional[Memories] = None
+        self._owns_transport = True
 
     def with_options(
         self,
@@ -141,10 +148,12 @@ class SynapClient:
         """A view of this client with other limits per call; it shares the pool, the pace and what
         ``initialize`` learned, so it is cheap: ``client.with_options(deadline=2.0).memories.batch_create(...)``.
 
-        Closing the view closes the shared pool: close the client you built, not its views.
+        The view does not own the pool: closing it, or leaving ``with client.with_options(...) as view:``,
+        leaves the client open; closing the client closes every view of it.
         """
         options = self._options
         view = object.__new__(SynapClient)
+        view._owns_transport = False
         view._transport = self._transport
         view._settings = self._settings
         view._options = _call_options(
@@ -276,9 +285,10 @@ class SynapClient:
         an answer that cannot be used (`SynapProtocolError`: say, an id a header cannot carry).
         """
         correlation_id = self._transport.new_correlation_id()
+        self._transport.refuse_when_closed(correlation_id)
         try:
             reply = self._transport.request("GET", WHOAMI_PATH, self._options, correlation_id=correlation_id)
-        except SynapPermanentError:
+        except (SynapPermanentError, SynapClientClosedError):
             raise
         except SynapError as error:
             log.warning("whoami failed, continuing without it: %s", error)
@@ -289,8 +299,12 @@ class SynapClient:
         return identity
 
     def close(self) -> None:
-        """Release the pooled connections; calls made after this are refused."""
-        self._transport.close()
+        """Release the pooled connections; every call made after this is refused
+        (`SynapClientClosedError`), and a bulk run still going stops, its unsent documents reported
+        not sent. A view made by `with_options` does not own the pool: closing the view (or leaving its
+        ``with`` block) leaves the client it came from open."""
+        if self._owns_transport:
+            self._transport.close()
 
     def __enter__(self) -> "SynapClient":
         return self
@@ -364,9 +378,9 @@ def _rebuild_client(
     key = sealed.reveal() if sealed is not None else None
     clock = settings.pop("clock")
     if clock is not None or not shared:  # a test's clock is never shared
-        return SynapClient(key, **settings, clock=clock or SYSTEM_CLOCK).with_options(
-            timeout=timeout, max_retries=max_retries, deadline=deadline
-        )
+        own = SynapClient(key, **settings, clock=clock or SYSTEM_CLOCK)
+        own._options = _call_options(timeout, max_retries, deadline)  # its own, not a view: it owns its pool
+        return own
     identity = hashlib.sha256(repr((sorted(settings.items()), key)).encode("utf-8")).hexdigest()
     dropped: List[SynapClient] = []
     with _REBUILT_LOCK:
@@ -405,7 +419,7 @@ def _checked_key(api_key: Optional[str], base_url: str) -> str:
             "(spaces, line breaks, or non-ASCII such as a zero-width space); copy it again"
         )
     host = urlsplit(base_url).hostname or ""
-    if len(key) < MIN_SECRET_LENGTH and not _is_loopback(host):
+    if len(key) < MIN_SECRET_LENGTH and not is_loopback(host):
         raise SynapAuthError(
             f"the API key is {len(key)} characters long, too short to be one (Synap's are far longer); "
             "short keys are accepted only for an emulator on this machine"
@@ -423,27 +437,6 @@ def _call_options(timeout: Timeout, max_retries: Any, deadline: Any) -> CallOpti
         max_retries=max_retries,
         deadline=None if deadline is None else float(deadline),
     )
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def _check_base_url(base_url: str, allow_insecure_http: bool) -> None:
-    parts = urlsplit(base_url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise refuse("base_url", f"must be an http(s) URL with a host, got {base_url!r}")
-    if parts.scheme == "http" and not allow_insecure_http and not _is_loopback(parts.hostname):
-        raise refuse(
-            "base_url",
-            f"plain http:// would send the API key unencrypted to {parts.hostname}; "
-            "use https://, or pass allow_insecure_http=True",
-        )
 
 
 def _check_timeout(timeout: Union[Timeout, Any]) -> Tuple[float, float]:

@@ -8,6 +8,7 @@ Every failure the service, the network or the caller's input can produce is one 
     │   ├── SynapRateLimitError             429; .retry_after (seconds or None) .reason .upgrade_url .manage_url
     │   ├── SynapServerError                5xx
     │   ├── SynapNetworkError               refused, reset or dropped connections, socket timeouts
+    │   │   └── SynapProxyError             a proxy refused (407) or could not be reached: nothing reached Synap
     │   ├── SynapProtocolError              a reply that cannot be read, or is too large
     │   └── SynapInstanceNotReadyError      409 instance_not_ready: clears by waiting .retry_after
     ├── SynapPermanentError                 will not clear by repeating the same call
@@ -24,8 +25,9 @@ Every failure the service, the network or the caller's input can produce is one 
     ├── SynapTimeoutError                   the time allowed ran out (a call's deadline, a wait); also TimeoutError
     │   └── SynapPaceTimeoutError           the deadline came while waiting for the key's pace: a throttle,
     │                                       so also a SynapRateLimitError, with .retry_after
-    └── SynapJournalError                   a bulk journal that cannot be used; .path .mid_run
-        └── SynapJournalBusyError           another run holds the journal (two runs on one journal)
+    ├── SynapJournalError                   a bulk journal that cannot be used; .path .mid_run
+    │   └── SynapJournalBusyError           another run holds the journal (two runs on one journal)
+    └── SynapClientClosedError              the client was closed: every later call is refused, unsent
 
 ``outcome_unknown`` is True when the request may have reached the service and been acted on, so a
 write cannot safely be repeated. ``report`` is set on the error that stopped a bulk run: what the run
@@ -48,6 +50,7 @@ __all__ = [
     "SynapRateLimitError",
     "SynapServerError",
     "SynapNetworkError",
+    "SynapProxyError",
     "SynapProtocolError",
     "SynapInstanceNotReadyError",
     "SynapAuthError",
@@ -63,6 +66,7 @@ __all__ = [
     "SynapPaceTimeoutError",
     "SynapJournalError",
     "SynapJournalBusyError",
+    "SynapClientClosedError",
     "IngestInterrupted",
     "ItemError",
 ]
@@ -172,6 +176,13 @@ class SynapServerError(SynapTransientError):
 
 class SynapNetworkError(SynapTransientError):
     """The request did not complete: connection refused, reset, dropped, or a socket timed out."""
+
+
+class SynapProxyError(SynapNetworkError):
+    """A proxy between this client and the service refused the request (407 Proxy Authentication
+    Required, or another refusal of its own) or could not be reached. Nothing reached the service, so a
+    write is never "outcome unknown": a bulk run reports it not sent. The message names the proxy
+    (without its password)."""
 
 
 class SynapProtocolError(SynapTransientError):
@@ -335,6 +346,12 @@ class SynapJournalError(SynapError):
 class SynapJournalBusyError(SynapJournalError):
     """Another run (in this process or another) holds the journal: two runs on one journal would send
     the same documents twice, so this one refuses before sending anything."""
+
+
+class SynapClientClosedError(SynapError):
+    """The client was closed (``close()``, the end of its ``with`` block, an exit hook): every call made
+    after that is refused before anything is sent. A bulk run whose client is closed mid-run stops as for
+    Ctrl-C: what it had not sent is reported not sent, and running it again with its journal sends it."""
 
 
 class IngestInterrupted(KeyboardInterrupt):

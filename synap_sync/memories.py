@@ -70,6 +70,7 @@ class Memories(Calls):
         :raises SynapValidationError: wrong batch size, or (with fail_fast) any invalid document.
         :raises SynapError: whatever the service or the network answered, after safe retries.
         """
+        self._transport.refuse_when_closed()
         items = _as_items(documents)
         if not isinstance(fail_fast, bool):
             raise refuse("fail_fast", f"must be True or False, not {fail_fast!r}")
@@ -162,6 +163,7 @@ class Memories(Calls):
         return self._ingestion(documents, IngestOptions.from_keywords(options, "ingest_iter"))
 
     def _ingestion(self, documents: Iterable[DocumentInput], options: IngestOptions) -> BulkIngestion:
+        self._transport.refuse_when_closed()
         options.check(self._transport.pool_maxsize)
         _check_collection(documents)
         # One attempt per post: the chunk sender retries, counts and logs on its own terms.
@@ -368,6 +370,7 @@ class Memories(Calls):
 
         :raises SynapValidationError: a bad argument or an unreadable file, named, before sending.
         """
+        self._transport.refuse_when_closed()
         check_scope(scope)
         correlation_id = self._transport.new_correlation_id()
         self._transport.gate.refuse_customer_on_b2c(customer_id, correlation_id)

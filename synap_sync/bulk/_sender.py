@@ -15,6 +15,7 @@ from .._pace import Pacer
 from .._retry import RetryPolicy, Verdict, classify
 from ..errors import (
     SynapAuthError,
+    SynapClientClosedError,
     SynapConflictError,
     SynapError,
     SynapInstanceBuildFailedError,
@@ -23,6 +24,7 @@ from ..errors import (
     SynapJournalError,
     SynapNetworkError,
     SynapNotFoundError,
+    SynapProxyError,
     SynapQuotaExceededError,
     SynapValidationError,
 )
@@ -55,6 +57,7 @@ RUN_STOPPING = (
 )
 NOT_SETTLED = "not settled: the run stopped while this chunk was being retried"
 UNREACHABLE = "not sent: the service could not be reached: "
+JOURNAL_UNWRITABLE = "not sent: the journal could not be written before sending it"
 UNKNOWN_OUTCOME = "outcome unknown (it may have been stored); not resent, as not every document has a document_id: "
 
 
@@ -124,8 +127,8 @@ class ChunkSender:
         try:
             if self.journal is not None and chunk.record is None:
                 self.journal.sent(chunk.number, chunk.fingerprint(), chunk.indices)
-        except SynapJournalError as error:
-            raise StopRun(error) from error
+        except SynapJournalError as error:  # the chunk was not sent: a resume sends it
+            raise StopRun(error, failed(chunk, None, JOURNAL_UNWRITABLE, kind="not_sent")) from error
         # A chunk the journal saw sent by a run that died may already be stored.
         outcomes, final = self._send(chunk, maybe_stored=chunk.record is not None)
         if final:
@@ -152,6 +155,9 @@ class ChunkSender:
             try:
                 reply = self.post(body, len(chunk.indices), repeatable)
             except SynapError as error:
+                if _never_left(error):  # this attempt reached nothing: the chunk is as unsent as before
+                    kind = "not_settled" if maybe_stored else "not_sent"
+                    raise StopRun(error, failed(chunk, error, "not sent: ", kind=kind)) from error
                 if error.status_code is not None:
                     self.reached.set()
                 verdict = classify(error, repeatable)
@@ -277,6 +283,14 @@ class ChunkSender:
                 sum(outcome.deduplicated for outcome in outcomes),
                 sum(outcome.already_stored for outcome in outcomes),
             )
+
+
+def _never_left(error: SynapError) -> bool:
+    """The client was closed, or a proxy refused to carry the request: nothing reached the service, and
+    every other chunk would meet the same, so the run stops with this chunk not sent."""
+    return isinstance(error, SynapClientClosedError) or (
+        isinstance(error, SynapProxyError) and error.code == "proxy_refused"
+    )
 
 
 def _unreachable(error: SynapError) -> bool:
