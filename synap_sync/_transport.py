@@ -110,9 +110,9 @@ class Transport:
     :param api_key: sent as the bearer token; never logged, and removed from whatever comes back.
     :param max_requests_per_second: a known ceiling for the key's pace.
     :param max_reply_bytes: a reply larger than this is refused while it streams in.
-    :param session: a caller's `requests.Session`: its adapters, proxies, ``verify`` and ``cert`` are
-        used (not its headers, auth or cookies: the key is the only credential), and it is not closed
-        with the transport. Without one the transport makes and owns its own.
+    :param session: a caller's `requests.Session`: it prepares and sends every request (its adapters,
+        proxies, ``verify``, ``cert``, headers, cookies and hooks apply; never its ``auth``), and it is
+        not closed with the transport. Without one the transport makes and owns its own.
     """
 
     def __init__(
@@ -146,8 +146,7 @@ class Transport:
         template.prepare(method="GET", url=base_url.rstrip("/") + "/")
         self.base_url = (template.url or "").rstrip("/")
         # The client talks to one host, so the session's and the environment's settings (proxies, CA
-        # bundle, client certificate) are merged once here instead of on every call; requests are
-        # prepared here, not by the session, so ~/.netrc and session auth cannot replace the API key.
+        # bundle, client certificate) are merged once here instead of on every call.
         settings = self.session.merge_environment_settings(self.base_url + "/", {}, True, None, None)
         self.proxies: Dict[str, str] = dict(settings["proxies"] or {})
         self._verify: Union[bool, str] = settings["verify"] if settings["verify"] is not None else True
@@ -416,7 +415,8 @@ class Transport:
                 self.base_url + path,
                 headers={**self._headers, **headers},
                 data=body,
-                hooks={"response": [_keep_redirect_here]},
+                # requests would let a request's own response hooks replace the session's: both are kept.
+                hooks={"response": [*self.session.hooks.get("response", ()), _keep_redirect_here]},
                 auth=_keep_authorization,
             )
             return self.session.prepare_request(request)

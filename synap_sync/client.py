@@ -71,9 +71,9 @@ class SynapClient:
         10 s. 0 retries at once (tests against the emulator).
     :param clock: for tests: a `synap_sync.testing.FakeClock` makes retries and pacing return at once.
     :param session: a `requests.Session` of your own (an mTLS adapter, a corporate proxy, requests-cache):
-        its adapters, proxies, ``verify`` and ``cert`` carry every call; its headers, auth and cookies do
-        not (the key is the only credential). Closing the client leaves it open. Without one the client
-        makes its own.
+        it prepares and sends every call, so its adapters, proxies, ``verify``, ``cert``, headers, cookies
+        and response hooks apply; its ``auth`` and ``~/.netrc`` never replace the API key, and redirects
+        are never followed. Closing the client leaves it open. Without one the client makes its own.
     """
 
     def __init__(

@@ -18,6 +18,7 @@ from requests.adapters import HTTPAdapter
 from synap_sync import (
     SynapAuthError,
     SynapClient,
+    SynapError,
     SynapNetworkError,
     SynapPaceTimeoutError,
     SynapProtocolError,
@@ -86,6 +87,38 @@ def test_closing_the_client_leaves_a_callers_session_usable() -> None:
     session = requests.Session()
     SynapClient(api_key=API_KEY, base_url=BASE_URL, session=session).close()
     assert session.post(BATCH_URL, json={}).status_code == 200
+
+
+@responses.activate
+def test_a_callers_session_prepares_each_request_its_hooks_see_every_reply_and_its_headers_join(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    responses.add(responses.POST, BATCH_URL, json=BATCH_REPLY)
+    netrc = tmp_path / "netrc"
+    netrc.write_text("machine synap.test login someone password netrc-password\n")
+    monkeypatch.setenv("NETRC", str(netrc))
+    session = requests.Session()
+    session.auth = ("someone", "session-password")
+    session.headers["X-Tenant"] = "acme"
+    session.headers["Authorization"] = "Bearer the-sessions-own"
+    seen: List[int] = []
+    session.hooks["response"].append(lambda response, **_: seen.append(response.status_code))
+    with SynapClient(api_key=API_KEY, base_url=BASE_URL, session=session) as client:
+        client.memories.batch_create(ONE)
+    sent = responses.calls[0].request
+    assert seen == [200]
+    assert sent.headers["Authorization"] == f"Bearer {API_KEY}"  # neither session.auth, ~/.netrc nor its header
+    assert sent.headers["X-Tenant"] == "acme"
+
+
+@responses.activate
+def test_a_callers_session_follows_no_redirect_with_the_key() -> None:
+    responses.add(responses.POST, BATCH_URL, status=307, headers={"Location": "https://elsewhere.test/batch"})
+    responses.add(responses.POST, "https://elsewhere.test/batch", json=BATCH_REPLY)
+    with SynapClient(api_key=API_KEY, base_url=BASE_URL, session=requests.Session()) as client:
+        with pytest.raises(SynapError, match="redirect to https://elsewhere.test/batch"):
+            client.memories.batch_create(ONE)
+    assert [call.request.url for call in responses.calls] == [BATCH_URL]
 
 
 def test_a_session_must_be_a_requests_session() -> None:

@@ -177,3 +177,16 @@ def test_a_base_url_with_credentials_a_query_or_a_fragment_is_refused_without_sh
     )
     assert cli.returncode == 2 and named in cli.stderr
     assert PROXY_PASSWORD not in cli.stdout + cli.stderr
+
+
+def test_a_requests_cache_session_serves_repeated_reads_from_its_sqlite_cache(tmp_path: Path) -> None:
+    import requests_cache
+    session = requests_cache.CachedSession(str(tmp_path / "synap-cache"), allowable_methods=("GET",))
+    with Emulator() as emulator, SynapClient(api_key="synap_k", base_url=emulator.base_url, session=session) as client:
+        batch = client.memories.batch_create(docs(1))
+        first = client.memories.status(batch.results[0].ingestion_id)
+        sent = emulator.request_count
+        again = client.memories.status(batch.results[0].ingestion_id)
+        assert emulator.request_count == sent  # answered from the cache, not the service
+    assert again.ingestion_id == first.ingestion_id and again.status == first.status
+    session.close()
