@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Dict, Iterator, Optional
+from typing import Any, Dict, Iterator, List, Optional
 from urllib.parse import quote
 
 from ._calls import Calls
@@ -16,7 +16,7 @@ from ._constants import (
     DATA_DELETE_PATH,
 )
 from ._transport import CallOptions, Transport
-from .errors import SynapValidationError
+from .errors import SynapProtocolError, SynapValidationError
 from .models import (
     CreditBalance,
     CreditEstimate,
@@ -122,13 +122,25 @@ class Credits(Calls):
         to_time: Optional[datetime] = None,
         page_size: int = 100,
     ) -> Iterator[LedgerEntry]:
-        """Every ledger entry that matches, page after page as the iteration reaches them."""
+        """Every ledger entry that matches, page after page as the iteration reaches them.
+
+        :raises SynapProtocolError: the pages do not advance: a server or a cache that ignores ``offset``
+            answers another offset than asked, or the same page again. Each page moves the offset on by
+            its entries, and the walk ends at ``total``, so an endless walk is stopped, never followed.
+        """
         offset = 0
+        previous: Optional[List[str]] = None
         while True:
             page = self.get_ledger(
                 entry_type=entry_type, from_time=from_time, to_time=to_time, limit=page_size, offset=offset
             )
+            ids = [entry.ledger_id for entry in page.entries]
+            if page.offset != offset:
+                raise _not_advancing(f"it answered offset {page.offset} to a request for offset {offset}")
+            if ids and ids == previous:
+                raise _not_advancing(f"the page at offset {offset} holds the same entries as the one before")
             yield from page.entries
+            previous = ids
             offset += len(page.entries)
             if not page.entries or offset >= page.total:
                 return
@@ -145,6 +157,10 @@ class Credits(Calls):
         """
         body = {"code": required_text(code, "code")}
         return self._call("POST", CREDITS_REDEEM_PATH, RedeemResult.from_dict, body=body)
+
+
+def _not_advancing(why: str) -> SynapProtocolError:
+    return SynapProtocolError(f"the credits ledger's pages do not advance: {why}; stopped rather than loop")
 
 
 def _offset(value: Any) -> int:

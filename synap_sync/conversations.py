@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any, Dict, List, Optional
 from urllib.parse import quote
 
-from ._calls import Calls
+from ._calls import Calls, checked_wait
 from ._constants import (
     COMPACT_PATH,
     CONVERSATIONS_PATH,
@@ -22,8 +22,8 @@ from ._constants import (
 )
 from ._transport import CallOptions, Transport
 from .context import Context, ConversationContext, ScopeNamespace
-from .errors import SynapNotFoundError, SynapTimeoutError
-from .models import int_between, one_of, positive_number, refuse
+from .errors import SynapNotFoundError
+from .models import int_between, one_of
 from .models.conversations import (
     COMPACTED_FORMATS,
     CompactionResponse,
@@ -94,28 +94,25 @@ class ConversationReads(ConversationContext, Calls):
 
         Between looks it waits what the service estimates (``estimated_completion_seconds``, within 0.5 to
         10 s) unless ``poll_interval_seconds`` is given. ``none`` just after ``compact`` means "not
-        started yet", not "nothing to do".
+        started yet", not "nothing to do". Each look is bounded by the time left, and when the next look
+        would come after the timeout, a last one is made just before it.
 
         :raises SynapTimeoutError: ``timeout_seconds`` passed first; ``last_status`` holds the last answer.
+        :raises SynapValidationError: a timeout or poll interval that is not a number of seconds.
         """
-        if not positive_number(timeout_seconds):
-            raise refuse("timeout_seconds", f"must be seconds > 0, got {timeout_seconds!r}")
-        if poll_interval_seconds is not None and not positive_number(poll_interval_seconds):
-            raise refuse("poll_interval_seconds", f"must be None or seconds > 0, got {poll_interval_seconds!r}")
-        clock = self._transport.clock
-        ends = clock.now() + timeout_seconds
-        while True:
-            status = self.get_compaction_status(conversation_id)
-            if status.done:
-                return status
-            wait = poll_interval_seconds or min(
-                max(float(status.estimated_completion_seconds or 2), SHORTEST_POLL_SECONDS), LONGEST_POLL_SECONDS
-            )
-            if clock.now() + wait > ends:
-                raise SynapTimeoutError(
-                    f"the compaction was still {status.status} after {timeout_seconds:g}s", last_status=status
-                )
-            clock.sleep(wait)
+        checked_wait(timeout_seconds, poll_interval_seconds)
+        path = self._path(conversation_id, "compaction/status")
+
+        def describe(last: Optional[CompactionStatusResponse]) -> str:
+            return "the compaction was " + ("unanswered" if last is None else f"still {last.status}")
+
+        return self._wait_until(
+            lambda options: self._call("GET", path, CompactionStatusResponse.from_dict, options=options),
+            lambda status: status.done,
+            timeout_seconds=timeout_seconds,
+            interval=lambda status: poll_interval_seconds or _estimated_wait(status.estimated_completion_seconds),
+            describe=describe,
+        )
 
     def get_compacted(
         self, conversation_id: str, version: Optional[int] = None, format: str = "structured"
@@ -138,6 +135,14 @@ class ConversationReads(ConversationContext, Calls):
     @staticmethod
     def _path(conversation_id: str, tail: str) -> str:
         return f"{CONVERSATIONS_PATH}{quote(conversation_segment(conversation_id), safe='')}/{tail}"
+
+
+def _estimated_wait(estimate: Optional[int]) -> float:
+    """The service's estimate as a wait between looks, within 0.5 to 10 s; any whole number it sends, however
+    large or negative, is compared as it is (never converted to a float first, which could overflow)."""
+    if estimate is None:
+        return 2.0
+    return float(min(max(estimate, SHORTEST_POLL_SECONDS), LONGEST_POLL_SECONDS))
 
 
 class Conversation(ScopeNamespace, Calls):

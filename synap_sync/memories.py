@@ -10,7 +10,7 @@ from urllib.parse import quote
 
 import attrs
 
-from ._calls import Calls
+from ._calls import Calls, checked_wait
 from ._constants import BATCH_PATH, CREATE_PATH, FORGET_PATH, MAX_BATCH_SIZE, MEMORY_PATH, STATUS_PATH, UPLOAD_PATH
 from ._signals import Terminated
 from ._transport import CallOptions, CallRecord
@@ -20,7 +20,6 @@ from .errors import (
     IngestInterrupted,
     SynapNotFoundError,
     SynapProtocolError,
-    SynapTimeoutError,
     SynapValidationError,
 )
 from .models import (
@@ -228,12 +227,10 @@ class Memories(Calls):
 
         :raises SynapNotFoundError: no ingestion with that id.
         """
-        if isinstance(ingestion_id, uuid.UUID):
-            ingestion_id = str(ingestion_id)
-        if not isinstance(ingestion_id, str) or not ingestion_id.strip():
-            raise refuse("ingestion_id", "must be a non-empty string or UUID")
-        ingestion_id = path_segment(ingestion_id, "ingestion_id")
-        return self._call("GET", STATUS_PATH + quote(ingestion_id, safe=""), MemoryStatusResponse.from_dict)
+        return self._status(_status_path(ingestion_id), self._options)
+
+    def _status(self, path: str, options: CallOptions) -> MemoryStatusResponse:
+        return self._call("GET", path, MemoryStatusResponse.from_dict, options=options)
 
     def wait_for_completion(
         self,
@@ -241,26 +238,30 @@ class Memories(Calls):
         timeout_seconds: float = 300,
         poll_interval_seconds: float = 2,
     ) -> MemoryStatusResponse:
-        """Poll ``status`` until the ingestion is completed, failed or partial_success.
+        """Poll ``status`` every ``poll_interval_seconds`` until the ingestion is completed, failed or
+        partial_success. Each look is bounded by the time left, so the wait ends within about half a
+        second of ``timeout_seconds`` even when the service stops answering; when the next look would
+        come after the timeout, a last one is made just before it.
 
         :returns: the terminal status (check ``.status``: a failed ingestion is returned, not raised).
-        :raises SynapTimeoutError: not terminal within ``timeout_seconds``; ``.last_status`` holds
-            the last status seen.
+        :raises SynapTimeoutError: not terminal within ``timeout_seconds``; ``.last_status`` holds the
+            last status seen (None if no look was answered).
+        :raises SynapValidationError: a timeout or poll interval that is not a number of seconds.
         """
-        clock = self._transport.clock
-        deadline = clock.now() + timeout_seconds
-        while True:
-            current = self.status(ingestion_id)
-            if current.is_terminal:
-                return current
-            remaining = deadline - clock.now()
-            if remaining <= 0:
-                raise SynapTimeoutError(
-                    f"ingestion {ingestion_id} still {current.status} after {timeout_seconds}s",
-                    last_status=current,
-                    correlation_id=current.correlation_id,
-                )
-            clock.sleep(min(poll_interval_seconds, remaining))
+        checked_wait(timeout_seconds, poll_interval_seconds)
+        path = _status_path(ingestion_id)
+
+        def describe(last: Optional[MemoryStatusResponse]) -> str:
+            state = "unanswered" if last is None else f"still {last.status}"
+            return f"ingestion {ingestion_id} {state}"
+
+        return self._wait_until(
+            lambda options: self._status(path, options),
+            lambda current: current.is_terminal,
+            timeout_seconds=timeout_seconds,
+            interval=lambda _: poll_interval_seconds,
+            describe=describe,
+        )
 
     # --- the memory lifecycle ------------------------------------------------------------------------
 
@@ -418,6 +419,15 @@ class Memories(Calls):
 
 #: ``forget``'s modes, as the contract lists them.
 FORGET_MODES = ("preview", "direct")
+
+
+def _status_path(ingestion_id: Any) -> str:
+    """The status path of an ingestion id (a string or a UUID), checked."""
+    if isinstance(ingestion_id, uuid.UUID):
+        ingestion_id = str(ingestion_id)
+    if not isinstance(ingestion_id, str) or not ingestion_id.strip():
+        raise refuse("ingestion_id", "must be a non-empty string or UUID")
+    return STATUS_PATH + quote(path_segment(ingestion_id, "ingestion_id"), safe="")
 
 
 def _count_lost_first_attempts(reply: BatchCreateResponse) -> None:

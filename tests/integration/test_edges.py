@@ -9,8 +9,9 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 import pytest
 
@@ -18,6 +19,7 @@ from synap_sync import (
     SynapClient,
     SynapClientClosedError,
     SynapProxyError,
+    SynapTimeoutError,
     SynapValidationError,
 )
 from synap_sync.emulator import Emulator
@@ -190,3 +192,26 @@ def test_a_requests_cache_session_serves_repeated_reads_from_its_sqlite_cache(tm
         assert emulator.request_count == sent  # answered from the cache, not the service
     assert again.ingestion_id == first.ingestion_id and again.status == first.status
     session.close()
+
+
+def hanging(connection: socket.socket, request: bytes) -> None:
+    time.sleep(12)  # a status look the service never answers in time
+
+
+@pytest.mark.parametrize(
+    "wait",
+    [
+        lambda client: client.memories.wait_for_completion("8a4b7e0e-8d8e-4f8e-9d6e-1c2b3a4d5e6f", timeout_seconds=2),
+        lambda client: client.conversation.context.wait_for_compaction(
+            "123e4567-e89b-12d3-a456-426614174000", timeout_seconds=2
+        ),
+    ],
+    ids=["completion", "compaction"],
+)
+def test_a_wait_over_a_status_that_hangs_ends_at_its_timeout(wait: Any) -> None:
+    with FakeServer(hanging) as server, SynapClient(api_key="synap_k", base_url=server.base_url) as client:
+        started = time.monotonic()
+        with pytest.raises(SynapTimeoutError, match="after 2s"):
+            wait(client)
+        elapsed = time.monotonic() - started
+    assert elapsed < 3.0
