@@ -87,6 +87,13 @@ class Journal:
         if not _is_journal_header(complete.split(b"\n", 1)[0]):
             raise self._not_a_journal()
         records = self._records(complete)
+        if records[0].get("version") != VERSION:
+            raise SynapJournalError(
+                f"journal {self.path} was written in journal format version {records[0].get('version')!r}, and "
+                f"this synap-sync reads version {VERSION}: finish that run with the synap-sync that wrote it, or "
+                "delete the journal to start over",
+                path=self.path,
+            )
         if {key: records[0].get(key) for key in header} != header:
             raise SynapJournalError(
                 f"journal {self.path} was written by a run with other settings ({_settings_text(records[0])}); "

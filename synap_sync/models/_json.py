@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import json
 import json.encoder
-from typing import Any, Dict, Optional
+from typing import Any, Dict, Iterable, List, Optional, Tuple, Union
 
+from ..errors import SynapValidationError
 from ._checks import refuse
 
 #: Compact UTF-8, as the official SDK (httpx) sends its bodies: text in any script goes as itself, not
@@ -41,12 +42,91 @@ def _text(value: Any) -> str:
 
 
 def encode_json(value: Any) -> bytes:
-    """The one JSON encoding every request body uses; what it cannot encode is a `SynapValidationError`
-    (the checks catch it first; this is the net under them)."""
+    """The one JSON encoding every request body uses; what it cannot encode (a lone surrogate, which UTF-8
+    cannot carry, is what the checks let through) is a `SynapValidationError` naming where it is: the
+    field, and in a list of items (``messages``, ``transcript``) the item's index."""
     try:
         return _text(value).encode("utf-8")
     except (ValueError, TypeError, RecursionError, OverflowError) as error:
-        raise refuse("documents", f"cannot be encoded as JSON: {type(error).__name__}: {error}") from None
+        raise _unencodable_at(value, error) from None
+
+
+def _unencodable_at(body: Any, error: BaseException) -> SynapValidationError:
+    path = _first_unencodable(body) or []
+    reason = _reason(_leaf_error(body, path) or error)
+    if len(path) >= 3 and isinstance(path[1], int):  # {"messages": [..., {"content": <here>}]}
+        batch, index, field = path[0], path[1], _dotted(path[2:])
+        return SynapValidationError(f"{batch}[{index}].{field}: {reason}", errors=[(index, field, reason)])
+    return refuse(_dotted(path) or "body", reason)
+
+
+def _leaf_error(body: Any, path: List[Union[str, int]]) -> Optional[BaseException]:
+    """The error of the value at ``path`` alone (its positions count from its own start)."""
+    value = body
+    try:
+        for part in path:
+            if isinstance(part, str):
+                part.encode("utf-8")  # a key of its own that cannot be encoded
+            value = value[part]
+        if isinstance(value, str):
+            value.encode("utf-8")
+    except (KeyError, IndexError, TypeError):  # a key that cannot be encoded: the path ends at it
+        return None
+    except UnicodeEncodeError as error:
+        return error
+    return None
+
+
+def _dotted(path: List[Union[str, int]]) -> str:
+    """``["metadata", "tags", 2]`` as ``metadata.tags[2]``."""
+    text = ""
+    for part in path:
+        if isinstance(part, int) or not _encodes(part):
+            text += f"[{part!r}]"
+        else:
+            text += f".{part}" if text else part
+    return text
+
+
+def _first_unencodable(value: Any) -> Optional[List[Union[str, int]]]:
+    """The path (keys and list positions) to the first value in ``value`` that cannot be encoded, or None."""
+    try:
+        _text(value).encode("utf-8")
+        return None
+    except (ValueError, TypeError, RecursionError, OverflowError):
+        pass
+    children: Iterable[Tuple[Union[str, int], Any]]
+    if isinstance(value, dict):
+        children = value.items()
+    elif isinstance(value, (list, tuple)):
+        children = enumerate(value)
+    else:
+        return []
+    for key, item in children:
+        if isinstance(key, str) and not _encodes(key):
+            return [key]
+        inner = _first_unencodable(item)
+        if inner is not None:
+            return [key, *inner]
+    return []
+
+
+def _encodes(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+        return True
+    except UnicodeEncodeError:
+        return False
+
+
+def _reason(error: BaseException) -> str:
+    if isinstance(error, UnicodeEncodeError):
+        character = error.object[error.start : error.start + 1]
+        return (
+            f"holds {character!r} at position {error.start}, a lone surrogate, which UTF-8 cannot carry "
+            "(text decoded with errors='surrogateescape'?)"
+        )
+    return f"cannot be encoded as JSON: {type(error).__name__}: {error}"
 
 
 #: The control characters JSON writes as ``\u00XX`` (or ``\b``, ``\f``); rare in text, so a string with
@@ -128,7 +208,9 @@ def encode_document(
             "scope": scope,
             "metadata": metadata,
         }
-        raise refuse(_unencodable(fields), f"cannot be encoded as JSON: {type(error).__name__}: {error}") from None
+        name = _unencodable(fields)
+        path: List[Union[str, int]] = [name, *(_first_unencodable(fields[name]) or [])]
+        raise refuse(_dotted(path), _reason(_leaf_error(fields, path) or error)) from None
 
 
 def _unencodable(fields: Dict[str, Any]) -> str:
