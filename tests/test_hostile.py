@@ -216,7 +216,8 @@ def test_a_request_sends_what_was_checked_whatever_changes_in_place_afterwards()
     metadata["bad"] = float("nan")  # the caller's dict: the request does not see it
     metadata["tags"].append("b")
     assert request.metadata == {"source": "export", "tags": ["a"]}
-    request.metadata["bad"] = float("nan")  # the request's own dict, changed in place: never sent
+    with pytest.raises(TypeError):  # the request's own dict cannot change: what it shows is what it sends
+        request.metadata["bad"] = float("nan")
     sent = json.loads(request.encoded)
     assert sent["metadata"] == {"source": "export", "tags": ["a"]} and request.to_dict() == sent
 

@@ -83,3 +83,36 @@ def test_a_journal_of_another_format_version_says_so(tmp_path: Path, client: Syn
     with pytest.raises(SynapJournalError, match="format version 99.*reads version 1") as caught:
         client.memories.ingest([{"document": "x"}], journal=str(journal))
     assert "other settings" not in str(caught.value)
+
+
+def test_a_built_request_cannot_change_so_what_it_shows_is_what_it_sends() -> None:
+    import copy
+    import pickle
+
+    import attrs
+
+    from synap_sync import CreateMemoryRequest
+
+    given = {"source": "crm", "tags": ["a", {"deep": 1}]}
+    request = CreateMemoryRequest(document={"subject": "hi", "body": ["x"]}, metadata=given, scope={"team": "t"})
+    given["source"] = "changed after the check"  # the caller's own dict stays theirs
+    mutations = [
+        lambda: request.metadata.__setitem__("source", "other"),
+        lambda: request.metadata.update(source="other"),
+        lambda: request.metadata.pop("source"),
+        lambda: request.metadata["tags"].append("b"),
+        lambda: request.metadata["tags"][1].__setitem__("deep", 2),
+        lambda: request.document["body"].append("y"),
+        lambda: request.scope.clear(),  # type: ignore[union-attr]
+    ]
+    for mutate in mutations:
+        with pytest.raises(TypeError, match="cannot change"):
+            mutate()
+    sent = json.loads(request.encoded)
+    assert sent["metadata"] == request.metadata == {"source": "crm", "tags": ["a", {"deep": 1}]}
+    assert sent["document"] == request.document and "crm" in repr(request)
+    assert json.loads(json.dumps(request.metadata)) == sent["metadata"]
+    for copied in (pickle.loads(pickle.dumps(request)), copy.deepcopy(request)):
+        assert copied == request and copied.encoded == request.encoded
+    changed = attrs.evolve(request, metadata={**request.metadata, "source": "new"})
+    assert json.loads(changed.encoded)["metadata"]["source"] == "new"

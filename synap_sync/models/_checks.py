@@ -125,22 +125,82 @@ def json_copy(value: Any) -> Any:
     return copy.deepcopy(value)
 
 
-def checked_json_copy(value: Dict[str, Any], field: str) -> Dict[str, Any]:
-    """A dict checked as `check_json` checks it and copied as `json_copy` copies it, in one pass when it
-    is a plain dict of string keys to strings, whole numbers, booleans or None (as metadata usually is)."""
-    if type(value) is dict:
-        flat = {}
+def checked_json_copy(value: Dict[str, Any], field: str, freeze: bool = False) -> Dict[str, Any]:
+    """A dict checked as `check_json` checks it and copied as `json_copy` copies it (with ``freeze``, as
+    `frozen_copy` does), in one pass when it is a plain dict of string keys to strings, whole numbers,
+    booleans or None (as metadata usually is)."""
+    if type(value) is dict or type(value) is FrozenDict:
         for key, item in value.items():
             kind = type(item)
             if type(key) is str and (kind in _JSON_SCALARS or (kind is int and _SMALLEST_INT <= item <= _LARGEST_INT)):
-                flat[key] = item
                 continue
             break  # not flat: checked and copied the long way
         else:
-            return flat
+            return FrozenDict(value) if freeze else dict(value)
     check_json(value, field, field)
-    copied: Dict[str, Any] = json_copy(value)
+    copied: Dict[str, Any] = frozen_copy(value) if freeze else json_copy(value)
     return copied
+
+
+_READ_ONLY = (
+    "a built request cannot change, so that what it shows is what it sends: make a new one "
+    "(attrs.evolve(request, metadata=...)), or change a copy (dict(request.metadata))"
+)
+
+
+class FrozenDict(Dict[str, Any]):
+    """The dicts of a built request (its metadata, a document or scope given as an object): readable as any
+    dict, JSON-serialisable, but any change raises TypeError."""
+
+    __slots__ = ()
+
+    def _read_only(self, *args: Any, **kwargs: Any) -> Any:
+        raise TypeError(_READ_ONLY)
+
+    __setitem__ = __delitem__ = clear = pop = popitem = setdefault = update = __ior__ = _read_only  # type: ignore
+
+    def __reduce__(self) -> Any:
+        return (FrozenDict, (dict(self),))
+
+    def __copy__(self) -> "FrozenDict":
+        return self
+
+    def __deepcopy__(self, memo: Any) -> "FrozenDict":
+        return self
+
+
+class FrozenList(List[Any]):
+    """The lists inside a built request's dicts: readable as any list, but any change raises TypeError."""
+
+    __slots__ = ()
+
+    def _read_only(self, *args: Any, **kwargs: Any) -> Any:
+        raise TypeError(_READ_ONLY)
+
+    __setitem__ = __delitem__ = append = extend = insert = pop = remove = clear = _read_only  # type: ignore
+    sort = reverse = __iadd__ = __imul__ = _read_only  # type: ignore
+
+    def __reduce__(self) -> Any:
+        return (FrozenList, (list(self),))
+
+    def __copy__(self) -> "FrozenList":
+        return self
+
+    def __deepcopy__(self, memo: Any) -> "FrozenList":
+        return self
+
+
+def frozen_copy(value: Any) -> Any:
+    """A copy of a value `check_json` accepted that cannot change: dicts and lists (and tuples) become
+    `FrozenDict` and `FrozenList` down to the last one; scalars are shared, as nothing can change them."""
+    kind = type(value)
+    if kind in _IMMUTABLE or kind is FrozenDict or kind is FrozenList:
+        return value
+    if isinstance(value, dict):
+        return FrozenDict({key: item if type(item) in _IMMUTABLE else frozen_copy(item) for key, item in value.items()})
+    if isinstance(value, (list, tuple)):
+        return FrozenList([item if type(item) in _IMMUTABLE else frozen_copy(item) for item in value])
+    return copy.deepcopy(value)
 
 
 def check_optional_id(value: Any, field: str) -> None:
@@ -191,7 +251,7 @@ def check_scope(value: Any) -> None:
 
 
 def check_metadata(value: Any) -> None:
-    if type(value) is not dict:
+    if type(value) is not dict and type(value) is not FrozenDict:
         raise refuse("metadata", f"must be a dict, not {type(value).__name__}{json_text_hint(value)}")
     if value:
         check_json(value, "metadata", "metadata")
@@ -203,11 +263,12 @@ def checked_scope(value: Any) -> Optional[Dict[str, str]]:
     return None if value is None else dict(value)
 
 
-def checked_metadata(value: Any) -> Dict[str, Any]:
-    """Metadata checked as a document's is (a JSON object, no NaN, bounded depth), copied."""
-    if type(value) is not dict:
+def checked_metadata(value: Any, freeze: bool = False) -> Dict[str, Any]:
+    """Metadata checked as a document's is (a JSON object, no NaN, bounded depth), copied (with
+    ``freeze``, read-only: a `FrozenDict`)."""
+    if type(value) is not dict and type(value) is not FrozenDict:
         check_metadata(value)  # refuses it, naming the field
-    return checked_json_copy(value, "metadata")
+    return checked_json_copy(value, "metadata", freeze)
 
 
 def required_text(value: Any, field: str) -> str:

@@ -22,6 +22,7 @@ from ._checks import (
     check_scope,
     checked_json_copy,
     format_datetime,
+    frozen_copy,
     one_of,
     optional_text,
     parse_datetime,
@@ -227,8 +228,9 @@ class TranscriptTurn:
         if self.metadata is not None:
             if not isinstance(self.metadata, dict):
                 raise refuse("metadata", f"must be a dict or None, not {type(self.metadata).__name__}")
-            object.__setattr__(self, "metadata", checked_json_copy(self.metadata, "metadata"))
+            object.__setattr__(self, "metadata", checked_json_copy(self.metadata, "metadata", freeze=True))
         check_json(self.extra, "transcript", "turn")
+        object.__setattr__(self, "extra", frozen_copy(self.extra))
 
     @classmethod
     def from_dict(cls, data: Any) -> "TranscriptTurn":

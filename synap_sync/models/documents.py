@@ -23,7 +23,7 @@ from ._checks import (
     check_scope,
     checked_metadata,
     format_datetime,
-    json_copy,
+    frozen_copy,
     refuse,
     to_datetime,
 )
@@ -147,16 +147,16 @@ class CreateMemoryRequest:
 
     def __attrs_post_init__(self) -> None:
         _check_fields(self.document, self.document_id, self.user_id, self.customer_id, self.scope)
-        # Its own copies of what was checked: the caller's dicts may change afterwards, this may not; and
-        # what it sends is encoded now, so sending needs neither a copy nor a second check.
+        # What it sends is encoded now, so sending needs neither a copy nor a second check.
+        # Read-only copies (`FrozenDict`): what it shows is what it sends, whatever happens to the caller's.
         document, scope = self.document, self.scope
         if isinstance(document, dict):
-            document = json_copy(document)
+            document = frozen_copy(document)
             object.__setattr__(self, "document", document)
         if scope is not None:
-            scope = json_copy(scope)
+            scope = frozen_copy(scope)
             object.__setattr__(self, "scope", scope)
-        metadata = checked_metadata(self.metadata)  # a dict, even when empty: the caller's own stays theirs
+        metadata = checked_metadata(self.metadata, True)  # a dict, even when empty
         object.__setattr__(self, "metadata", metadata)
         created_at = self.document_created_at
         encoded = encode_document(

@@ -87,8 +87,8 @@ def _optional_document_type(value: Any) -> Optional[str]:
 
 
 def _optional_metadata(value: Any) -> Optional[Dict[str, Any]]:
-    """Checked and copied as a created document's metadata is; None stays None (nothing to merge)."""
-    return None if value is None else checked_metadata(value)
+    """Checked and copied (read-only) as a created document's metadata is; None stays None (nothing to merge)."""
+    return None if value is None else checked_metadata(value, freeze=True)
 
 
 @attrs.frozen
