@@ -99,3 +99,16 @@ def no_backoff() -> Iterator[Callable[..., SynapClient]]:
     yield make
     for client in made:
         client.close()
+
+
+@pytest.fixture
+def ctrl_c_reaches_python() -> Iterator[None]:
+    """Ctrl-C (SIGINT) raises KeyboardInterrupt in this process for the test, as in a terminal: a shell
+    running the suite in the background (``cmd &``) starts it with SIGINT ignored."""
+    import signal
+
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)

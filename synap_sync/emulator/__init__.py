@@ -10,17 +10,16 @@ Knobs reproduce what production does to a client: accepted keys, a per-key rate 
 from __future__ import annotations
 
 import errno
-import ipaddress
 import threading
 import time
 from types import TracebackType
 from typing import Any, Optional, Type
 
-from ._http import IDLE_SECONDS, MAX_BODY_BYTES, Server
+from ._http import IDLE_SECONDS, MAX_BODY_BYTES, Server, is_loopback
 from ._limits import FAULT_KINDS
 from ._service import Service
 
-__all__ = ["Emulator", "FAULT_KINDS", "MAX_BODY_BYTES"]
+__all__ = ["Emulator", "FAULT_KINDS", "IDLE_SECONDS", "MAX_BODY_BYTES"]
 
 #: How often the server thread looks for a stop request; a stop takes at most this long.
 _POLL_SECONDS = 0.02
@@ -63,7 +62,7 @@ class Emulator(Service):
     @property
     def exposed(self) -> bool:
         """True when bound beyond loopback while accepting any key: anyone who can reach it can use it."""
-        return self.api_keys is None and not _is_loopback(self.host)
+        return self.api_keys is None and not is_loopback(self.host)
 
     @property
     def base_url(self) -> str:
@@ -122,12 +121,3 @@ class Emulator(Service):
         traceback: Optional[TracebackType],
     ) -> None:
         self.stop()
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False

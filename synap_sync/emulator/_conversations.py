@@ -230,6 +230,10 @@ def _transcript_problem(payload: Any, b2c: bool) -> Optional[str]:
     if not isinstance(payload.get("user_id"), str) or not payload["user_id"]:
         return "user_id: required"
     transcript = payload.get("transcript")
+    if isinstance(transcript, str) and not transcript.strip():
+        return "transcript: must not be empty"
+    if isinstance(transcript, list) and not transcript:
+        return "transcript: must hold at least one turn"
     if isinstance(transcript, list):
         for index, turn in enumerate(transcript):
             if not isinstance(turn, dict) or turn.get("role") not in ROLES or not isinstance(turn.get("content"), str):

@@ -4,6 +4,7 @@ request's head, connections counted, and slow clients the first to go when the s
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import socket
 import sys
@@ -55,7 +56,12 @@ class Server(ThreadingHTTPServer):
         idle_seconds: float = IDLE_SECONDS,
         max_body_bytes: int = MAX_BODY_BYTES,
     ) -> None:
+        if ":" in str(address[0]):  # an IPv6 address (``::1``)
+            self.address_family = socket.AF_INET6
         super().__init__(address, Handler)
+        #: Bound to loopback, the server answers only requests addressed to this machine: a web page in the
+        #: developer's browser cannot reach it through a name of its own that resolves here (DNS rebinding).
+        self.loopback_only = is_loopback(str(address[0]))
         self.emulator = emulator
         self.idle_seconds = idle_seconds
         self.max_body_bytes = max_body_bytes
@@ -135,6 +141,24 @@ class Server(ThreadingHTTPServer):
             with self._lock:
                 self._evicted.discard(request)
             self._slots.release()
+
+
+def is_loopback(host: str) -> bool:
+    """This machine, by name or address."""
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _host_name(header: str) -> str:
+    """The name or address in a Host header, without its port (``[::1]:8765`` gives ``::1``)."""
+    header = header.strip().lower()
+    if header.startswith("["):
+        return header[1 : header.find("]")] if "]" in header else header
+    return header.rsplit(":", 1)[0] if header.count(":") == 1 else header
 
 
 def _reply(status: int, payload: Any, headers: Dict[str, str], date: str = "") -> bytes:
@@ -242,6 +266,13 @@ class Handler(BaseHTTPRequestHandler):
     def _serve(self, method: str) -> None:
         arrived = time.monotonic()
         emulator = self.server.emulator
+        host = _host_name(self.headers.get("Host", ""))
+        if self.server.loopback_only and host and not is_loopback(host):  # no Host at all: an HTTP/1.0 client
+            self.close_connection = True
+            refused = {"error": "this emulator answers only requests addressed to this machine", "code": "FORBIDDEN"}
+            self.wfile.write(_reply(403, refused, {"Connection": "close"}, self.date_time_string()))
+            emulator.note_answer(403)
+            return
         body = self._body()
         if body is None:
             return

@@ -53,6 +53,11 @@ ACCEPTED_MODES = ("fast", "long-range")
 
 #: Paths under this prefix are the emulator's own, read-only (``GET /_emulator/held``); Synap has none.
 INSPECTION_PREFIX = "/_emulator/"
+#: Requests with a missing or refused key are counted under this one name, whatever their path.
+REFUSED_KEY = "(refused key)"
+#: The request counts keep at most this many names; requests under any further one share this name.
+MAX_COUNTED_KEYS = 256
+OTHER_REQUESTS = "(other requests)"
 #: An id in a path (a UUID, or an ingestion or deletion id), collapsed in the request counts.
 _ID_SEGMENT = re.compile(r"/(?:[0-9a-f]{8}-[0-9a-f-]{27}|del_[0-9a-f]+)(?=/|$)")
 
@@ -279,11 +284,10 @@ class Service:
             if path == INSPECTION_PREFIX + "held" and method == "GET":
                 return 200, self.held(), {}
             return 404, {"detail": "Not Found"}, {}
-        route = _ID_SEGMENT.sub("/{id}", path)
-        with self._lock:
-            self.requests[f"{method} {route}"] += 1
         if not token or (self.api_keys is not None and token not in self.api_keys):
+            self._count(REFUSED_KEY)  # by path only once the key is known: a stranger cannot grow the counts
             return refusal(401, "Invalid or missing API key", "UNAUTHORIZED")
+        self._count(f"{method} {_ID_SEGMENT.sub('/{id}', path)}")
         wait = self._take_token(token)
         if wait:
             reply = refusal(429, "Rate limit exceeded", "RATE_LIMITED")
@@ -326,6 +330,13 @@ class Service:
         remaining = self.latency - (time.monotonic() - arrived)
         if remaining > 0:
             time.sleep(remaining)
+
+    def _count(self, key: str) -> None:
+        """Count a request under ``key``; past `MAX_COUNTED_KEYS` different keys, new ones share one."""
+        with self._lock:
+            if key not in self.requests and len(self.requests) >= MAX_COUNTED_KEYS:
+                key = OTHER_REQUESTS
+            self.requests[key] += 1
 
     def _take_token(self, token: str) -> float:
         if self.rate_limit is None:

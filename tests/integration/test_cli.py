@@ -6,6 +6,7 @@ import collections
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +15,8 @@ from typing import Dict, List, Optional
 import pytest
 
 from synap_sync.emulator import Emulator
+
+from .conftest import default_signals
 
 EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, EXIT_AUTH, EXIT_UNREACHABLE = 0, 1, 2, 3, 4
 
@@ -169,9 +172,7 @@ def test_serve_prints_its_url_first_and_serves() -> None:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        # As a terminal would: a shell running this suite in the background ignores SIGINT, and
-        # children inherit that.
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        preexec_fn=default_signals,
     )
     try:
         assert process.stdout is not None
@@ -427,3 +428,91 @@ def test_a_transcript_file_is_recorded_once_and_a_rerun_says_duplicate(tmp_path:
     assert json.loads(first.stdout)["turns_recorded"] == 2
     assert again.returncode == 0 and json.loads(again.stdout)["status"] == "duplicate"
     assert bad.returncode == EXIT_USAGE and "cannot read" in bad.stderr
+
+
+def run_in_process(*arguments: str) -> "tuple[int, str, int]":
+    """The command run in a fresh interpreter that reports its own peak memory (KiB) at the end (Linux)."""
+    # VmHWM is this program's own peak; ru_maxrss would carry the forking pytest's over the exec.
+    script = (
+        "import re, sys; from synap_sync.cli import main; code = main(sys.argv[1:]); "
+        "status = open('/proc/self/status').read(); "
+        "print(re.search(r'VmHWM:\\s+(\\d+)', status).group(1), file=sys.stderr); sys.exit(code)"
+    )
+    result = subprocess.run([sys.executable, "-c", script, *arguments], capture_output=True, text=True, timeout=120)
+    *lines, peak = result.stderr.strip().splitlines() or ["(nothing on stderr)", "-1"]
+    assert peak.isdigit(), result.stderr
+    return result.returncode, "\n".join(lines), int(peak)
+
+
+def test_a_512_mib_line_is_refused_without_being_read_into_memory(tmp_path: Path) -> None:
+    source = tmp_path / "huge.jsonl"
+    with source.open("wb") as out:
+        out.write(good(1).encode() + b"\n")
+        out.truncate(out.tell() + 512 * 1024 * 1024)  # one line of 512 MiB (a sparse file: no disk is used)
+        out.seek(0, 2)
+        out.write(b"\n" + good(3).encode() + b"\n")
+    code, err, peak_kib = run_in_process("ingest", str(source), "--dry-run")
+    assert code == EXIT_USAGE and "Traceback" not in err, err
+    assert "line 2: longer than 33554432 bytes" in err
+    assert peak_kib < 200 * 1024  # well under the line's 512 MiB: at most the bound is ever held
+
+
+def test_ingest_sends_the_other_lines_and_names_a_line_too_long_in_the_failures_file(tmp_path: Path) -> None:
+    source = write_lines(tmp_path / "lines.jsonl", [good(1), json.dumps({"document": "x" * 5_000}), good(3)])
+    with Emulator() as emulator:
+        result = synap_sync(
+            "ingest", str(source), "--api-key", "synap_k", "--base-url", emulator.base_url, "--max-line-bytes", "1000"
+        )
+        stored = len(emulator.stored_documents())
+    failures = (tmp_path / "lines.jsonl.failed.jsonl").read_text().splitlines()
+    assert result.returncode == EXIT_PARTIAL and stored == 2
+    assert failures[1:] == ["# line 2: longer than 1000 bytes, so not read (--max-line-bytes sets the bound)"]
+
+
+@pytest.mark.parametrize(
+    "name, content",
+    [
+        ("deep.json", b"[" * 100_000 + b"]" * 100_000),
+        ("binary.txt", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"),
+        ("binary.json", b"\xff\xfe{\x00"),
+        ("broken.json", b'[{"role": "user", "content": '),
+    ],
+)
+def test_a_hostile_transcript_file_is_one_line_and_exit_2(tmp_path: Path, name: str, content: bytes) -> None:
+    path = tmp_path / name
+    path.write_bytes(content)
+    result = synap_sync(
+        "transcript", str(path), "--conversation-id", "c1", "--user-id", "u1",
+        "--api-key", "synap_k", "--base-url", "http://127.0.0.1:9",
+    )  # fmt: skip
+    assert result.returncode == EXIT_USAGE and "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and f"cannot read {path}" in result.stderr
+
+
+@pytest.mark.parametrize("name", ["call.json", "call.txt"])
+def test_a_transcript_saved_with_a_byte_order_mark_is_read_as_without(tmp_path: Path, name: str) -> None:
+    turns = [{"role": "user", "content": "hello"}, {"role": "assistant", "content": "hi"}]
+    text = json.dumps(turns) if name.endswith(".json") else "user: hello\nassistant: hi"
+    path = tmp_path / name
+    path.write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
+    with Emulator() as emulator:
+        result = synap_sync(
+            "transcript", str(path), "--conversation-id", "c1", "--user-id", "u1", "--customer-id", "acme",
+            "--api-key", "synap_k", "--base-url", emulator.base_url,
+        )  # fmt: skip
+        sent = emulator.stored_documents()[0]["document"]
+    assert result.returncode == EXIT_OK, result.stderr
+    assert "\ufeff" not in json.dumps(sent, ensure_ascii=False) and "hello" in json.dumps(sent)
+
+
+def test_cli_messages_name_the_flags_not_python_arguments(tmp_path: Path) -> None:
+    missing_key = synap_sync("credits", "--base-url", "http://127.0.0.1:9")
+    assert missing_key.returncode == EXIT_AUTH and "--api-key KEY" in missing_key.stderr
+    plain_http = synap_sync("credits", "--api-key", "synap_k_0123456789", "--base-url", "http://synap.example")
+    assert plain_http.returncode == EXIT_USAGE and "--allow-insecure-http" in plain_http.stderr
+    assert "allow_insecure_http=True" not in plain_http.stderr and "api_key=" not in missing_key.stderr
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        busy = synap_sync("serve", "--port", str(taken.getsockname()[1]), timeout=20)
+    assert busy.returncode == EXIT_USAGE and "--port 0" in busy.stderr and "port=0" not in busy.stderr

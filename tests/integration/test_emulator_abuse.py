@@ -9,7 +9,7 @@ import subprocess
 import sys
 import threading
 import time
-from typing import List
+from typing import Any, List
 
 import pytest
 
@@ -170,3 +170,96 @@ def test_a_client_that_resets_its_connection_prints_no_traceback(capfd: pytest.C
 
 
 ONE_DOC = [{"document": "User: hi"}]
+
+
+def test_on_loopback_a_request_addressed_to_another_name_is_refused() -> None:
+    with Emulator() as emulator:
+        port = emulator.base_url.rsplit(":", 1)[1]
+        rebound = exchange(emulator, b"GET /_emulator/held HTTP/1.1\r\nHost: attacker.example:%s\r\n"
+                           b"Authorization: Bearer synap_k\r\n\r\n" % port.encode())  # fmt: skip
+        body = b'{"document": "x"}'
+        written = exchange(emulator, b"POST /api/v1/memories/create HTTP/1.1\r\nHost: evil.test\r\n"
+                           b"Authorization: Bearer synap_k\r\nContent-Length: 17\r\n\r\n" + body)  # fmt: skip
+        for host in (b"localhost:" + port.encode(), b"127.0.0.1:" + port.encode(), b"app.localhost"):
+            fine = exchange(emulator, b"GET /_emulator/held HTTP/1.1\r\nHost: " + host + b"\r\n"
+                            b"Authorization: Bearer synap_k\r\n\r\n")  # fmt: skip
+            assert fine.startswith(b"HTTP/1.1 200"), host
+        stored = emulator.stored_documents()
+    assert rebound.startswith(b"HTTP/1.1 403") and written.startswith(b"HTTP/1.1 403") and stored == []
+
+
+def test_bound_beyond_loopback_any_host_name_is_served() -> None:
+    with Emulator(host="0.0.0.0", api_keys=["synap_k"]) as emulator:
+        port = int(emulator.base_url.rsplit(":", 1)[1])
+        with socket.create_connection(("127.0.0.1", port), timeout=2) as connection:
+            request = b"GET /api/v1/auth/whoami HTTP/1.1\r\nHost: synap.lan\r\nAuthorization: Bearer synap_k\r\n\r\n"
+            connection.sendall(request)
+            answer = connection.recv(65536)
+    assert answer.startswith(b"HTTP/1.1 200")
+
+
+def test_requests_with_a_wrong_key_are_counted_under_one_name_whatever_their_path() -> None:
+    with Emulator(api_keys=["synap_right_key"]) as emulator, SynapClient(
+        api_key="synap_wrong_key", base_url=emulator.base_url
+    ) as client:
+        for number in range(300):
+            try:
+                client.memories.get(f"00000000-0000-0000-0000-{number:012d}")
+            except Exception:  # noqa: BLE001 - refused, as meant
+                pass
+        counted = dict(emulator.requests)
+    assert counted == {"(refused key)": 300} and emulator.request_count == 300
+
+
+def test_the_request_counts_keep_a_bounded_number_of_names() -> None:
+    with Emulator() as emulator, SynapClient(api_key="synap_k", base_url=emulator.base_url) as client:
+        for number in range(600):
+            try:
+                client.context.profile(f"user-{number}")
+            except Exception:  # noqa: BLE001 - no profile yet: 404, as meant
+                pass
+        names = len(emulator.requests)
+        total = emulator.request_count
+    assert names <= 257 and total == 600
+
+
+@pytest.mark.parametrize("transcript", ["", "   \n\t", []])
+def test_an_empty_transcript_is_refused_as_the_service_refuses_it(transcript: Any) -> None:
+    with Emulator() as emulator:
+        host, port = emulator.base_url.rsplit("/", 1)[1].split(":")
+        body = json.dumps({"conversation_id": "c1", "user_id": "u1", "customer_id": "c", "transcript": transcript})
+        answer = exchange(
+            emulator,
+            f"POST /v1/conversations/ingest HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer synap_k\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n{body}".encode(),
+        )
+        stored = emulator.stored_documents()
+    assert answer.split(b" ", 2)[1] in (b"400", b"422") and stored == []
+
+
+def test_the_emulator_binds_ipv6_loopback_and_serves_a_client_there() -> None:
+    with Emulator(host="::1") as emulator, SynapClient(api_key="synap_k", base_url=emulator.base_url) as client:
+        batch = client.memories.batch_create([{"document": "User: over IPv6"}])
+        base_url = emulator.base_url
+    assert base_url.startswith("http://[::1]:") and batch.succeeded == 1
+
+
+def test_serve_closes_kept_alive_connections_after_its_idle_seconds() -> None:
+    serve = subprocess.Popen(
+        [sys.executable, "-m", "synap_sync", "serve", "--idle-seconds", "0.3"], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert serve.stdout is not None
+        base_url = serve.stdout.readline().strip().rsplit(" ", 1)[1]
+        host, port = base_url.rsplit("/", 1)[1].split(":")
+        with socket.create_connection((host, int(port)), timeout=5) as connection:
+            request = f"GET /api/v1/auth/whoami HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer k\r\n\r\n"
+            connection.sendall(request.encode())
+            connection.recv(65536)
+            started = time.monotonic()
+            closed = connection.recv(1024) == b""  # the server closes the idle connection
+            idle = time.monotonic() - started
+    finally:
+        serve.terminate()
+        serve.wait(10)
+    assert closed and idle < 2.0

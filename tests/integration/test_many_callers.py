@@ -20,6 +20,8 @@ from synap_sync import IngestInterrupted, SynapClient, SynapError
 from synap_sync.emulator import Emulator
 from tests.conftest import docs
 
+from .conftest import default_signals
+
 
 def test_threads_sharing_a_default_client_wait_their_turn_instead_of_failing() -> None:
     with Emulator(rate_limit=20, burst=5) as emulator:
@@ -44,6 +46,7 @@ def test_threads_sharing_a_default_client_wait_their_turn_instead_of_failing() -
     assert throttled > 0  # the limit was really met: 32 calls at 20/s with a burst of 5
 
 
+@pytest.mark.usefixtures("ctrl_c_reaches_python")
 def test_ctrl_c_stops_ingest_within_seconds_and_keeps_the_partial_report(tmp_path: Path) -> None:
     journal = str(tmp_path / "run.journal")
     with Emulator(latency_ms=100) as emulator:
@@ -73,7 +76,9 @@ def test_ctrl_c_in_the_cli_prints_the_partial_summary_and_exits_130(tmp_path: Pa
     with Emulator(latency_ms=100) as emulator:
         command = [sys.executable, "-m", "synap_sync", "ingest", str(source), "--workers", "2",
                    "--api-key", "synap_k", "--base-url", emulator.base_url, "--no-progress"]  # fmt: skip
-        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        process = subprocess.Popen(
+            command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=default_signals
+        )
         while emulator.request_count < 3:  # running and sending
             time.sleep(0.05)
         process.send_signal(signal.SIGINT)

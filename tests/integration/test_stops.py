@@ -21,6 +21,8 @@ import pytest
 from synap_sync import IngestInterrupted, SynapClient, SynapJournalError, SynapValidationError
 from synap_sync.emulator import Emulator
 
+from .conftest import default_signals
+
 EXIT_USAGE, EXIT_JOURNAL, EXIT_TERMINATED, EXIT_INTERRUPTED = 2, 7, 143, 130
 
 
@@ -53,7 +55,11 @@ def test_a_stopped_run_then_the_same_command_stores_every_line_once(tmp_path: Pa
     source = write(tmp_path / "chats.jsonl", idless(4_000))
     with Emulator(latency_ms=100) as emulator:
         process = subprocess.Popen(
-            command(source, emulator.base_url), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+            command(source, emulator.base_url),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            preexec_fn=default_signals,
         )
         wait_for_requests(emulator, 8)
         process.send_signal(stop)
@@ -75,7 +81,11 @@ def test_after_ctrl_c_the_failures_file_holds_only_failures_and_resending_it_sto
     source = write(tmp_path / "chats.jsonl", lines)
     with Emulator(latency_ms=100) as emulator:
         process = subprocess.Popen(
-            command(source, emulator.base_url), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+            command(source, emulator.base_url),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            preexec_fn=default_signals,
         )
         wait_for_requests(emulator, 8)
         process.send_signal(signal.SIGINT)
@@ -107,7 +117,8 @@ def test_a_journal_that_hits_the_file_size_limit_stops_the_run_and_the_next_run_
         stored = contents(emulator)
     assert full.returncode == EXIT_JOURNAL, full.stderr
     assert f"cannot write the journal {source}.journal" in full.stderr and "cannot read" not in full.stderr
-    assert full.stdout.startswith("total ")
+    assert full.stdout.startswith("total ") and "failed 0" in full.stdout and "not sent 0" not in full.stdout
+    assert not (tmp_path / "chats.jsonl.failed.jsonl").exists()  # what was not sent is no failure
     assert again.returncode == 0, again.stderr
     assert len(stored) == 6_000 and set(stored.values()) == {1}
 
