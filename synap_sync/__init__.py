@@ -1,13 +1,16 @@
 """synap_sync: a blocking client for the Synap memory service, with bulk ingestion, an emulator and a CLI."""
 
 import logging
+import warnings
 
 from ._signals import stop_on_sigterm
 from ._version import __version__
 from .bulk import IngestFailure, IngestOutcome, IngestReport, Progress
+from .client import MaximemSynapSDK as _MaximemSynapSDK
 from .client import SynapClient
 from .errors import (
     IngestInterrupted,
+    SynapAgentUnavailableError,
     SynapAuthError,
     SynapClientClosedError,
     SynapConflictError,
@@ -16,6 +19,7 @@ from .errors import (
     SynapInstanceBuildFailedError,
     SynapInstanceNotReadyError,
     SynapInsufficientCreditsError,
+    SynapInvalidConversationIdError,
     SynapInvalidInstanceIdError,
     SynapJournalBusyError,
     SynapJournalError,
@@ -29,6 +33,7 @@ from .errors import (
     SynapRateLimitError,
     SynapServerError,
     SynapTimeoutError,
+    SynapTranscriptConflictError,
     SynapTransientError,
     SynapValidationError,
     official_alias,
@@ -43,7 +48,9 @@ from .models import (
     ContextForPromptResponse,
     ContextItem,
     ContextResponse,
+    ContextScope,
     ContextType,
+    ConversationSummaryModel,
     CreateMemoryRequest,
     CreateMemoryResponse,
     CreditBalance,
@@ -51,6 +58,10 @@ from .models import (
     DeleteDataResult,
     DeletedMemory,
     DocumentType,
+    Emotion,
+    Episode,
+    Fact,
+    ForgetCandidate,
     ForgetMode,
     ForgetResponse,
     ForgetStatus,
@@ -59,13 +70,22 @@ from .models import (
     InstanceIdentity,
     LedgerEntry,
     LedgerPage,
+    LogLevel,
     Memory,
     MemoryStatusResponse,
     MergeStrategy,
+    Preference,
     ProfileAttribute,
+    RankedItem,
+    RecentMessage,
     RecordedBatch,
     RecordedMessage,
     RedeemResult,
+    ResponseMetadata,
+    RetryPolicy,
+    SDKConfig,
+    TemporalEvent,
+    TimeoutConfig,
     TranscriptIngestResponse,
     TranscriptTurn,
     UpdateMemoryRequest,
@@ -92,6 +112,12 @@ __all__ = [
     "ForgetStatus",
     "MergeStrategy",
     "UpdateMemoryRequest",
+    "SDKConfig",
+    "TimeoutConfig",
+    "RetryPolicy",
+    "ContextScope",
+    "LogLevel",
+    "ForgetCandidate",
     # conversations, profile, credits
     "CompactionResponse",
     "CompactionStatusResponse",
@@ -116,7 +142,16 @@ __all__ = [
     "ForgetResponse",
     "ContextResponse",
     "ContextItem",
+    "Fact",
+    "Preference",
+    "Episode",
+    "Emotion",
+    "TemporalEvent",
+    "RankedItem",
+    "ResponseMetadata",
+    "ConversationSummaryModel",
     "ContextForPromptResponse",
+    "RecentMessage",
     "CreditBalance",
     "CreditEstimate",
     "DeleteDataResult",
@@ -132,6 +167,7 @@ __all__ = [
     "SynapPermanentError",
     "SynapRateLimitError",
     "SynapServerError",
+    "SynapAgentUnavailableError",
     "SynapNetworkError",
     "SynapProxyError",
     "SynapProtocolError",
@@ -145,6 +181,8 @@ __all__ = [
     "SynapQuotaExceededError",
     "SynapCustomerIdNotAcceptedError",
     "SynapInvalidInstanceIdError",
+    "SynapInvalidConversationIdError",
+    "SynapTranscriptConflictError",
     "SynapTimeoutError",
     "SynapPaceTimeoutError",
     "SynapJournalError",
@@ -153,6 +191,18 @@ __all__ = [
 ]
 
 
+#: The official SDK's names for what has a name of its own here; they import with a DeprecationWarning.
+_OFFICIAL_NAMES = {
+    "MaximemSynapSDK": ("SynapClient", _MaximemSynapSDK),
+    "UserProfileModel": ("UserProfile", UserProfile),
+    "ProfileAttributeModel": ("ProfileAttribute", ProfileAttribute),
+}
+
+
 def __getattr__(name: str) -> type:
-    """The official SDK's error names (``RateLimitError``, ...), with a DeprecationWarning."""
+    """The official SDK's names (``MaximemSynapSDK``, ``RateLimitError``, ...), with a DeprecationWarning."""
+    if name in _OFFICIAL_NAMES:
+        ours, target = _OFFICIAL_NAMES[name]
+        warnings.warn(f"{name} is the official SDK's name; use synap_sync.{ours}", DeprecationWarning, stacklevel=2)
+        return target
     return official_alias(name)

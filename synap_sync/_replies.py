@@ -26,6 +26,7 @@ from .errors import (
     SynapQuotaExceededError,
     SynapRateLimitError,
     SynapServerError,
+    SynapTranscriptConflictError,
     SynapValidationError,
 )
 
@@ -303,4 +304,6 @@ def _conflict(
             instance_id=_text(fields.get("instance_id")),
             **kwargs,
         )
+    if "transcript_conflict" in codes:
+        return SynapTranscriptConflictError(message, **kwargs)
     return SynapConflictError(message, **kwargs)

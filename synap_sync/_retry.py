@@ -18,6 +18,7 @@ from .errors import (
     SynapNetworkError,
     SynapProtocolError,
     SynapProxyError,
+    SynapQuotaExceededError,
     SynapRateLimitError,
     SynapServerError,
     SynapTimeoutError,
@@ -40,6 +41,8 @@ def classify(error: SynapError, repeatable: bool) -> Verdict:
 
     :param repeatable: the request is a read, or every document in it has a document_id.
     """
+    if isinstance(error, SynapQuotaExceededError):
+        return Verdict.STOP  # a 429 that waiting will not clear: a trial used up, a subscription ended
     if isinstance(error, SynapRateLimitError):
         return Verdict.THROTTLED
     if isinstance(error, SynapProxyError) and error.code == "proxy_refused":
@@ -50,7 +53,7 @@ def classify(error: SynapError, repeatable: bool) -> Verdict:
     return Verdict.STOP
 
 
-class RetryPolicy:
+class Backoff:
     """Exponential backoff as the official SDK: from 1 s, doubling, plus up to 25% jitter, never over
     10 s; a Retry-After is honoured up to 60 s."""
 

@@ -18,7 +18,7 @@ import re
 import time
 import weakref
 from typing import Any, Callable, Dict, List, Optional, Set, Tuple, Union
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 import attrs
 import requests
@@ -31,7 +31,7 @@ from ._gate import InstanceGate
 from ._pace import Pace, forget_shared_paces, shared_pace
 from ._reader import WithinDeadline, read_reply
 from ._replies import REDIRECT_LOCATION, WRITE_METHODS, error_from_reply, may_have_stored, parse_reply
-from ._retry import RetryPolicy, Verdict, classify
+from ._retry import Backoff, Verdict, classify
 from ._urls import shown
 from ._version import __version__
 from ._watchdog import WatchedAdapter, fresh_pools, watch_adapter, watch_attempt
@@ -124,7 +124,7 @@ class Transport:
         pool_maxsize: int = 10,
         max_requests_per_second: Optional[float] = None,
         max_reply_bytes: int = DEFAULT_MAX_REPLY_BYTES,
-        retry: Optional[RetryPolicy] = None,
+        retry: Optional[Backoff] = None,
         clock: Clock = SYSTEM_CLOCK,
         session: Optional[requests.Session] = None,
     ) -> None:
@@ -134,7 +134,7 @@ class Transport:
         self._secret = self._secret_text.encode("utf-8")
         self.pool_maxsize = pool_maxsize
         self.max_reply_bytes = max_reply_bytes
-        self.retry = retry or RetryPolicy()
+        self.retry = retry or Backoff()
         self.clock = clock
         #: Who the key is, and the instance's not-ready wait: the refusals made before sending.
         self.gate = InstanceGate(clock, instance_id)
@@ -235,7 +235,7 @@ class Transport:
         (``{}`` for a 204, or a DELETE answered with no body).
 
         :param body: the encoded JSON body, or None.
-        :param query: query parameters, percent-encoded here.
+        :param query: query parameters, form-encoded here (a space as ``+``), as the official SDK sends them.
         :param stream: instead of ``body``, makes a fresh file-like body for each attempt (an upload
             streamed from disk); it has ``len()``, sent as Content-Length.
         :param content_type: the body's type when it is not JSON (a form).
@@ -253,7 +253,7 @@ class Transport:
         if content_type is not None:
             headers["Content-Type"] = content_type
         if query:
-            path = path + "?" + urlencode(query, quote_via=quote)
+            path = path + "?" + urlencode(query)  # form-encoded, as the official SDK's: a space is "+"
         retries = throttles = 0
         make_body: Callable[[], Any] = stream if stream is not None else lambda: body
         call = _Call(method, path, make_body, headers, correlation_id, options, deadline)
@@ -345,7 +345,7 @@ class Transport:
         error = error_from_reply(
             status, response.reason, response.headers, content, correlation_id, self._secret_text, method
         )
-        if isinstance(error, SynapRateLimitError):
+        if status == 429 and classify(error, False) is Verdict.THROTTLED:
             self.pace.throttled(sent_at, error.retry_after)
         elif status == 429:
             self.pace.unanswered(sent_at)  # a quota, not the bucket: it says nothing of the pace

@@ -23,10 +23,12 @@ from ._constants import (
     DEFAULT_MAX_REPLY_BYTES,
     DEFAULT_MAX_RETRIES,
     DEFAULT_TIMEOUT,
+    JITTER,
+    MAX_BACKOFF_SECONDS,
     WHOAMI_PATH,
 )
 from ._pace import Pace
-from ._retry import RetryPolicy
+from ._retry import Backoff
 from ._transport import MIN_SECRET_LENGTH, CallOptions, Timeout, Transport
 from ._urls import check_base_url, is_loopback
 from .errors import (
@@ -38,13 +40,14 @@ from .errors import (
 )
 from .memories import Memories
 from .models import InstanceIdentity, positive_number, refuse, whole_number
+from .models.config import SDKConfig, client_options
 
 if TYPE_CHECKING:  # loaded on first use, to keep ``import synap_sync`` quick
     from .account import Credits, Data
     from .context import Context, ScopeNamespace, UserNamespace
     from .conversations import Conversation
 
-__all__ = ["SynapClient"]
+__all__ = ["SynapClient", "MaximemSynapSDK"]
 
 log = logging.getLogger("synap_sync")
 
@@ -74,6 +77,12 @@ class SynapClient:
         it prepares and sends every call, so its adapters, proxies, ``verify``, ``cert``, headers, cookies
         and response hooks apply; its ``auth`` and ``~/.netrc`` never replace the API key, and redirects
         are never followed. Closing the client leaves it open. Without one the client makes its own.
+    :param agent_model: the agent's model, sent with every recorded message (``metadata["agent_model"]``)
+        unless the call gives its own: the service sizes compaction by it (the official SDK's
+        ``SDKConfig.agent_model``).
+    :param agent_context_window: the agent's context window in tokens, likewise.
+    :param config: the official SDK's `SDKConfig`: its base URL, timeouts, retry policy and agent model
+        apply where the arguments above are left at their defaults.
     """
 
     def __init__(
@@ -92,7 +101,18 @@ class SynapClient:
         backoff_seconds: float = BACKOFF_SECONDS,
         clock: Clock = SYSTEM_CLOCK,
         session: Optional[requests.Session] = None,
+        agent_model: Optional[str] = None,
+        agent_context_window: Optional[int] = None,
+        config: Optional[SDKConfig] = None,
     ) -> None:
+        folded = client_options(config) if config is not None else {}
+        base_url = base_url or folded.get("base_url")
+        timeout = folded.get("timeout", timeout) if timeout == DEFAULT_TIMEOUT else timeout
+        max_retries = folded.get("max_retries", max_retries) if max_retries == DEFAULT_MAX_RETRIES else max_retries
+        if backoff_seconds == BACKOFF_SECONDS:
+            backoff_seconds = folded.get("backoff_seconds", backoff_seconds)
+        agent_model = agent_model or folded.get("agent_model")
+        agent_context_window = agent_context_window or folded.get("agent_context_window")
         key_from_environment = api_key is None
         api_key = api_key if api_key is not None else os.environ.get("SYNAP_API_KEY")
         base_url = base_url or os.environ.get("SYNAP_BASE_URL") or DEFAULT_BASE_URL
@@ -110,6 +130,11 @@ class SynapClient:
             raise refuse("max_requests_per_second", f"must be None or a number > 0, got {max_requests_per_second!r}")
         if session is not None and not isinstance(session, requests.Session):
             raise refuse("session", f"must be a requests.Session, got {type(session).__name__}")
+        if agent_model is not None and (not isinstance(agent_model, str) or not agent_model.strip()):
+            raise refuse("agent_model", f"must be None or a model's name, got {agent_model!r}")
+        window = agent_context_window
+        if window is not None and (not whole_number(window) or window < 1):
+            raise refuse("agent_context_window", f"must be None or a whole number of tokens >= 1, got {window!r}")
         self._options = _call_options(timeout, max_retries, deadline)
         key = _checked_key(api_key, base_url)
         #: What a pickled client carries: its configuration, the key sealed (or left to the environment).
@@ -123,6 +148,9 @@ class SynapClient:
             "allow_insecure_http": allow_insecure_http,
             "backoff_seconds": backoff_seconds,
             "clock": None if clock is SYSTEM_CLOCK else clock,
+            "agent_model": agent_model,
+            "agent_context_window": agent_context_window,
+            "config": config,
         }
         self._transport = Transport(
             key,
@@ -131,7 +159,11 @@ class SynapClient:
             pool_maxsize=pool_maxsize,
             max_requests_per_second=max_requests_per_second,
             max_reply_bytes=max_reply_bytes,
-            retry=RetryPolicy(backoff_seconds=float(backoff_seconds)),
+            retry=Backoff(
+                backoff_seconds=float(backoff_seconds),
+                max_backoff_seconds=folded.get("max_backoff_seconds", MAX_BACKOFF_SECONDS),
+                jitter=JITTER if folded.get("jitter", True) else 0.0,
+            ),
             clock=clock,
             session=session,
         )
@@ -202,7 +234,8 @@ class SynapClient:
         ``client.conversation.context.fetch(...)`` and ``.get_context_for_prompt(...)``."""
         from .conversations import Conversation
 
-        return Conversation(self._transport, self._options, self.context)
+        agent = (self._settings["agent_model"], self._settings["agent_context_window"])
+        return Conversation(self._transport, self._options, self.context, agent)
 
     def _scope(self, scope: str) -> "ScopeNamespace":
         from .context import ScopeContext, ScopeNamespace
@@ -306,6 +339,9 @@ class SynapClient:
         if self._owns_transport:
             self._transport.close()
 
+    #: The official SDK's name for `close`.
+    shutdown = close
+
     def __enter__(self) -> "SynapClient":
         return self
 
@@ -316,6 +352,24 @@ class SynapClient:
         traceback: Optional[TracebackType],
     ) -> None:
         self.close()
+
+
+class MaximemSynapSDK(SynapClient):
+    """The official SDK's constructor, for ported code: ``MaximemSynapSDK(instance_id, api_key, config)``
+    is ``SynapClient(api_key=api_key, instance_id=instance_id or None, config=config)``, blocking.
+
+    ``initialize()`` is optional here, ``shutdown()`` is ``close()``; it is no per-process singleton (two
+    calls give two clients, sharing the key's pace), so ``_force_new`` changes nothing.
+    """
+
+    def __init__(
+        self,
+        instance_id: str = "",
+        api_key: Optional[str] = None,
+        config: Optional[SDKConfig] = None,
+        _force_new: bool = False,
+    ) -> None:
+        super().__init__(api_key=api_key, instance_id=instance_id or None, config=config)
 
 
 class _SealedKey:

@@ -20,6 +20,7 @@ from .models import (
     ContextResponse,
     UserProfile,
     checked_scope,
+    conversation_uuid,
     int_between,
     one_of,
     optional_text,
@@ -27,7 +28,6 @@ from .models import (
     refuse,
     required_text,
     text_list,
-    uuid_text,
 )
 
 __all__ = ["Context", "ScopeContext", "ConversationContext", "ScopeNamespace", "UserNamespace"]
@@ -140,7 +140,7 @@ class Context(Calls):
         response_shape: str = "by_type",
     ) -> ContextResponse:
         """What is known within one conversation (a UUID): ``POST /v1/context/conversation/fetch``."""
-        body: Dict[str, Any] = {"conversation_id": uuid_text(conversation_id, "conversation_id")}
+        body: Dict[str, Any] = {"conversation_id": conversation_uuid(conversation_id)}
         body.update(_base(search_query, max_results, types, mode))
         if user_id:
             body["user_id"] = required_text(user_id, "user_id")
@@ -163,7 +163,7 @@ class Context(Calls):
         are accepted for ported code and do nothing: the official SDK searches its own on-disk archive
         with them and sends neither.
         """
-        conversation = quote(uuid_text(conversation_id, "conversation_id"), safe="")
+        conversation = quote(conversation_uuid(conversation_id), safe="")
         path = f"{CONVERSATIONS_PATH}{conversation}/context-for-prompt"
         query_params = {"style": one_of(style, "style", PROMPT_STYLES)}
         return self._call("GET", path, ContextForPromptResponse.from_dict, query=query_params)

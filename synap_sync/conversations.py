@@ -9,7 +9,7 @@ the same conversation id with ``status="duplicate"``, so it is resent where a re
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 from urllib.parse import quote
 
 from ._calls import Calls, checked_wait
@@ -148,9 +148,17 @@ def _estimated_wait(estimate: Optional[int]) -> float:
 class Conversation(ScopeNamespace, Calls):
     """``record_message``, ``record_messages_batch``, ``ingest_transcript``; ``.context`` for reads."""
 
-    def __init__(self, transport: Transport, options: CallOptions, context: Context) -> None:
+    def __init__(
+        self,
+        transport: Transport,
+        options: CallOptions,
+        context: Context,
+        agent: Tuple[Optional[str], Optional[int]] = (None, None),
+    ) -> None:
         ScopeNamespace.__init__(self, ConversationReads(context, transport, options))
         Calls.__init__(self, transport, options)
+        #: The client's agent model and context window: what a message carries when its call gives none.
+        self._agent = agent
 
     def record_message(
         self,
@@ -176,7 +184,9 @@ class Conversation(ScopeNamespace, Calls):
         :param metadata: a JSON object stored with the message.
         :param scope_path: the full scope path, str to str, for accounts with nested scopes.
         :param model: the agent's model (``metadata["agent_model"]``): the service sizes compaction by it.
-        :param context_window: the agent's context window in tokens (``metadata["agent_context_window"]``).
+            The client's ``agent_model`` when None; either replaces one in ``metadata``.
+        :param context_window: the agent's context window in tokens (``metadata["agent_context_window"]``),
+            likewise.
         :raises SynapValidationError: a bad field, named, before anything is sent.
         :raises SynapCustomerIdNotAcceptedError: a ``customer_id`` on an instance known to be B2C.
         :raises SynapError: what the service or the network answered; never resent after an unknown
@@ -191,8 +201,8 @@ class Conversation(ScopeNamespace, Calls):
             session_id,
             metadata,
             scope_path,
-            model,
-            context_window,
+            model or self._agent[0],
+            context_window or self._agent[1],
         )
         return self._call("POST", MESSAGES_PATH, RecordedMessage.from_dict, body=body, customer_id=customer_id)
 
@@ -205,7 +215,7 @@ class Conversation(ScopeNamespace, Calls):
         :returns: counts, the stored messages and the refused ones; a partial success is no error.
         :raises SynapValidationError: a bad message, named with its index; nothing is sent then.
         """
-        body, customers = messages_body(messages)
+        body, customers = messages_body(messages, self._agent)
         correlation_id = self._transport.new_correlation_id()
         for customer_id in customers:
             self._transport.gate.refuse_customer_on_b2c(customer_id, correlation_id)

@@ -6,22 +6,27 @@ Every failure the service, the network or the caller's input can produce is one 
     │                                       .retry_after .outcome_unknown .report
     ├── SynapTransientError                 may clear by itself: retried where the contract allows
     │   ├── SynapRateLimitError             429; .retry_after (seconds or None) .reason .upgrade_url .manage_url
+    │   │   └── SynapQuotaExceededError     429 that waiting will not clear (trial, subscription): also permanent
     │   ├── SynapServerError                5xx
+    │   ├── SynapAgentUnavailableError      the service's agent is unavailable (the official SDK's name)
     │   ├── SynapNetworkError               refused, reset or dropped connections, socket timeouts
     │   │   └── SynapProxyError             a proxy refused (407) or could not be reached: nothing reached Synap
     │   ├── SynapProtocolError              a reply that cannot be read, or is too large
-    │   └── SynapInstanceNotReadyError      409 instance_not_ready: clears by waiting .retry_after
+    │   └── SynapInstanceNotReadyError      409 instance_not_ready: clears by waiting .retry_after; also a conflict
     ├── SynapPermanentError                 will not clear by repeating the same call
     │   ├── SynapAuthError                  401, 403, or no usable API key
     │   ├── SynapValidationError            400, 413, 422, or refused locally (also ValueError); .errors
-    │   │   ├── SynapCustomerIdNotAcceptedError a customer_id on a B2C instance, refused before sending
-    │   │   └── SynapInvalidInstanceIdError     an instance id that is not ``inst_`` and 16 hex digits
+    │   │   ├── SynapCustomerIdNotAcceptedError  a customer_id on a B2C instance, refused before sending
+    │   │   ├── SynapInvalidInstanceIdError      an instance id that is not ``inst_`` and 16 hex digits
+    │   │   └── SynapInvalidConversationIdError  a conversation id that must be a UUID and is not
     │   ├── SynapInsufficientCreditsError   402; .balance_credits .minimum_required_credits .manage_url
     │   │                                   .recovery_url .redeem_url .reason
     │   ├── SynapNotFoundError              404
-    │   ├── SynapConflictError              409: a duplicate document_id
-    │   │   └── SynapInstanceBuildFailedError   409 instance_build_failed; .attempts .hint
-    │   └── SynapQuotaExceededError         429 that waiting will not clear (trial or subscription)
+    │   ├── SynapConflictError              409: a duplicate document_id, a compaction already running
+    │   │   ├── SynapTranscriptConflictError    409 transcript_conflict: another transcript under this id
+    │   │   ├── SynapInstanceBuildFailedError   409 instance_build_failed; .attempts .hint
+    │   │   └── SynapInstanceNotReadyError      (also here: the official SDK files it under conflicts)
+    │   └── SynapQuotaExceededError         (also here: waiting will not clear it)
     ├── SynapTimeoutError                   the time allowed ran out (a call's deadline, a wait); also TimeoutError
     │   └── SynapPaceTimeoutError           the deadline came while waiting for the key's pace: a throttle,
     │                                       so also a SynapRateLimitError, with .retry_after
@@ -35,7 +40,10 @@ had done. `IngestInterrupted` (a KeyboardInterrupt, not a SynapError) carries th
 stopped by Ctrl-C.
 
 The official SDK's names (``AuthenticationError``, ``RateLimitError``, ...) still import from here and
-from ``synap_sync``, with a DeprecationWarning.
+from ``synap_sync``, with a DeprecationWarning; each is the class above that catches exactly what the
+official one catches. For any two official classes A and B, "A is a subclass of B" holds here exactly
+when it holds there, with one decided difference: an instance not ready is also transient here (it
+clears by waiting, and the bulk engine treats it so).
 """
 
 from __future__ import annotations
@@ -49,6 +57,7 @@ __all__ = [
     "SynapPermanentError",
     "SynapRateLimitError",
     "SynapServerError",
+    "SynapAgentUnavailableError",
     "SynapNetworkError",
     "SynapProxyError",
     "SynapProtocolError",
@@ -62,6 +71,8 @@ __all__ = [
     "SynapQuotaExceededError",
     "SynapCustomerIdNotAcceptedError",
     "SynapInvalidInstanceIdError",
+    "SynapInvalidConversationIdError",
+    "SynapTranscriptConflictError",
     "SynapTimeoutError",
     "SynapPaceTimeoutError",
     "SynapJournalError",
@@ -174,6 +185,11 @@ class SynapServerError(SynapTransientError):
     """5xx: trouble on the service's side."""
 
 
+class SynapAgentUnavailableError(SynapTransientError):
+    """The service's agent is unavailable for now; the official SDK's ``AgentUnavailableError``, kept so
+    that an ``except`` clause ported from it catches what it caught there (0.6.9 never raises it)."""
+
+
 class SynapNetworkError(SynapTransientError):
     """The request did not complete: connection refused, reset, dropped, or a socket timed out."""
 
@@ -192,33 +208,6 @@ class SynapProtocolError(SynapTransientError):
     acted. The transport says which of its own such failures may have stored something."""
 
     outcome_unknown = True
-
-
-class SynapInstanceNotReadyError(SynapTransientError):
-    """409 instance_not_ready: a new instance's memory is still being built; writes wait ``retry_after`` s.
-
-    ``instance_id``, ``state`` and ``from_cooldown`` (True when refused locally, before sending,
-    because the service said to wait) are kept for code ported from the official SDK.
-    """
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        instance_id: Optional[str] = None,
-        state: Optional[str] = None,
-        from_cooldown: bool = False,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(message, **kwargs)
-        self.instance_id = instance_id
-        self.state = state
-        self.from_cooldown = from_cooldown
-
-    @property
-    def retry_after_seconds(self) -> Optional[float]:
-        """The official SDK's name for ``retry_after``."""
-        return self.retry_after
 
 
 class SynapAuthError(SynapPermanentError):
@@ -282,12 +271,58 @@ class SynapInvalidInstanceIdError(SynapValidationError):
         self.instance_id = instance_id
 
 
+class SynapInvalidConversationIdError(SynapValidationError):
+    """A conversation id that must be a UUID (recording a message, compaction, a conversation's context)
+    and is not; ``conversation_id`` is the id refused (the official SDK's ``InvalidConversationIdError``)."""
+
+    def __init__(self, conversation_id: Any, **kwargs: Any) -> None:
+        reason = f"must be a UUID, got {conversation_id!r}"
+        super().__init__(f"conversation_id: {reason}", errors=[(None, "conversation_id", reason)], **kwargs)
+        self.conversation_id = conversation_id
+
+
 class SynapNotFoundError(SynapPermanentError):
     """404: no such ingestion (or resource)."""
 
 
 class SynapConflictError(SynapPermanentError):
     """409: the document_id was already ingested (or another conflict the service reports)."""
+
+
+class SynapInstanceNotReadyError(SynapTransientError, SynapConflictError):
+    """409 instance_not_ready: a new instance's memory is still being built; writes wait ``retry_after`` s.
+
+    A conflict, as the official SDK files it (``except ConflictError`` catches it), and transient too:
+    it clears by waiting, so the retry rules and the bulk engine treat it as such.
+
+    ``instance_id``, ``state`` and ``from_cooldown`` (True when refused locally, before sending,
+    because the service said to wait) are kept for code ported from the official SDK.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        instance_id: Optional[str] = None,
+        state: Optional[str] = None,
+        from_cooldown: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(message, **kwargs)
+        self.instance_id = instance_id
+        self.state = state
+        self.from_cooldown = from_cooldown
+
+    @property
+    def retry_after_seconds(self) -> Optional[float]:
+        """The official SDK's name for ``retry_after``."""
+        return self.retry_after
+
+
+
+class SynapTranscriptConflictError(SynapConflictError):
+    """409 transcript_conflict: another transcript was sent before under this ``conversation_id`` (the
+    same one again is answered ``status="duplicate"``, not refused)."""
 
 
 class SynapInstanceBuildFailedError(SynapConflictError):
@@ -309,9 +344,11 @@ class SynapInstanceBuildFailedError(SynapConflictError):
         self.instance_id = instance_id
 
 
-class SynapQuotaExceededError(_SaidWith429, SynapPermanentError):
+class SynapQuotaExceededError(SynapRateLimitError, SynapPermanentError):
     """429 with a reason waiting cannot clear (``trial_limit_reached``, ``subscription_inactive``);
-    ``reason``, ``upgrade_url`` and ``manage_url`` as the body gives them."""
+    ``reason``, ``upgrade_url`` and ``manage_url`` as the body gives them. A rate limit still (the
+    official SDK raises ``RateLimitError`` for it, so ``except`` clauses catch it there and here), but a
+    permanent one: never retried, never waited out, and it stops a bulk run."""
 
 
 class SynapTimeoutError(SynapError, TimeoutError):
@@ -382,11 +419,12 @@ OFFICIAL_ALIASES: Dict[str, type] = {
     "InstanceBuildFailedError": SynapInstanceBuildFailedError,
     "CustomerIdNotAcceptedError": SynapCustomerIdNotAcceptedError,
     "ContextNotFoundError": SynapNotFoundError,
-    "InvalidConversationIdError": SynapValidationError,
+    "InvalidConversationIdError": SynapInvalidConversationIdError,
     "ServiceUnavailableError": SynapServerError,
     "NetworkTimeoutError": SynapNetworkError,
     "ConnectionError": SynapNetworkError,  # the official SDK's shadows the builtin; this one is ours
-    "TranscriptConflictError": SynapConflictError,
+    "TranscriptConflictError": SynapTranscriptConflictError,
+    "AgentUnavailableError": SynapAgentUnavailableError,
     "InvalidInstanceIdError": SynapInvalidInstanceIdError,
     "SDKError": SynapError,
     "TransientError": SynapTransientError,

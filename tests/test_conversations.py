@@ -330,7 +330,7 @@ def test_a_profile_is_read_with_its_attributes(client: SynapClient) -> None:
     read = client.user.get_profile("u 1", customer_id="c 1&x")
     assert read.attributes["city"].value == "Porto" and read.attributes["tier"].value == "gold"
     assert read.overview == "a tea drinker" and read.meta == {"v": 1}
-    assert responses.calls[0].request.url.endswith("/v1/users/u%201/profile?customer_id=c%201%26x")
+    assert responses.calls[0].request.url.endswith("/v1/users/u%201/profile?customer_id=c+1%26x")  # form-encoded
 
 
 @responses.activate

@@ -14,7 +14,7 @@ import requests
 import responses
 
 from synap_sync import SynapClient, SynapNetworkError, SynapServerError, SynapTimeoutError
-from synap_sync._retry import RetryPolicy
+from synap_sync._retry import Backoff
 from synap_sync.bulk import BulkIngestion, IngestOptions
 from synap_sync.bulk._sender import MAX_ATTEMPTS, MAX_CHUNKS_GIVEN_UP
 from synap_sync.testing import FakeClock
@@ -80,7 +80,7 @@ def test_the_run_deadline_stops_it_and_keeps_the_report() -> None:
         docs(100_000),
         IngestOptions(workers=1, deadline=5.0),
         slow_post,
-        retry=RetryPolicy(),
+        retry=Backoff(),
         clock=clock,
         client_attempts=3,
     )
@@ -94,7 +94,7 @@ def test_an_unexpected_exception_in_a_worker_ends_the_run_at_once() -> None:
         raise RuntimeError("a bug")
 
     run = BulkIngestion(
-        docs(50_000), IngestOptions(workers=4), broken_post, retry=RetryPolicy(), clock=FakeClock(), client_attempts=3
+        docs(50_000), IngestOptions(workers=4), broken_post, retry=Backoff(), clock=FakeClock(), client_attempts=3
     )
     with pytest.raises(RuntimeError, match="a bug"):
         list(run)

@@ -289,7 +289,9 @@ def test_replies_parse_forward_compatibly() -> None:
     assert (memory.memory_id, memory.updated_at, memory.extra) == (uuid.UUID(MEMORY_ID), None, {"shiny_new_field": 1})
     context = ContextResponse.from_dict(CONTEXT)
     assert context.facts[0].confidence == 1.0 and context.facts[0].extra == {"future": True}
-    assert context.episodes[0].content == "moved house" and context.retrieval == {"degraded": True, "level": "partial"}
+    assert context.episodes[0].content == "moved house" and context.episodes[0].summary == "moved house"
+    assert context.retrieval is not None and (context.retrieval.degraded, context.retrieval.level) == (True, "partial")
+    assert context.facts[0].future is True  # a key this version does not know reads as an attribute too
     assert context.ttl_seconds == 120 and [item.id for item in context.all_items] == ["f1", "e1"]
     assert ContextResponse.from_dict({}).facts == []  # lenient: nothing known is an empty answer
     prompt = ContextForPromptResponse.from_dict({"formatted_context": "", "recent_messages": [{"role": "user"}]})

@@ -16,7 +16,7 @@ from synap_sync import (
     SynapServerError,
     SynapValidationError,
 )
-from synap_sync._retry import RetryPolicy
+from synap_sync._retry import Backoff
 from synap_sync.bulk._chunks import Chunk, chunk_documents
 from synap_sync.bulk._journal import Journal
 from synap_sync.bulk._sender import MAX_ATTEMPTS, ChunkSender, StopRun
@@ -60,7 +60,7 @@ def chunk_of(count: int, with_ids: bool = True) -> Chunk:
 
 def sender(poster: ScriptedPoster, clock: FakeClock, **options: Any) -> ChunkSender:
     return ChunkSender(
-        poster, retry=RetryPolicy(uniform=lambda low, high: 0.0), clock=clock, client_attempts=3, **options
+        poster, retry=Backoff(uniform=lambda low, high: 0.0), clock=clock, client_attempts=3, **options
     )
 
 

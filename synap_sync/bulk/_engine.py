@@ -17,7 +17,7 @@ from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Set
 
 from .._clock import Clock
 from .._pace import Pacer
-from .._retry import RetryPolicy
+from .._retry import Backoff
 from ..errors import SynapError, SynapJournalError, SynapTimeoutError, SynapValidationError
 from ..models import DocumentInput
 from ._chunks import Chunk, chunk_documents, failed, replayed
@@ -54,7 +54,7 @@ class BulkIngestion:
         options: IngestOptions,
         post: Poster,
         *,
-        retry: RetryPolicy,
+        retry: Backoff,
         clock: Clock,
         client_attempts: int,
         pace_now: Callable[[], Optional[float]] = lambda: None,

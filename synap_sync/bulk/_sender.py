@@ -12,7 +12,7 @@ from typing import Callable, List, Optional, Tuple
 
 from .._clock import Clock
 from .._pace import Pacer
-from .._retry import RetryPolicy, Verdict, classify
+from .._retry import Backoff, Verdict, classify
 from ..errors import (
     SynapAuthError,
     SynapClientClosedError,
@@ -95,7 +95,7 @@ class ChunkSender:
         self,
         post: Poster,
         *,
-        retry: RetryPolicy,
+        retry: Backoff,
         clock: Clock,
         client_attempts: int,
         fail_fast: bool = False,

@@ -535,11 +535,11 @@ class Service:
     @staticmethod
     def _refused_result(document: Any, problem: str) -> Dict[str, Any]:
         document_id = document.get("document_id") if isinstance(document, dict) else None
-        return {
-            "ingestion_id": None,
+        return {  # every result carries an ingestion id and a time, a refused one too (the contract's shape)
+            "ingestion_id": str(uuid.uuid4()),
             "document_id": document_id if isinstance(document_id, str) else None,
             "status": "failed",
-            "queued_at": None,
+            "queued_at": iso_z(time.time()),
             "error_message": problem,
         }
 

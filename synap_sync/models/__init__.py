@@ -5,6 +5,7 @@ from ._checks import (
     check_scope,
     checked_metadata,
     checked_scope,
+    conversation_uuid,
     format_datetime,
     int_between,
     item_document_id,
@@ -19,13 +20,24 @@ from ._checks import (
     uuid_text,
     whole_number,
 )
+from .config import RetryPolicy, SDKConfig, TimeoutConfig
 from .context import (
     CONTEXT_TYPES,
     ContextForPromptResponse,
     ContextItem,
     ContextResponse,
+    ConversationContextModel,
+    ConversationSummaryModel,
+    Emotion,
+    Episode,
+    Fact,
+    Preference,
     ProfileAttribute,
+    RankedItem,
     RecentMessage,
+    ResponseMetadata,
+    RetrievalHealth,
+    TemporalEvent,
     UserProfile,
 )
 from .conversations import (
@@ -70,9 +82,11 @@ from .lifecycle import (
 from .names import (
     BatchCreateRequest,
     CompactionLevel,
+    ContextScope,
     ContextType,
     ForgetMode,
     ForgetStatus,
+    LogLevel,
     MergeStrategy,
     UpdateMemoryRequest,
 )
@@ -89,6 +103,21 @@ from .replies import (
 )
 
 __all__ = [
+    "SDKConfig",
+    "TimeoutConfig",
+    "RetryPolicy",
+    "ContextScope",
+    "LogLevel",
+    "Fact",
+    "Preference",
+    "Episode",
+    "Emotion",
+    "TemporalEvent",
+    "RankedItem",
+    "ResponseMetadata",
+    "RetrievalHealth",
+    "ConversationContextModel",
+    "ConversationSummaryModel",
     "CompactionResponse",
     "CompactionStatusResponse",
     "CompactionTriggerResponse",
@@ -155,6 +184,7 @@ __all__ = [
     "text_list",
     "int_between",
     "uuid_text",
+    "conversation_uuid",
     "refuse",
     "at_index",
     "item_document_id",

@@ -10,7 +10,7 @@ import uuid
 from datetime import datetime, timezone
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
-from ..errors import SynapValidationError
+from ..errors import SynapInvalidConversationIdError, SynapValidationError
 
 #: Containers nested deeper than this are refused (a cycle is refused the same way).
 MAX_NESTING = 64
@@ -32,11 +32,27 @@ def refuse(field: str, reason: str) -> SynapValidationError:
 
 
 def at_index(error: SynapValidationError, index: int, batch: str = "documents") -> SynapValidationError:
-    """The same refusal, placed at ``index`` of its batch (``documents``, ``messages``, ``transcript``)."""
-    return SynapValidationError(
-        f"{batch}[{index}].{error.message}",
-        errors=[(index, field, reason) for _, field, reason in error.errors],
-    )
+    """The same refusal, of the same class (an invalid conversation id stays one), placed at ``index`` of
+    its batch (``documents``, ``messages``, ``transcript``)."""
+    placed = copy.copy(error)
+    placed.message = f"{batch}[{index}].{error.message}"
+    placed.args = (placed.message,)
+    placed.errors = [(index, field, reason) for _, field, reason in error.errors]
+    return placed
+
+
+def conversation_uuid(value: Any) -> str:
+    """A conversation id that must be a UUID, as the caller spelled it; anything else (empty, not a UUID)
+    is a `SynapInvalidConversationIdError`, as the official SDK raises it."""
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if not isinstance(value, str) or not value.strip():
+        raise refuse("conversation_id", f"must be a non-empty string, got {value!r}")
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        raise SynapInvalidConversationIdError(value) from None
+    return value
 
 
 def item_document_id(item: Any) -> Optional[str]:

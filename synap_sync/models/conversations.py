@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timezone
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, KeysView, List, Optional, Tuple
 
 import attrs
 
@@ -21,6 +21,7 @@ from ._checks import (
     check_json,
     check_scope,
     checked_json_copy,
+    conversation_uuid,
     format_datetime,
     frozen_copy,
     one_of,
@@ -29,11 +30,11 @@ from ._checks import (
     refuse,
     required_text,
     to_datetime,
-    uuid_text,
     whole_number,
 )
+from .context import ResponseMetadata
 from .documents import encode_json
-from .names import LEVEL_STRATEGIES
+from .names import LEVEL_STRATEGIES, CompactionLevel
 from .replies import Reader
 
 __all__ = [
@@ -76,9 +77,9 @@ _MESSAGE_KEYS = frozenset(
 
 
 def _conversation_id(value: Any) -> str:
-    """A conversation id as the caller spelled it, once it reads as a UUID (the service's form)."""
-    text = value if isinstance(value, uuid.UUID) else required_text(value, "conversation_id")
-    return uuid_text(text, "conversation_id")
+    """A conversation id as the caller spelled it, once it reads as a UUID (the service's form); else a
+    `SynapInvalidConversationIdError`."""
+    return conversation_uuid(value)
 
 
 def _metadata(value: Any, model: Any, context_window: Any) -> Dict[str, Any]:
@@ -142,9 +143,12 @@ def _content(value: Any) -> str:
     return value
 
 
-def messages_body(messages: Any) -> Tuple[Dict[str, Any], List[Optional[str]]]:
+def messages_body(
+    messages: Any, agent: Tuple[Optional[str], Optional[int]] = (None, None)
+) -> Tuple[Dict[str, Any], List[Optional[str]]]:
     """A batch's body, every message checked as a single one is (the index named in a refusal), and
-    each message's ``customer_id``. Each message keeps its key order, as the official SDK sends it."""
+    each message's ``customer_id``. Each message keeps its key order, as the official SDK sends it; one
+    without a ``model`` (``context_window``) carries ``agent``'s, the client's."""
     if isinstance(messages, (str, bytes, dict)) or not hasattr(messages, "__iter__"):
         raise refuse("messages", f"must be a list of message dicts, not {type(messages).__name__}")
     items = list(messages)
@@ -154,20 +158,23 @@ def messages_body(messages: Any) -> Tuple[Dict[str, Any], List[Optional[str]]]:
     customers: List[Optional[str]] = []
     for index, item in enumerate(items):
         try:
-            bodies.append(_batch_item(item))
+            bodies.append(_batch_item(item, agent))
         except SynapValidationError as error:
             raise at_index(error, index, "messages") from None
         customers.append(bodies[-1].get("customer_id"))
     return {"messages": bodies}, customers
 
 
-def _batch_item(item: Any) -> Dict[str, Any]:
+def _batch_item(item: Any, agent: Tuple[Optional[str], Optional[int]]) -> Dict[str, Any]:
     if not isinstance(item, dict):
         raise refuse("messages", f"each message must be a dict, not {type(item).__name__}")
     unknown = [key for key in item if key not in _MESSAGE_KEYS]
     if unknown:
         raise refuse(str(unknown[0]), f"is not a field of a message; allowed: {', '.join(sorted(_MESSAGE_KEYS))}")
-    checked = message_body(**_fields(item), user_required=False)
+    fields = _fields(item)
+    fields["model"] = fields.get("model") or agent[0]
+    fields["context_window"] = fields.get("context_window") or agent[1]
+    checked = message_body(**fields, user_required=False)
     body: Dict[str, Any] = {}
     for key in item:  # the caller's order, as the official SDK keeps it
         if key in ("model", "context_window", "scope_path"):
@@ -354,9 +361,29 @@ def _moment(value: Any) -> Optional[datetime]:
 _MESSAGE_FIELDS = ("message_id", "conversation_id", "session_id", "recorded_at", "conversation_message_count")
 
 
+class AsReplied:
+    """Also read as the JSON object the service answered (``reply["message_id"]``, ``.get``, ``in``,
+    ``keys()``): code ported from the official SDK, which returns that object as a dict, keeps working."""
+
+    raw: Dict[str, Any]
+
+    def __getitem__(self, key: str) -> Any:
+        return self.raw[key]
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.raw.get(key, default)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.raw
+
+    def keys(self) -> KeysView[str]:
+        return self.raw.keys()
+
+
 @attrs.frozen
-class RecordedMessage:
-    """What the service said of one recorded message; every field may be missing (None)."""
+class RecordedMessage(AsReplied):
+    """What the service said of one recorded message; every field may be missing (None). Reads as the
+    reply's JSON object too (``recorded["message_id"]``), as the official SDK's dict is read."""
 
     message_id: Optional[str] = None
     conversation_id: Optional[str] = None
@@ -364,6 +391,7 @@ class RecordedMessage:
     recorded_at: Optional[datetime] = None
     conversation_message_count: Optional[int] = None
     extra: Dict[str, Any] = attrs.field(factory=dict, repr=False)
+    raw: Dict[str, Any] = attrs.field(factory=dict, repr=False, eq=False)
 
     @classmethod
     def from_dict(cls, data: Any, correlation_id: Optional[str] = None) -> "RecordedMessage":
@@ -375,15 +403,17 @@ class RecordedMessage:
             recorded_at=_moment(get("recorded_at")),
             conversation_message_count=_int_or_none(get("conversation_message_count")),
             extra={key: value for key, value in data.items() if key not in _MESSAGE_FIELDS},
+            raw=data,
         )
 
 
 @attrs.frozen
-class RecordedBatch:
+class RecordedBatch(AsReplied):
     """What the service said of a batch of messages: counts, the stored ones, and the refused ones.
 
     ``results`` are the stored messages in input order; ``errors`` the refused ones as the service
-    described them (each with its input ``index`` where it said). A partial success is no error.
+    described them (each with its input ``index`` where it said). A partial success is no error. Reads as
+    the reply's JSON object too (``batch["succeeded"]``), as the official SDK's dict is read.
     """
 
     total: int = 0
@@ -392,6 +422,7 @@ class RecordedBatch:
     results: List[RecordedMessage] = attrs.field(factory=list)
     errors: List[Dict[str, Any]] = attrs.field(factory=list)
     extra: Dict[str, Any] = attrs.field(factory=dict, repr=False)
+    raw: Dict[str, Any] = attrs.field(factory=dict, repr=False, eq=False)
 
     @classmethod
     def from_dict(cls, data: Any, correlation_id: Optional[str] = None) -> "RecordedBatch":
@@ -409,6 +440,7 @@ class RecordedBatch:
             results=[RecordedMessage.from_dict(item, correlation_id) for item in results if isinstance(item, dict)],
             errors=[item for item in errors if isinstance(item, dict)],
             extra=reader.extra(("total", "succeeded", "failed", "results", "errors")),
+            raw=reader.data,
         )
 
 
@@ -548,20 +580,32 @@ class CompactionTriggerResponse:
 
 @attrs.frozen
 class CompactionResponse:
-    """A conversation's compacted summary (``get_compacted``), ready to put in a prompt."""
+    """A conversation's compacted summary (``get_compacted``), ready to put in a prompt.
+
+    ``level_applied`` is ``strategy_used`` as a `CompactionLevel` (None for a strategy this version does
+    not know: the official SDK raises ValueError there, after the read); ``metadata`` says where it came
+    from (``metadata.ttl_seconds`` is the service's cache hint).
+    """
 
     compacted_context: str = ""
     original_token_count: int = 0
     compacted_token_count: int = 0
     compression_ratio: float = 0.0
     strategy_used: Optional[str] = None
+    level_applied: Optional[CompactionLevel] = None
     compaction_id: Optional[str] = None
+    conversation_id: Optional[str] = None
+    version: Optional[int] = None
+    created_at: Optional[datetime] = None
     validation_score: Optional[float] = None
     validation_passed: Optional[bool] = None
     quality_warning: Optional[bool] = None
+    current_state: Optional[Dict[str, Any]] = None
     facts: List[Dict[str, Any]] = attrs.field(factory=list)
     decisions: List[Dict[str, Any]] = attrs.field(factory=list)
     preferences: List[Dict[str, Any]] = attrs.field(factory=list)
+    warnings: List[str] = attrs.field(factory=list)
+    metadata: ResponseMetadata = attrs.field(factory=lambda: ResponseMetadata(None))
     raw: Dict[str, Any] = attrs.field(factory=dict, repr=False)
 
     @classmethod
@@ -572,22 +616,40 @@ class CompactionResponse:
             value = get(key)
             return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
 
-        passed, warning = get("validation_passed"), get("quality_warning")
+        passed, warning, state = get("validation_passed"), get("quality_warning"), get("current_state")
+        strategy = _str_or_none(get("strategy_used")) or "adaptive"
+        level = _LEVELS.get(strategy)
+        ttl = _int_or_none(get("ttl_seconds"))
+        warnings = get("warnings")
         return cls(
             compacted_context=_str_or_none(get("formatted_context")) or "",
             original_token_count=_int_or_none(get("original_token_count")) or 0,
             compacted_token_count=_int_or_none(get("compacted_token_count")) or 0,
             compression_ratio=_float_or_none(get("compression_ratio")) or 0.0,
-            strategy_used=_str_or_none(get("strategy_used")) or "adaptive",
+            strategy_used=strategy,
+            level_applied=level,
             compaction_id=_str_or_none(get("compaction_id")),
+            conversation_id=_str_or_none(get("conversation_id")),
+            version=_int_or_none(get("version")),
+            created_at=_moment(get("created_at")),
             validation_score=_float_or_none(get("validation_score")),
             validation_passed=passed if isinstance(passed, bool) else None,
             quality_warning=warning if isinstance(warning, bool) else None,
+            current_state=state if isinstance(state, dict) else None,
             facts=objects("facts"),
             decisions=objects("decisions"),
             preferences=objects("preferences"),
+            warnings=[item for item in warnings if isinstance(item, str)] if isinstance(warnings, list) else [],
+            metadata=ResponseMetadata(
+                correlation_id, 300 if ttl is None else ttl, retrieved_at=datetime.now(timezone.utc),
+                compaction_applied=level,
+            ),
             raw=dict(data),
         )
+
+
+#: A strategy's name as the `CompactionLevel` the official SDK reads it as.
+_LEVELS = {member.value: member for member in CompactionLevel}
 
 
 @attrs.frozen

@@ -27,6 +27,7 @@ from ._checks import (
     refuse,
     to_datetime,
 )
+from ._enums import WireEnum
 from ._json import encode_document, encode_json
 
 __all__ = [
@@ -44,8 +45,9 @@ __all__ = [
 ]
 
 
-class DocumentType(str, enum.Enum):
-    """What kind of source a document is; the service routes it through a matching pipeline."""
+class DocumentType(WireEnum):
+    """What kind of source a document is; the service routes it through a matching pipeline.
+    ``CONVERSATION`` is the official SDK's name for ``AI_CHAT_CONVERSATION`` (the same member)."""
 
     AI_CHAT_CONVERSATION = "ai-chat-conversation"
     DOCUMENT = "document"
@@ -54,19 +56,14 @@ class DocumentType(str, enum.Enum):
     IMAGE = "image"
     AUDIO = "audio"
     MEETING_TRANSCRIPT = "meeting-transcript"
-
-    def __str__(self) -> str:
-        return self.value
+    CONVERSATION = "ai-chat-conversation"
 
 
-class IngestMode(str, enum.Enum):
+class IngestMode(WireEnum):
     """How deeply the service processes a document: ``fast`` or the default ``long-range``."""
 
     FAST = "fast"
     LONG_RANGE = "long-range"
-
-    def __str__(self) -> str:
-        return self.value
 
 
 E = TypeVar("E", bound=enum.Enum)

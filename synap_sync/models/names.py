@@ -3,15 +3,17 @@ go wherever the string does) and its two request models."""
 
 from __future__ import annotations
 
-import enum
 from typing import Any, Dict, List, Optional
 
 import attrs
 
 from ._checks import checked_metadata, one_of, refuse
+from ._enums import WireEnum
 from .documents import CreateMemoryRequest, DocumentInput, document_type_value
 
 __all__ = [
+    "ContextScope",
+    "LogLevel",
     "ContextType",
     "MergeStrategy",
     "ForgetMode",
@@ -22,7 +24,26 @@ __all__ = [
 ]
 
 
-class ContextType(str, enum.Enum):
+class ContextScope(WireEnum):
+    """The levels context is kept at: a client (your organisation), a customer, a user, a conversation."""
+
+    CLIENT = "client"
+    CUSTOMER = "customer"
+    USER = "user"
+    CONVERSATION = "conversation"
+
+
+class LogLevel(WireEnum):
+    """The official SDK's logging levels, for ported code that names them (this library logs through
+    ``logging.getLogger("synap_sync")``, which your logging configuration sets)."""
+
+    DEBUG = "debug"
+    INFO = "info"
+    WARN = "warn"
+    ERROR = "error"
+
+
+class ContextType(WireEnum):
     """What a context fetch's ``types`` asks for."""
 
     FACTS = "facts"
@@ -33,7 +54,7 @@ class ContextType(str, enum.Enum):
     ALL = "all"
 
 
-class MergeStrategy(str, enum.Enum):
+class MergeStrategy(WireEnum):
     """How ``memories.update`` merges the new document into the memory."""
 
     REPLACE = "replace"
@@ -41,14 +62,14 @@ class MergeStrategy(str, enum.Enum):
     SMART_MERGE = "smart-merge"
 
 
-class ForgetMode(str, enum.Enum):
+class ForgetMode(WireEnum):
     """``memories.forget``: ask for approval in the dashboard first, or delete at once."""
 
     PREVIEW = "preview"
     DIRECT = "direct"
 
 
-class ForgetStatus(str, enum.Enum):
+class ForgetStatus(WireEnum):
     """What ``memories.forget`` did; only ``deleted`` means the memories are gone."""
 
     NOTHING_MATCHES = "nothing_matches"
@@ -57,7 +78,7 @@ class ForgetStatus(str, enum.Enum):
     PARTIAL = "partial"
 
 
-class CompactionLevel(str, enum.Enum):
+class CompactionLevel(WireEnum):
     """A compaction's level, as the official SDK names it; ``compact(compaction_level=...)`` takes it."""
 
     LOW = "low"

@@ -6,7 +6,6 @@ wrong shape is a `SynapProtocolError` carrying the call's correlation id, never 
 
 from __future__ import annotations
 
-import enum
 import operator
 import re
 import uuid
@@ -17,6 +16,7 @@ import attrs
 
 from ..errors import SynapProtocolError
 from ._checks import parse_datetime
+from ._enums import WireEnum
 
 __all__ = [
     "IngestStatus",
@@ -31,7 +31,7 @@ __all__ = [
 ]
 
 
-class IngestStatus(str, enum.Enum):
+class IngestStatus(WireEnum):
     """Where an ingestion is in the service's pipeline."""
 
     QUEUED = "queued"
@@ -39,9 +39,6 @@ class IngestStatus(str, enum.Enum):
     COMPLETED = "completed"
     FAILED = "failed"
     PARTIAL_SUCCESS = "partial_success"
-
-    def __str__(self) -> str:
-        return self.value
 
     @property
     def is_terminal(self) -> bool:
