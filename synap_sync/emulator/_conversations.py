@@ -31,7 +31,7 @@ class Conversations:
         self.messages: Dict[str, List[Dict[str, Any]]] = {}
         self.transcripts: Dict[str, Tuple[str, Dict[str, Any]]] = {}
         #: Compaction runs by conversation, oldest first: (compaction id, started, turns compacted).
-        self.compactions: Dict[str, List[Tuple[str, float, int]]] = {}
+        self.compactions: Dict[str, List[Tuple[str, float, int, str]]] = {}
 
     def reset(self) -> None:
         self.messages.clear()
@@ -53,7 +53,7 @@ class Conversations:
         if runs and now < runs[-1][1] + self._run_seconds():
             return 409, {"detail": {"code": "conflict", "message": "a compaction is already in progress"}}, {}
         compaction_id = f"cmp_{uuid.uuid4().hex[:16]}"
-        runs.append((compaction_id, now, len(self.messages.get(conversation_id, []))))
+        runs.append((compaction_id, now, len(self.messages.get(conversation_id, [])), strategy or "adaptive"))
         reply = {
             "compaction_id": compaction_id,
             "conversation_id": conversation_id,
@@ -64,7 +64,7 @@ class Conversations:
         }
         return 200, reply, {}
 
-    def _finished(self, conversation_id: str) -> List[Tuple[str, float, int]]:
+    def _finished(self, conversation_id: str) -> List[Tuple[str, float, int, str]]:
         done = time.time() - self._run_seconds()
         return [run for run in self.compactions.get(conversation_id, []) if run[1] <= done]
 
@@ -95,7 +95,7 @@ class Conversations:
             return refusal(404, f"no version {version} of this conversation's summary", "NOT_FOUND")
         if not finished:
             return refusal(404, "no summary of this conversation yet", "NOT_FOUND")
-        compaction_id, _, count = finished[int(version) - 1 if version else -1]
+        compaction_id, _, count, strategy = finished[int(version) - 1 if version else -1]
         turns = self.messages.get(conversation_id, [])[:count]
         text = "\n".join(f"{turn['role']}: {turn['content']}" for turn in turns)
         words = len(text.split())
@@ -104,7 +104,7 @@ class Conversations:
             "original_token_count": words,
             "compacted_token_count": words,
             "compression_ratio": 1.0,
-            "strategy_used": "adaptive",
+            "strategy_used": strategy,
             "compaction_id": compaction_id,
             "facts": [],
             "decisions": [],

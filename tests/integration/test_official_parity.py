@@ -56,6 +56,12 @@ REPLIES: Dict[str, Any] = {
         "status": "queued",
         "queued_at": "2026-01-01T00:00:00+00:00",
     },
+    "/api/v1/memories/upload": {
+        "ingestion_id": str(uuid.uuid4()),
+        "document_id": "d",
+        "status": "queued",
+        "queued_at": "2026-01-01T00:00:00+00:00",
+    },
     "/v1/conversations/messages": {
         "message_id": "m",
         "conversation_id": "c",
@@ -148,6 +154,10 @@ def calls(client: Any, Request: Any) -> Dict[str, Callable[[], Any]]:  # noqa: N
         ),
         "create": lambda: memories.create(document=TEXT, user_id="u1", customer_id="c1"),
         "record_message": lambda: conversation.record_message(CONVERSATION, "user", TEXT, "u1", customer_id="c1"),
+        "record_message with its own model": lambda: conversation.record_message(
+            CONVERSATION, "assistant", TEXT, "u1", customer_id="c1", metadata={"agent_model": "x", "k": 1},
+            model="claude-x", context_window=9000,
+        ),
         "record_messages_batch": lambda: conversation.record_messages_batch(
             [{"conversation_id": CONVERSATION, "role": "user", "content": TEXT, "user_id": "u1", "customer_id": "c1"}]
         ),
@@ -155,6 +165,8 @@ def calls(client: Any, Request: Any) -> Dict[str, Callable[[], Any]]:  # noqa: N
         "compact": lambda: conversation.context.compact(CONVERSATION),
         "get_compaction_status": lambda: conversation.context.get_compaction_status(CONVERSATION),
         "get_profile": lambda: user.get_profile("u1", customer_id="c1"),
+        "get_profile, spaces in the query": lambda: user.get_profile("u1", customer_id="c 1&x+y:z"),
+        "create_from_file, text": lambda: memories.create_from_file(user_id="u1", customer_id="c1", text=TEXT),
         "get_context_for_prompt": lambda: conversation.context.get_context_for_prompt(CONVERSATION),
         "conversation fetch": lambda: conversation.context.fetch(conversation_id=CONVERSATION, search_query=[TEXT]),
         "user fetch": lambda: user.context.fetch(user_id="u1", customer_id="c1", search_query=[TEXT]),
@@ -178,7 +190,8 @@ def official_sends(base_url: str) -> Dict[str, List[Sent]]:
     from maximem_synap.models.config import SDKConfig
 
     async def run() -> Dict[str, List[Sent]]:
-        sdk = MaximemSynapSDK(api_key="synap_parity_key_0123", config=SDKConfig(api_base_url=base_url), _force_new=True)
+        config = SDKConfig(api_base_url=base_url, agent_model="gpt-4o", agent_context_window=128000)
+        sdk = MaximemSynapSDK(api_key="synap_parity_key_0123", config=config, _force_new=True)
         await sdk.initialize()
         sent = {}
         for name, call in calls(sdk, CreateMemoryRequest).items():
@@ -192,10 +205,11 @@ def official_sends(base_url: str) -> Dict[str, List[Sent]]:
 
 
 def our_sends(base_url: str) -> Dict[str, List[Sent]]:
-    from synap_sync import CreateMemoryRequest, SynapClient
+    from synap_sync import CreateMemoryRequest, SDKConfig, SynapClient
 
     sent = {}
-    with SynapClient(api_key="synap_parity_key_0123", base_url=base_url) as client:
+    config = SDKConfig(agent_model="gpt-4o", agent_context_window=128000)  # ported as it was
+    with SynapClient(api_key="synap_parity_key_0123", base_url=base_url, config=config) as client:
         client.initialize()
         for name, call in calls(client, CreateMemoryRequest).items():
             before = len(Capture.sent)
@@ -208,4 +222,46 @@ def test_every_endpoint_both_clients_have_goes_out_byte_for_byte_the_same(base_u
     theirs, ours = official_sends(base_url), our_sends(base_url)
     different = {name: (theirs[name], ours[name]) for name in theirs if theirs[name] != ours[name]}
     assert different == {}
-    assert len(theirs) == 21 and all(theirs.values())  # each call sent something
+    assert len(theirs) == 24 and all(theirs.values())  # each call sent something
+
+
+# --- what tests/test_porting.py says of the official SDK, checked against the SDK itself ---------------
+
+
+def test_the_official_names_exceptions_and_enums_written_down_are_the_sdks_own() -> None:
+    import enum
+    import inspect
+
+    from tests.test_porting import OFFICIAL_ENUMS, OFFICIAL_NAMES, OFFICIAL_PARENTS
+
+    assert official.__all__ == OFFICIAL_NAMES
+    classes = {name: getattr(official, name) for name in OFFICIAL_PARENTS}
+    assert {
+        name: sorted(other for other in classes if other != name and issubclass(cls, classes[other]))
+        for name, cls in classes.items()
+    } == OFFICIAL_PARENTS
+    grpc = {"SessionExpiredError", "ListeningAlreadyActiveError", "ListeningNotActiveError"}
+    errors = {name for name in official.__all__ if inspect.isclass(getattr(official, name))
+              and issubclass(getattr(official, name), BaseException)}  # fmt: skip
+    assert errors - grpc == set(OFFICIAL_PARENTS)
+    exported = {name: getattr(official, name) for name in official.__all__}
+    enums = {name: kind for name, kind in exported.items() if inspect.isclass(kind) and issubclass(kind, enum.Enum)}
+    assert {name: {member.name: str(member) for member in kind} for name, kind in enums.items()} == OFFICIAL_ENUMS
+
+
+@pytest.mark.parametrize("name", ["batch", "chat", "errors"])
+def test_each_program_and_its_mechanical_port_see_the_same(name: str, tmp_path: Any) -> None:
+    import warnings
+
+    from synap_sync.emulator import Emulator
+
+    from .ported_programs import PROGRAMS, Seen, main_of, port
+
+    theirs, ours = Seen(str(tmp_path)), Seen(str(tmp_path))
+    with Emulator(api_keys=["synap_port_key"], completion_seconds=0.2) as emulator:
+        asyncio.run(main_of(PROGRAMS[name])(emulator.base_url, theirs))
+        emulator.reset()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            main_of(port(PROGRAMS[name]))(emulator.base_url, ours)
+    assert list(ours) == list(theirs) and len(theirs) >= 3
