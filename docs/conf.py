@@ -20,6 +20,9 @@ html_theme_options = {"description": "A blocking Python client for Synap", "fixe
 autodoc_member_order = "bysource"
 autodoc_typehints = "signature"
 autodoc_default_options = {"members": True, "show-inheritance": False}
+# A name in single backquotes (`SynapClient`) is a link to its reference entry.
+default_role = "py:obj"
+rst_prolog = ".. currentmodule:: synap_sync\n"
 
 # Every group of examples talks to an emulator of its own, started here and stopped after it: the
 # environment points SynapClient() at it, as SYNAP_API_KEY and SYNAP_BASE_URL would in production.
@@ -34,3 +37,20 @@ _os.environ["SYNAP_API_KEY"] = "synap_docs_example_key"
 doctest_global_cleanup = """
 _docs_emulator.stop()
 """
+
+
+def _link_to_the_public_name(app, env, node, contnode):
+    """A name in a docstring (`CreateMemoryRequest` in ``synap_sync.memories``) links to its public
+    entry (``synap_sync.CreateMemoryRequest``) when its own module's path finds none."""
+    if node.get("refdomain") != "py":
+        return None
+    target = node["reftarget"].split(".")[-1] if node["reftarget"].startswith("synap_sync.") else node["reftarget"]
+    domain = env.get_domain("py")
+    for candidate in (f"synap_sync.{target}", f"synap_sync.emulator.{target}", f"synap_sync.bulk.{target}"):
+        if candidate in domain.objects:
+            return domain.resolve_xref(env, node["refdoc"], app.builder, "obj", candidate, node, contnode)
+    return None
+
+
+def setup(app):
+    app.connect("missing-reference", _link_to_the_public_name)

@@ -5,7 +5,7 @@ import warnings
 
 from ._signals import stop_on_sigterm
 from ._version import __version__
-from .bulk import IngestFailure, IngestOutcome, IngestReport, Progress
+from .bulk import IngestFailure, IngestOutcome, IngestReport, Progress, TimelineSecond
 from .client import MaximemSynapSDK as _MaximemSynapSDK
 from .client import SynapClient
 from .errors import (
@@ -50,10 +50,12 @@ from .models import (
     ContextResponse,
     ContextScope,
     ContextType,
+    ConversationContextModel,
     ConversationSummaryModel,
     CreateMemoryRequest,
     CreateMemoryResponse,
     CreditBalance,
+    CreditBucket,
     CreditEstimate,
     DeleteDataResult,
     DeletedMemory,
@@ -82,6 +84,7 @@ from .models import (
     RecordedMessage,
     RedeemResult,
     ResponseMetadata,
+    RetrievalHealth,
     RetryPolicy,
     SDKConfig,
     TemporalEvent,
@@ -150,16 +153,20 @@ __all__ = [
     "RankedItem",
     "ResponseMetadata",
     "ConversationSummaryModel",
+    "ConversationContextModel",
+    "RetrievalHealth",
     "ContextForPromptResponse",
     "RecentMessage",
     "CreditBalance",
     "CreditEstimate",
+    "CreditBucket",
     "DeleteDataResult",
     # bulk runs
     "IngestReport",
     "IngestOutcome",
     "IngestFailure",
     "Progress",
+    "TimelineSecond",
     "IngestInterrupted",
     # errors
     "SynapError",
