@@ -62,10 +62,30 @@ class Context(Calls):
         scope_path: Optional[Dict[str, str]] = None,
         response_shape: str = "by_type",
     ) -> ContextResponse:
-        """What is known about one user, for a prompt: ``POST /v1/context/user/fetch``.
+        """What is known about one user, for a prompt: ``POST /v1/context/user/fetch``
+        (``client.user.context.fetch(...)``).
 
-        ``context_mode="conversation-summary"`` adds the user's ``profile`` and their latest
-        ``last_n_conversations`` (0 to 20) summarised.
+        :param user_id: whose memory.
+        :param conversation_id: the conversation being answered, if any (its context is weighed in).
+        :param search_query: what to look for, a list of strings (each searched; a bare string is
+            refused, as it would be read as its characters). None: the most recent and most confident.
+        :param max_results: at most this many items in all, 1 to 50.
+        :param types: which kinds: ``facts``, ``preferences``, ``episodes``, ``emotions``,
+            ``temporal_events`` (`ContextType` members or their values); None: all.
+        :param mode: ``fast`` (vector search, ~50 to 100 ms) or ``accurate`` (graph and re-ranking, ~200
+            to 500 ms).
+        :param precision_level: ``high`` (default) or ``medium`` (skips the relevance refinement).
+        :param query_date: "now" for the query, in the service's lenient date forms (``2023-03-11``);
+            items are dated relative to it.
+        :param max_results_per_query: each query's share of ``max_results`` when there are several.
+        :param customer_id: the user's customer, on a B2B instance (refused on a B2C one).
+        :param context_mode: ``in-conversation`` (default) or ``conversation-summary``: the user's
+            ``profile`` and their latest ``last_n_conversations`` summarised.
+        :param include_profile: in summary mode, include the profile (default True).
+        :param last_n_conversations: in summary mode, how many past conversations (0 to 20).
+        :param scope_path: the full scope path, str to str, for accounts with nested scopes.
+        :param response_shape: ``by_type`` (default: a list per kind) or ``ranked`` (``items``, best first).
+        :raises SynapValidationError: a bad argument, named, before sending.
         """
         body: Dict[str, Any] = {
             "user_id": required_text(user_id, "user_id"),
@@ -96,7 +116,9 @@ class Context(Calls):
         scope_path: Optional[Dict[str, str]] = None,
         response_shape: str = "by_type",
     ) -> ContextResponse:
-        """What is known across one customer (tenant): ``POST /v1/context/customer/fetch``."""
+        """What is known across one customer (tenant): ``POST /v1/context/customer/fetch``
+        (``client.customer.context.fetch(...)``). The parameters are `user`'s, with ``customer_id`` first
+        and required; refused on a B2C instance, which has no customer level."""
         body: Dict[str, Any] = {
             "customer_id": required_text(customer_id, "customer_id"),
             "conversation_id": optional_text(conversation_id, "conversation_id"),
@@ -118,7 +140,8 @@ class Context(Calls):
         scope_path: Optional[Dict[str, str]] = None,
         response_shape: str = "by_type",
     ) -> ContextResponse:
-        """What is known across the whole client (your organisation): ``POST /v1/context/client/fetch``."""
+        """What is known across the whole client (your organisation): ``POST /v1/context/client/fetch``
+        (``client.client.context.fetch(...)``). The parameters are `user`'s (no ids but a conversation's)."""
         body: Dict[str, Any] = {"conversation_id": optional_text(conversation_id, "conversation_id")}
         body.update(_base(search_query, max_results, types, mode))
         body.update(_optional(precision_level, response_shape, query_date, max_results_per_query, scope_path))
@@ -139,7 +162,10 @@ class Context(Calls):
         scope_path: Optional[Dict[str, str]] = None,
         response_shape: str = "by_type",
     ) -> ContextResponse:
-        """What is known within one conversation (a UUID): ``POST /v1/context/conversation/fetch``."""
+        """What is known within one conversation (a UUID): ``POST /v1/context/conversation/fetch``
+        (``client.conversation.context.fetch(...)``). The parameters are `user`'s; ``conversation_id`` is
+        required and a UUID (else `SynapInvalidConversationIdError`), ``user_id`` and ``customer_id``
+        optional."""
         body: Dict[str, Any] = {"conversation_id": conversation_uuid(conversation_id)}
         body.update(_base(search_query, max_results, types, mode))
         if user_id:
