@@ -28,7 +28,10 @@ rst_prolog = ".. currentmodule:: synap_sync\n"
 # environment points SynapClient() at it, as SYNAP_API_KEY and SYNAP_BASE_URL would in production.
 doctest_global_setup = """
 import os as _os
+import tempfile as _tempfile
 from synap_sync.emulator import Emulator as _Emulator
+
+_os.environ["SYNAP_PACE_URL"] = "file://" + _tempfile.mkdtemp(prefix="synap-docs-pace-")  # no pace left from a run before
 
 _docs_emulator = _Emulator(completion_seconds=0.1).start()
 _os.environ["SYNAP_BASE_URL"] = _docs_emulator.base_url

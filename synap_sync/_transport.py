@@ -28,7 +28,7 @@ from requests.structures import CaseInsensitiveDict
 from ._clock import SYSTEM_CLOCK, Clock
 from ._constants import DEFAULT_MAX_REPLY_BYTES, GATED_PATHS, MAX_THROTTLED_ATTEMPTS
 from ._gate import InstanceGate
-from ._pace import Pace, forget_shared_paces, shared_pace
+from ._pace import INTERACTIVE, Pace, forget_shared_paces, shared_pace
 from ._reader import WithinDeadline, read_reply
 from ._replies import REDIRECT_LOCATION, WRITE_METHODS, error_from_reply, may_have_stored, parse_reply
 from ._retry import Backoff, Verdict, classify
@@ -66,12 +66,16 @@ class CallOptions:
     :param deadline: seconds for the whole call: pacing, attempts, backoff and reading the reply.
     :param wait_when_throttled: wait for the pace after a 429 and try again; off for the bulk engine,
         which counts its 429s itself.
+    :param priority: the pace's lane: ``interactive`` (books the next slot) or ``bulk`` (takes what
+        interactive calls leave); None for the call's own kind (a direct call is interactive, ``ingest``
+        bulk).
     """
 
     timeout: Tuple[float, float]
     max_retries: int
     deadline: Optional[float]
     wait_when_throttled: bool = True
+    priority: Optional[str] = None
 
 
 @attrs.frozen
@@ -109,6 +113,10 @@ class Transport:
 
     :param api_key: sent as the bearer token; never logged, and removed from whatever comes back.
     :param max_requests_per_second: a known ceiling for the key's pace.
+    :param pace_url: where the key's pace is kept (`synap_sync._pace_stores.open_store`); this host's file
+        when None.
+    :param interactive_share: the part of the pace bulk calls leave to interactive ones while they are
+        being made.
     :param max_reply_bytes: a reply larger than this is refused while it streams in.
     :param session: a caller's `requests.Session`: it prepares and sends every request (its adapters,
         proxies, ``verify``, ``cert``, headers, cookies and hooks apply; never its ``auth``), and it is
@@ -123,6 +131,8 @@ class Transport:
         instance_id: Optional[str] = None,
         pool_maxsize: int = 10,
         max_requests_per_second: Optional[float] = None,
+        pace_url: Optional[str] = None,
+        interactive_share: float = 0.0,
         max_reply_bytes: int = DEFAULT_MAX_REPLY_BYTES,
         retry: Optional[Backoff] = None,
         clock: Clock = SYSTEM_CLOCK,
@@ -164,7 +174,9 @@ class Transport:
             }
         )
         self._max_requests_per_second = max_requests_per_second
-        self.pace: Pace = shared_pace(self.base_url, api_key, max_requests_per_second, clock)
+        self.pace_url = pace_url
+        self.interactive_share = interactive_share
+        self.pace: Pace = shared_pace(self.base_url, api_key, max_requests_per_second, clock, pace_url)
         #: Names the key's pace without holding the key: the same for every client of the key and URL.
         self.pace_id = hashlib.sha256(f"{self.base_url}\n{api_key}".encode("utf-8")).hexdigest()
         _LIVE.add(self)
@@ -190,7 +202,7 @@ class Transport:
             fresh_pools(self.session.get_adapter(self.base_url + "/"))
             self._watch_callers_adapter()
         self.gate.start_over_after_fork()
-        self.pace = shared_pace(self.base_url, self._api_key, self._max_requests_per_second, self.clock)
+        self.pace = shared_pace(self.base_url, self._api_key, self._max_requests_per_second, self.clock, self.pace_url)
 
     def __repr__(self) -> str:
         return f"<Transport {self.base_url}>"
@@ -312,7 +324,7 @@ class Transport:
         gated = path in GATED_PATHS
         if gated:
             self.gate.refuse_while_held(correlation_id)
-        sent_at = self._take_slot(deadline, correlation_id)
+        sent_at = self._take_slot(deadline, correlation_id, call.options.priority or INTERACTIVE)
         try:
             response = self._send_once(call)
             content = read_reply(
@@ -433,9 +445,10 @@ class Transport:
         prepared.hooks = {"response": [_keep_redirect_here]}
         return prepared
 
-    def _take_slot(self, deadline: Optional[float], correlation_id: str) -> float:
-        """Wait for the key's pace to give this attempt a slot, or refuse at once if it falls too late."""
-        slot = self.pace.acquire(deadline)
+    def _take_slot(self, deadline: Optional[float], correlation_id: str, lane: str) -> float:
+        """Wait for the key's pace to give this attempt a slot in its lane, or refuse at once if it falls
+        too late."""
+        slot = self.pace.acquire(deadline, lane, self.interactive_share)
         if slot is None:
             wait = self.pace.next_slot_in()
             if deadline is not None and self.clock.now() >= deadline:

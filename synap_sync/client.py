@@ -27,7 +27,8 @@ from ._constants import (
     MAX_BACKOFF_SECONDS,
     WHOAMI_PATH,
 )
-from ._pace import Pace
+from ._pace import LANES, Pace, Pacer, PaceStatus
+from ._pace_stores import check_pace_url
 from ._retry import Backoff
 from ._transport import MIN_SECRET_LENGTH, CallOptions, Timeout, Transport
 from ._urls import check_base_url, is_loopback
@@ -66,8 +67,15 @@ class SynapClient:
     :param deadline: seconds one call may take in all (pacing, retries, backoff, reading the reply);
         None for no limit.
     :param pool_maxsize: connections kept open; size it to the threads sharing the client.
-    :param max_requests_per_second: the key's known rate limit; every client of the key in this
-        process then stays under it. Without it the pace is learned from the service's 429s.
+    :param max_requests_per_second: the key's known rate limit; every client of the key then stays under
+        it. Without it the pace is learned from the service's 429s.
+    :param pace_url: where the key's pace is kept, shared by every client of the key that keeps it there:
+        None (``SYNAP_PACE_URL``, else this host's file: every process of the user on the host), ``local``
+        (this process), ``file://DIRECTORY``, or ``redis://host:port/db`` for processes on several hosts
+        (the ``redis`` extra). See the guide on one key, many processes.
+    :param interactive_share: the part of the key's pace, 0 to 0.9, bulk work (``ingest``) leaves to
+        interactive calls while they are being made; idle capacity is borrowed. Interactive calls go
+        first whatever it is.
     :param max_reply_bytes: a reply larger than this is refused (`SynapProtocolError`).
     :param allow_insecure_http: allow plain ``http://`` to a host that is not loopback.
     :param backoff_seconds: the first wait before a retry; it doubles (plus up to 25% jitter) up to
@@ -96,6 +104,8 @@ class SynapClient:
         deadline: Optional[float] = DEFAULT_DEADLINE,
         pool_maxsize: int = 10,
         max_requests_per_second: Optional[float] = None,
+        pace_url: Optional[str] = None,
+        interactive_share: float = 0.0,
         max_reply_bytes: int = DEFAULT_MAX_REPLY_BYTES,
         allow_insecure_http: bool = False,
         backoff_seconds: float = BACKOFF_SECONDS,
@@ -128,6 +138,13 @@ class SynapClient:
             raise refuse("backoff_seconds", f"must be seconds from 0 to 60, got {backoff_seconds!r}")
         if max_requests_per_second is not None and not positive_number(max_requests_per_second):
             raise refuse("max_requests_per_second", f"must be None or a number > 0, got {max_requests_per_second!r}")
+        pace_url = pace_url if pace_url is not None else os.environ.get("SYNAP_PACE_URL") or None
+        if pace_url is not None:
+            pace_url = check_pace_url(pace_url)
+        if not isinstance(interactive_share, (int, float)) or isinstance(interactive_share, bool) or not (
+            0 <= interactive_share <= 0.9
+        ):
+            raise refuse("interactive_share", f"must be a share from 0 to 0.9, got {interactive_share!r}")
         if session is not None and not isinstance(session, requests.Session):
             raise refuse("session", f"must be a requests.Session, got {type(session).__name__}")
         if agent_model is not None and (not isinstance(agent_model, str) or not agent_model.strip()):
@@ -144,6 +161,8 @@ class SynapClient:
             "instance_id": instance_id,
             "pool_maxsize": pool_maxsize,
             "max_requests_per_second": max_requests_per_second,
+            "pace_url": pace_url,
+            "interactive_share": interactive_share,
             "max_reply_bytes": max_reply_bytes,
             "allow_insecure_http": allow_insecure_http,
             "backoff_seconds": backoff_seconds,
@@ -158,6 +177,8 @@ class SynapClient:
             instance_id=instance_id,
             pool_maxsize=pool_maxsize,
             max_requests_per_second=max_requests_per_second,
+            pace_url=pace_url,
+            interactive_share=float(interactive_share),
             max_reply_bytes=max_reply_bytes,
             retry=Backoff(
                 backoff_seconds=float(backoff_seconds),
@@ -176,9 +197,14 @@ class SynapClient:
         timeout: Timeout = _UNSET,
         max_retries: int = _UNSET,
         deadline: Optional[float] = _UNSET,
+        priority: Optional[str] = _UNSET,
     ) -> "SynapClient":
         """A view of this client with other limits per call; it shares the pool, the pace and what
         ``initialize`` learned, so it is cheap: ``client.with_options(deadline=2.0).memories.batch_create(...)``.
+
+        ``priority`` puts the view's calls in a lane of the key's pace: ``"bulk"`` for work that may wait
+        (a management command replaying transcripts), ``"interactive"`` for work that may not; None (the
+        default) is each call's own kind: direct calls interactive, ``ingest`` bulk.
 
         The view does not own the pool: closing it, or leaving ``with client.with_options(...) as view:``,
         leaves the client open; closing the client closes every view of it.
@@ -192,6 +218,7 @@ class SynapClient:
             options.timeout if timeout is _UNSET else timeout,
             options.max_retries if max_retries is _UNSET else max_retries,
             options.deadline if deadline is _UNSET else deadline,
+            options.priority if priority is _UNSET else priority,
         )
         view._memories = None
         return view
@@ -291,6 +318,14 @@ class SynapClient:
         """Names the key's pace without holding the key: the same for every client of one key and URL."""
         return self._transport.pace_id
 
+    def pace(self) -> PaceStatus:
+        """What the key's pace knows now, as every process sharing it sees it: where it is kept, the
+        learned rate, whether it is probing, the lanes' recent use and the 429s."""
+        status = self._transport.pace.status() if isinstance(self._transport.pace, Pacer) else None
+        if status is None:
+            raise refuse("pace", "this client's pace is kept on a cluster's scheduler; ask it there")
+        return status
+
     @property
     def max_requests_per_second(self) -> Optional[float]:
         """The key's known rate limit, as given (None: learned from the service's 429s)."""
@@ -308,7 +343,10 @@ class SynapClient:
         configuration and shares it between the tasks that unpickle it.
         """
         options = self._options
-        return (_rebuild_client, (self._settings, options.timeout, options.max_retries, options.deadline))
+        return (
+            _rebuild_client,
+            (self._settings, options.timeout, options.max_retries, options.deadline, True, options.priority),
+        )
 
     def initialize(self) -> Optional[InstanceIdentity]:
         """Ask the service who this key is: learns the instance and client ids and the isolation.
@@ -424,6 +462,7 @@ def _rebuild_client(
     max_retries: int,
     deadline: Optional[float],
     shared: bool = True,
+    priority: Optional[str] = None,
 ) -> SynapClient:
     """Unpickle a `SynapClient`: this process's client of that configuration (made on first use),
     seen with the pickled client's call options; with ``shared=False``, a client of its own."""
@@ -433,7 +472,7 @@ def _rebuild_client(
     clock = settings.pop("clock")
     if clock is not None or not shared:  # a test's clock is never shared
         own = SynapClient(key, **settings, clock=clock or SYSTEM_CLOCK)
-        own._options = _call_options(timeout, max_retries, deadline)  # its own, not a view: it owns its pool
+        own._options = _call_options(timeout, max_retries, deadline, priority)  # its own, not a view: it owns its pool
         return own
     identity = hashlib.sha256(repr((sorted(settings.items()), key)).encode("utf-8")).hexdigest()
     dropped: List[SynapClient] = []
@@ -446,14 +485,16 @@ def _rebuild_client(
             dropped.append(_REBUILT.popitem(last=False)[1])
     for old in dropped:
         old._transport.release_idle()
-    return client.with_options(timeout=timeout, max_retries=max_retries, deadline=deadline)
+    return client.with_options(timeout=timeout, max_retries=max_retries, deadline=deadline, priority=priority)
 
 
 def private_copy(client: SynapClient, pace: Optional[Callable[[Clock], Pace]] = None) -> SynapClient:
     """A new client of ``client``'s configuration and call options, with a pool of its own and a pace
     of its own: ``pace(clock)`` when given (a cluster task's pace, kept on the scheduler)."""
     options = client._options
-    copy = _rebuild_client(client._settings, options.timeout, options.max_retries, options.deadline, shared=False)
+    copy = _rebuild_client(
+        client._settings, options.timeout, options.max_retries, options.deadline, False, options.priority
+    )
     if pace is not None:
         copy._transport.use_pace(pace(copy._transport.clock))
     return copy
@@ -481,7 +522,9 @@ def _checked_key(api_key: Optional[str], base_url: str) -> str:
     return key
 
 
-def _call_options(timeout: Timeout, max_retries: Any, deadline: Any) -> CallOptions:
+def _call_options(timeout: Timeout, max_retries: Any, deadline: Any, priority: Any = None) -> CallOptions:
+    if priority is not None and priority not in LANES:
+        raise refuse("priority", f"must be None, 'interactive' or 'bulk', got {priority!r}")
     if not whole_number(max_retries) or max_retries < 0:
         raise refuse("max_retries", f"must be a whole number >= 0, got {max_retries!r}")
     if deadline is not None and not positive_number(deadline):
@@ -490,6 +533,7 @@ def _call_options(timeout: Timeout, max_retries: Any, deadline: Any) -> CallOpti
         timeout=_check_timeout(timeout),
         max_retries=max_retries,
         deadline=None if deadline is None else float(deadline),
+        priority=priority,
     )
 
 

@@ -12,6 +12,7 @@ import attrs
 
 from ._calls import Calls, checked_wait
 from ._constants import BATCH_PATH, CREATE_PATH, FORGET_PATH, MAX_BATCH_SIZE, MEMORY_PATH, STATUS_PATH, UPLOAD_PATH
+from ._pace import BULK
 from ._signals import Terminated
 from ._transport import CallOptions, CallRecord
 from ._upload import form_upload
@@ -165,8 +166,11 @@ class Memories(Calls):
         self._transport.refuse_when_closed()
         options.check(self._transport.pool_maxsize)
         _check_collection(documents)
-        # One attempt per post: the chunk sender retries, counts and logs on its own terms.
-        single = attrs.evolve(self._options, max_retries=0, wait_when_throttled=False)
+        # One attempt per post: the chunk sender retries, counts and logs on its own terms. A bulk run is
+        # bulk work for the key's pace (unless the view says otherwise): interactive calls go first.
+        single = attrs.evolve(
+            self._options, max_retries=0, wait_when_throttled=False, priority=self._options.priority or BULK
+        )
 
         def post(body: bytes, count: int, repeatable: bool) -> BatchCreateResponse:
             return self._post_batch(body, count, repeatable, single)

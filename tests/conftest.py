@@ -45,9 +45,13 @@ def docs(
 
 
 @pytest.fixture(autouse=True)
-def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """No SYNAP_ variable from the shell; and the key's pace shared through a host file, as by default, but
+    in a folder of the test's own, so that no test (and no earlier run) leaves a learned pace to the next.
+    The processes a test starts inherit it, and share that pace with it."""
     for name in ("SYNAP_API_KEY", "SYNAP_BASE_URL", "SYNAP_INSTANCE_ID"):
         monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("SYNAP_PACE_URL", f"file://{tmp_path_factory.mktemp('pace')}")
 
 
 @pytest.fixture(autouse=True)

@@ -133,33 +133,31 @@ def test_a_slow_round_trip_does_not_fool_the_measurement() -> None:
     assert run.efficiency >= 0.9 and run.throttled / run.requests < 0.05
 
 
-def test_memory_stays_flat_over_many_accepted_requests_after_a_429() -> None:
-    import sys
-
-    from synap_sync._pace import MAX_KEPT_SENDS
+def test_what_is_kept_of_a_pace_stays_the_same_size_over_weeks_of_answers() -> None:
+    from synap_sync._pace_stores._record import RECORD_SIZE
 
     clock = FakeClock(100.0)
     pacer = Pacer(max_rate=1000.0, clock=clock)
-    pacer.throttled(clock.time)
-    sizes = []
-    for call in range(5 * MAX_KEPT_SENDS):
+    sizes = set()
+    for call in range(50_000):
         clock.time += 0.001
-        pacer.accepted(clock.time)
-        if call % MAX_KEPT_SENDS == MAX_KEPT_SENDS - 1:
-            sizes.append(len(pacer._accepted_since))
-    assert max(sizes) <= MAX_KEPT_SENDS and sys.getsizeof(pacer._accepted_since._times) < 64 * MAX_KEPT_SENDS
+        if call % 997 == 0:
+            pacer.throttled(clock.time)
+        else:
+            pacer.accepted(clock.time)
+        if call % 5_000 == 0:
+            sizes.add(len(pacer.store.update(lambda record, now: record.pack())))
+    assert sizes == {RECORD_SIZE}
 
 
-def test_the_measurement_still_counts_requests_folded_away() -> None:
-    from synap_sync._pace import MAX_KEPT_SENDS
-
+def test_the_measurement_counts_every_request_accepted_since_the_mark() -> None:
     clock = FakeClock(100.0)
     pacer = Pacer(clock=clock)
     pacer.throttled(clock.time)
     first = pacer.acquire()
     clock.time += 0.001
     pacer.accepted(first)
-    accepted = 3 * MAX_KEPT_SENDS
+    accepted = 3 * 4096
     for _ in range(accepted):
         clock.time += 0.001
         pacer.accepted(clock.time)

@@ -501,10 +501,12 @@ def test_clients_of_one_key_share_one_pace_and_other_keys_do_not() -> None:
     assert first._transport.pace is not other_url._transport.pace
 
 
-def test_a_known_rate_is_a_ceiling_for_every_client_of_the_key() -> None:
-    first = SynapClient(api_key=API_KEY, base_url=BASE_URL)
-    SynapClient(api_key=API_KEY, base_url=BASE_URL, max_requests_per_second=5)
-    assert first._transport.pace.max_rate == 5
+def test_a_known_rate_is_a_ceiling_for_every_client_told_it_and_they_share_one_pace() -> None:
+    learning = SynapClient(api_key=API_KEY, base_url=BASE_URL)
+    told = SynapClient(api_key=API_KEY, base_url=BASE_URL, max_requests_per_second=5)
+    also_told = SynapClient(api_key=API_KEY, base_url=BASE_URL, max_requests_per_second=5)
+    assert told._transport.pace is also_told._transport.pace and told._transport.pace.max_rate == 5
+    assert learning._transport.pace is not told._transport.pace and learning._transport.pace.max_rate is None
 
 
 @responses.activate

@@ -40,7 +40,8 @@ class ClusterPace:
         answer: Tuple[Any, ...] = self._call(_state.pace_call, self._pace_id, operation, arguments)
         return answer
 
-    def acquire(self, latest: Optional[float] = None) -> Optional[float]:
+    def acquire(self, latest: Optional[float] = None, lane: str = "interactive", share: float = 0.0) -> Optional[float]:
+        """A slot from the scheduler's pace (a cluster run is one caller there: its lane is not told)."""
         while True:
             now = self.clock.now()
             answer = self._ask("reserve", None if latest is None else latest - now)
