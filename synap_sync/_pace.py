@@ -200,7 +200,8 @@ class Pacer:
             if within is not None and wait > within:
                 self.store.update(_giving_back(slot))
                 return None
-            self.clock.sleep(wait)
+            if wait > 0:
+                self.clock.sleep(wait)
             return slot
 
     def reserve(
@@ -507,6 +508,7 @@ def shared_pace(
 def forget_shared_paces() -> None:
     """In a child just forked: the parent's paces (their files opened by the parent, a lock another thread
     may have held) are not this process's; each client of the child opens its own."""
-    global _SHARED_LOCK
+    global _SHARED_LOCK, _SHARED
     _SHARED_LOCK = threading.Lock()
+    _SHARED = weakref.WeakValueDictionary()
     _SHARED.clear()

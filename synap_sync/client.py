@@ -31,7 +31,7 @@ from ._pace import LANES, Pace, Pacer, PaceStatus
 from ._pace_stores import check_pace_url
 from ._retry import Backoff
 from ._transport import MIN_SECRET_LENGTH, CallOptions, Timeout, Transport
-from ._urls import check_base_url, is_loopback
+from ._urls import check_base_url, is_loopback, shown
 from .errors import (
     SynapAuthError,
     SynapClientClosedError,
@@ -138,6 +138,7 @@ class SynapClient:
             raise refuse("backoff_seconds", f"must be seconds from 0 to 60, got {backoff_seconds!r}")
         if max_requests_per_second is not None and not positive_number(max_requests_per_second):
             raise refuse("max_requests_per_second", f"must be None or a number > 0, got {max_requests_per_second!r}")
+        pace_from_environment = pace_url is None and bool(os.environ.get("SYNAP_PACE_URL"))
         pace_url = pace_url if pace_url is not None else os.environ.get("SYNAP_PACE_URL") or None
         if pace_url is not None:
             pace_url = check_pace_url(pace_url)
@@ -161,7 +162,8 @@ class SynapClient:
             "instance_id": instance_id,
             "pool_maxsize": pool_maxsize,
             "max_requests_per_second": max_requests_per_second,
-            "pace_url": pace_url,
+            # A Redis URL may hold a password: sealed like the key, or left to the worker's environment.
+            "pace_url": None if pace_url is None or pace_from_environment else _SealedURL(pace_url),
             "interactive_share": interactive_share,
             "max_reply_bytes": max_reply_bytes,
             "allow_insecure_http": allow_insecure_http,
@@ -318,6 +320,13 @@ class SynapClient:
         """Names the key's pace without holding the key: the same for every client of one key and URL."""
         return self._transport.pace_id
 
+    @property
+    def pace_url(self) -> Optional[str]:
+        """Where the key's pace is kept, as given (or from ``SYNAP_PACE_URL``), a password in it shown as
+        ``***``; None: this host's file."""
+        url = self._transport.pace_url
+        return None if url is None else shown(url)
+
     def pace(self) -> PaceStatus:
         """What the key's pace knows now, as every process sharing it sees it: where it is kept, the
         learned rate, whether it is probing, the lanes' recent use and the 429s."""
@@ -415,6 +424,7 @@ class _SealedKey:
     bytes show it (a task graph may be logged or dumped); masking is not encryption."""
 
     __slots__ = ("_masked",)
+    what = "API key"
 
     def __init__(self, key: str) -> None:
         self._masked = base64.b85encode(bytes(byte ^ 0x5A for byte in key.encode("utf-8"))).decode("ascii")
@@ -423,7 +433,7 @@ class _SealedKey:
         return bytes(byte ^ 0x5A for byte in base64.b85decode(self._masked)).decode("utf-8")
 
     def __repr__(self) -> str:
-        return "<API key>"
+        return f"<{self.what}>"
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, _SealedKey) and other._masked == self._masked
@@ -436,6 +446,13 @@ class _SealedKey:
 
     def __setstate__(self, masked: str) -> None:
         self._masked = masked
+
+
+class _SealedURL(_SealedKey):
+    """A pace URL as a pickled client carries it: a Redis password in it is masked like the key."""
+
+    __slots__ = ()
+    what = "pace URL"
 
 
 #: Clients rebuilt from a pickle in this process, by configuration, the most recently used last: a
@@ -469,6 +486,8 @@ def _rebuild_client(
     settings = dict(settings)
     sealed = settings.pop("api_key")
     key = sealed.reveal() if sealed is not None else None
+    sealed_url = settings.pop("pace_url")
+    settings["pace_url"] = sealed_url.reveal() if sealed_url is not None else None
     clock = settings.pop("clock")
     if clock is not None or not shared:  # a test's clock is never shared
         own = SynapClient(key, **settings, clock=clock or SYSTEM_CLOCK)

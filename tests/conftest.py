@@ -44,6 +44,19 @@ def docs(
     return made
 
 
+@pytest.fixture(scope="session", autouse=True)
+def session_pace_folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Processes started for a whole module (a Dask cluster's workers) keep their paces in a folder of the
+    session's, never in the user's runtime directory; each test then gets a folder of its own."""
+    before = os.environ.get("SYNAP_PACE_URL")
+    os.environ["SYNAP_PACE_URL"] = f"file://{tmp_path_factory.mktemp('session-pace')}"
+    yield
+    if before is None:
+        del os.environ["SYNAP_PACE_URL"]
+    else:
+        os.environ["SYNAP_PACE_URL"] = before
+
+
 @pytest.fixture(autouse=True)
 def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
     """No SYNAP_ variable from the shell; and the key's pace shared through a host file, as by default, but

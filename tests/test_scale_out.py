@@ -74,6 +74,21 @@ def test_a_key_from_the_environment_is_left_to_the_unpickling_process(monkeypatc
         pickle.loads(data)
 
 
+def test_a_pace_url_travels_sealed_and_one_from_the_environment_is_left_to_the_worker(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    url = "redis://:hunter2-redis@127.0.0.1:9/0"
+    client = SynapClient(api_key=KEY, base_url="http://127.0.0.1:9", pace_url=url)
+    data = pickle.dumps(client)
+    copy = pickle.loads(data)
+    assert b"hunter2" not in data and "hunter2" not in repr(copy._settings) + repr(client._settings)
+    assert copy._transport.pace_url == url and copy.pace_url == client.pace_url == "redis://:***@127.0.0.1:9/0"
+    monkeypatch.setenv("SYNAP_PACE_URL", url)
+    from_environment = pickle.dumps(SynapClient(api_key=KEY, base_url="http://127.0.0.1:9"))
+    monkeypatch.setenv("SYNAP_PACE_URL", "local")
+    assert pickle.loads(from_environment).pace_url == "local" and b"127.0.0.1:9/0" not in from_environment
+
+
 def test_a_client_with_a_test_clock_pickles_its_own_clock() -> None:
     copy = pickle.loads(pickle.dumps(SynapClient(api_key=KEY, base_url="http://127.0.0.1:9", clock=FakeClock(5.0))))
     assert isinstance(copy._transport.clock, FakeClock) and copy._transport.clock.now() == 5.0

@@ -99,7 +99,8 @@ def _host_store(pace_url: Optional[str], name: str, clock: Clock) -> PaceStore:
     """This host's file for the pace, or this process's pace (with one warning) where no file can be kept."""
     directory = pace_url[len("file://") :] if pace_url else None
     try:
-        return FileStore(directory or runtime_directory(), name)
+        # A file that stops working (a forked child cannot open it again) leaves the process its own pace.
+        return FallbackStore(FileStore(directory or runtime_directory(), name), lambda: LocalStore(clock))
     except StoreUnavailable as error:
         _warn_once(f"the pace cannot be shared between this host's processes ({error}); each process keeps its own")
         return LocalStore(clock)

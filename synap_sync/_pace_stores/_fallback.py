@@ -1,9 +1,10 @@
-"""A shared store with a fallback: calls go on under the host's pace while the shared one cannot be
-reached (one warning), and come back to it when it can (one line at INFO). Nothing fails for it.
+"""A shared store with a fallback: calls go on under a store nearer at hand (the host's file, or this
+process) while the shared one cannot be used (one warning), and come back to it when it can (one line at
+INFO). Nothing fails for it.
 
-The two stores keep time differently (Redis's clock, the machine's since boot): an answer for a slot the
+Redis keeps time by its own clock, a host store by the machine's since boot: an answer for a slot the
 other one gave is decades away from this one's "now", and the pace ignores it (see `synap_sync._pace`),
-so a switch never mixes them up."""
+so a switch never mixes them up. A host file and this process share the machine's clock."""
 
 from __future__ import annotations
 
@@ -82,9 +83,9 @@ class FallbackStore:
                 self._down_since = time.monotonic()
         if first:
             log.warning(
-                "the shared pace cannot be used (%s): pacing on this host's pace until it is back; nothing fails "
-                "for it",
+                "the shared pace cannot be used (%s): pacing on %s until it is back; nothing fails for it",
                 error,
+                self._backup().description,
             )
 
     def _came_back(self) -> None:

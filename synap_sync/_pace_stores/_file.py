@@ -18,6 +18,7 @@ import struct
 import tempfile
 import threading
 import time
+import weakref
 from typing import Callable, Set, TypeVar
 
 from .._clock import SYSTEM_CLOCK
@@ -68,19 +69,31 @@ class FileStore:
         self.description = f"the host file {self.path}"
         self.clock = SYSTEM_CLOCK
         self.boot = _boot()
-        self._lock = threading.Lock()
+        self._fd = -1
         try:
             _private_directory(directory)
+        except OSError as error:  # said of the folder: one warning for every pace it cannot hold
+            raise StoreUnavailable(f"{directory}: {error.strerror or error}") from None
+        self._open()
+        _LIVE.add(self)
+        _sweep_once(directory)
+
+    def _open(self) -> None:
+        """Open the file (made if new) and map it; a forked child does it again, as a lock on the parent's
+        open file would be the parent's too."""
+        self._lock = threading.Lock()
+        try:
             self._fd = _private_file(self.path)
         except OSError as error:
             raise StoreUnavailable(f"{self.path}: {error.strerror or error}") from None
         try:
-            self._ensure_record()
+            if os.fstat(self._fd).st_size < RECORD_SIZE:  # new: its first record is written under the lock
+                self._ensure_record()
             self._map = mmap.mmap(self._fd, RECORD_SIZE, prot=mmap.PROT_READ)
         except (OSError, ValueError) as error:
             os.close(self._fd)
+            self._fd = -1
             raise StoreUnavailable(f"{self.path}: {getattr(error, 'strerror', None) or error}") from None
-        _sweep_once(directory)
 
     def _ensure_record(self) -> None:
         fcntl.flock(self._fd, fcntl.LOCK_EX)
@@ -92,7 +105,10 @@ class FileStore:
 
     def update(self, change: Callable[[PaceRecord, float], Result]) -> Result:
         with self._lock:
-            fcntl.flock(self._fd, fcntl.LOCK_EX)
+            try:
+                fcntl.flock(self._fd, fcntl.LOCK_EX)
+            except (OSError, ValueError) as error:
+                raise StoreUnavailable(f"{self.path}: {getattr(error, 'strerror', None) or error}") from None
             try:
                 data = os.pread(self._fd, RECORD_SIZE, 0)
                 record = PaceRecord.unpack(data, self.boot)
@@ -109,7 +125,10 @@ class FileStore:
     def quiet(self) -> bool:
         """Never paced nor throttled, read from the shared map without a lock: a torn read at worst lets
         one more request go unpaced, which its answer then paces."""
-        return _RATE.unpack_from(self._map, RATE_OFFSET)[0] == 0.0 and self._map[MARKS_OFFSET] == 0
+        try:
+            return _RATE.unpack_from(self._map, RATE_OFFSET)[0] == 0.0 and self._map[MARKS_OFFSET] == 0
+        except ValueError:  # closed: its update says why
+            return False
 
     def now(self) -> float:
         return self.clock.now()
@@ -118,24 +137,51 @@ class FileStore:
         time.sleep(min(max(seconds, 0.0), 0.02))
 
     def close(self) -> None:
+        fd, self._fd = self._fd, -1
         try:
             self._map.close()
-            os.close(self._fd)
-        except (OSError, ValueError):
+            if fd >= 0:
+                os.close(fd)
+        except (OSError, ValueError, AttributeError):
             pass
+
+    def __del__(self) -> None:
+        self.close()
+
+    def _reopen_in_child(self) -> None:
+        if self._fd < 0:
+            return
+        self.close()
+        try:
+            self._open()
+        except StoreUnavailable:
+            pass  # its next update says so, and its caller falls back
+
+
+#: Every file store open in this process, so a forked child opens each file again.
+_LIVE: "weakref.WeakSet[FileStore]" = weakref.WeakSet()
+
+
+def _reopen_in_child() -> None:
+    for store in list(_LIVE):
+        store._reopen_in_child()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_reopen_in_child)
 
 
 def _private_directory(directory: str) -> None:
-    """Make ``directory`` (0700), or make sure the one there is this user's own and private."""
+    """Make ``directory`` (0700), or make sure the one there is this user's own and nobody else can write it."""
     try:
         os.mkdir(directory, 0o700)
     except FileExistsError:
         pass
     info = os.lstat(directory)
     if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid():
-        raise OSError(0, f"{directory} is not a folder of this user's")
-    if info.st_mode & 0o077:
-        raise OSError(0, f"{directory} can be read or written by others")
+        raise OSError(0, "not a folder of this user's")
+    if info.st_mode & 0o022:  # others could replace the files in it (reading its names shows only hashes)
+        raise OSError(0, "others can write in it")
 
 
 def _private_file(path: str) -> int:
