@@ -1,6 +1,7 @@
-"""``synap-sync``: run the emulator, ingest a JSON Lines file, follow an ingestion, record a transcript,
-forget a user, show credits, or try the demo. One module per command, as pip lays out its own: each has a
-``NAME``, a ``SUMMARY``, its ``EXIT_CODES``, ``add_arguments(parser)`` and ``run(args)``.
+"""``synap-sync``: run the emulator, ingest a JSON Lines file, follow an ingestion, record a
+transcript, forget a user, show credits or the key's pace, or try the demo. One module per command, as
+pip lays out its own: each has a ``NAME``, a ``SUMMARY``, its ``EXIT_CODES``, ``add_arguments(parser)``
+and ``run(args)``.
 
 Exit codes: 0 all good; 1 some documents failed; 2 usage or invalid input; 3 authentication refused;
 4 service unreachable; 5 any other service error; 6 another run holds the journal; 7 the journal could
@@ -15,14 +16,14 @@ from typing import Dict, Optional, Sequence
 
 from .._version import __version__
 from ..errors import SynapError
-from . import credits, demo, forget, ingest, serve, status, transcript
+from . import credits, demo, forget, ingest, pace, serve, status, transcript
 from ._common import EXIT_INTERRUPTED, EXIT_USAGE, complain, exit_code_for, exit_codes_help
 
 __all__ = ["main", "build_parser", "COMMANDS"]
 
 #: The commands, by name, in the order ``--help`` lists them.
 COMMANDS: Dict[str, ModuleType] = {
-    command.NAME: command for command in (serve, ingest, status, forget, transcript, credits, demo)
+    command.NAME: command for command in (serve, ingest, status, forget, transcript, credits, pace, demo)
 }
 
 #: What each exit code means (ingest's list holds every code any command ends with).

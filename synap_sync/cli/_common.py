@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Dict
+from typing import Any, Dict
 
 from .._constants import DEFAULT_MAX_RETRIES
 from ..client import SynapClient
@@ -86,18 +86,26 @@ def add_connection_arguments(parser: argparse.ArgumentParser) -> None:
         help=f"retries of a failed request where safe (default: {DEFAULT_MAX_RETRIES})",
     )
     parser.add_argument(
+        "--pace-url",
+        metavar="URL",
+        help="where the key's pace is shared: local, file://DIR or redis://host:port/db (default: $SYNAP_PACE_URL, "
+        "then a file every process of this user on the host shares)",
+    )
+    parser.add_argument(
         "--allow-insecure-http",
         action="store_true",
         help="allow a plain http:// service URL beyond this machine (the key then travels unencrypted)",
     )
 
 
-def connect(args: argparse.Namespace, pool_maxsize: int = 10) -> SynapClient:
+def connect(args: argparse.Namespace, pool_maxsize: int = 10, **options: Any) -> SynapClient:
     """The client the connection options describe."""
     return SynapClient(
         api_key=args.api_key,
         base_url=args.base_url,
         max_retries=args.max_retries,
         allow_insecure_http=args.allow_insecure_http,
+        pace_url=args.pace_url,
         pool_maxsize=pool_maxsize,
+        **options,
     )

@@ -21,6 +21,8 @@ from ._worker import Settings, run_partition
 
 log = logging.getLogger("synap_sync")
 
+#: Pace URLs of stores every host reaches: with one of them, the workers pace on it.
+SHARED_STORES = ("redis://", "rediss://", "unix://")
 #: The caller looks at the partitions' progress this often (seconds).
 _WATCH_SECONDS = 0.25
 
@@ -50,7 +52,10 @@ def ingest(
     :param progress: a bar for the whole run, or a callable receiving its `Progress`.
     :param options: `IngestOptions` but ``journal`` (``journal_dir`` names them). ``workers`` is per
         partition task; ``max_requests_per_second`` is the key's limit for the whole cluster (the
-        client's own when None); without either, the cluster learns it from the service's 429s.
+        client's own when None); without either, the cluster learns it from the service's 429s. The
+        cluster keeps one pace for the key on its scheduler, or, when the client's pace is in Redis
+        (``pace_url``) and no rate is given for the run, paces on that: beside every other process of
+        the key, as bulk work.
     :returns: the merged `IngestReport`: failures carry their ``partition`` and their ``index`` in it.
     :raises SynapError: the first error that stopped a partition (the others are stopped too), with
         ``.report`` holding everything the run did.
@@ -68,14 +73,18 @@ def ingest(
         run_name = f"{kind}-{tokenize(collection)[:20]}"
     distributed = _distributed_client()
     ceiling = options.get("max_requests_per_second") or client.max_requests_per_second
+    # A pace kept in Redis is the key's for every host: the workers pace on it (beside the web fleet
+    # sharing it) rather than on the scheduler's, which knows only this cluster's requests. A rate given
+    # for this run alone is kept on the scheduler, as the run's own.
+    on_shared_store = (client.pace_url or "").startswith(SHARED_STORES) and not options.get("max_requests_per_second")
     concurrent = _ThreadRun.concurrency(collection.npartitions)
     settings = Settings(
         run_id=uuid.uuid4().hex,
         run_name=run_name,
         journal_dir=None if journal_dir is None else os.fspath(journal_dir),
-        pace_id=None if distributed is None else _state.pace_id_for(client.pace_id, ceiling),
+        pace_id=None if distributed is None or on_shared_store else _state.pace_id_for(client.pace_id, ceiling),
         # Partitions on threads here share the process's pace, so a ceiling is split between them; on a
-        # cluster, the scheduler's pace keeps it.
+        # cluster, the scheduler's pace (or the shared store's) keeps it.
         options=dict(
             options,
             max_requests_per_second=None if distributed is not None or ceiling is None else ceiling / concurrent,
@@ -137,7 +146,8 @@ def _prepare_scheduler(distributed: Any, settings: Settings) -> None:
             f"the Dask scheduler cannot run synap_sync ({type(error).__name__}: {error}); install "
             f"synap-sync {__version__} where the scheduler runs, as on the workers"
         ) from None
-    distributed.run_on_scheduler(_state.pace_setup, settings.pace_id)
+    if settings.pace_id is not None:  # None: the workers pace on the shared store
+        distributed.run_on_scheduler(_state.pace_setup, settings.pace_id)
 
 
 class _DistributedRun:

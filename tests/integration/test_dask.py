@@ -21,6 +21,7 @@ import synap_sync.dask
 from synap_sync import IngestInterrupted, Progress, SynapAuthError, SynapClient, SynapValidationError
 from synap_sync.emulator import Emulator
 from tests.conftest import docs
+from tests.redis_server import RedisServer
 
 KEY = "synap_dask_test_key"
 
@@ -93,6 +94,18 @@ def test_the_cluster_as_a_whole_keeps_to_a_given_rate(dask_client: Any, tmp_path
         elapsed = time.monotonic() - started
     assert report.succeeded == 400 and report.requests == 20
     assert elapsed >= (report.requests - 1) / rate * 0.95
+
+
+def test_with_the_pace_in_redis_the_workers_pace_on_it_as_bulk_work_beside_everyone_else(
+    dask_client: Any, synap_emulator: Emulator
+) -> None:
+    with RedisServer() as server:
+        client = SynapClient(api_key=KEY, base_url=synap_emulator.base_url, pace_url=server.url)
+        report = synap_sync.dask.ingest(dask_bag.from_sequence(docs(400), npartitions=4), client=client, chunk_size=50)
+        status = client.pace()  # this process sent nothing: what it reads, the workers wrote in Redis
+        keys = server.client().keys("synap-sync:pace:*")
+    assert report.succeeded == 400 and len(keys) == 1
+    assert status.store == server.url and status.bulk_per_second > 0 and status.interactive_per_second == 0
 
 
 def test_a_killed_worker_loses_nothing_and_stores_nothing_twice(dask_client: Any, cluster: Any, tmp_path: Path) -> None:

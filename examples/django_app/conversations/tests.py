@@ -129,6 +129,18 @@ class SettingsTests(SimpleTestCase):
                 self.assertEqual((client.base_url, client.deadline), (emulator.base_url, 5.0))
                 self.assertEqual(client.memories.batch_create([{"document": "x"}]).succeeded, 1)
 
+    def test_the_keys_pace_is_kept_where_settings_say_for_every_process_of_the_site(self) -> None:
+        with tempfile.TemporaryDirectory() as directory, Emulator() as emulator:
+            close_client()
+            pace_url = f"file://{directory}"  # or redis://host:6379/0 for the processes of several hosts
+            synap_sync = {"api_key": "synap_k", "base_url": emulator.base_url, "pace_url": pace_url}
+            with override_settings(SYNAP_SYNC=dict(synap_sync, interactive_share=0.3)):
+                client = get_client()
+                client.memories.batch_create([{"document": "x"}])
+                self.assertEqual(client.pace_url, pace_url)
+                self.assertTrue(client.pace().store.startswith(f"the host file {directory}{os.sep}pace-"))
+            close_client()
+
     def test_an_unknown_option_in_settings_is_named(self) -> None:
         close_client()
         with override_settings(SYNAP_SYNC={"api_key": "k", "retries": 3}):
