@@ -80,6 +80,9 @@ SLOWEST_RATE = 0.05
 ACTIVE_SECONDS = 2.0
 #: A bulk caller takes a slot this close ahead (its sleep may wake it a little early).
 BULK_LOOKAHEAD_SECONDS = 0.002
+#: An interactive caller books a slot at most this far ahead, and comes back for a later one: slots
+#: handed out far ahead would all go at the pace they were booked at, however the 429s changed it since.
+BOOK_AHEAD_SECONDS = 0.25
 #: An answer for a slot further than this from the store's "now" belongs to another store's clock.
 ANSWER_HORIZON_SECONDS = 3600.0
 #: Recent use is counted in windows of this many seconds.
@@ -261,6 +264,8 @@ class Pacer:
                 return Wait(slot)
         if latest is not None and slot > latest:
             return None
+        if slot > now + BOOK_AHEAD_SECONDS:  # a slot booked further ahead would keep a pace the 429s since changed
+            return Wait(slot - BOOK_AHEAD_SECONDS)
         record.next_slot = slot + 1.0 / record.rate
         if lane == BULK and share > 0:
             record.bulk_next = slot + 1.0 / (record.rate * max(1.0 - share, 0.05))

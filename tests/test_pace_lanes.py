@@ -67,6 +67,17 @@ def test_an_interactive_call_books_ahead_and_a_bulk_call_never_does() -> None:
     assert isinstance(late, Wait) and late.until == pytest.approx(100.25)
 
 
+def test_an_interactive_call_books_at_most_a_quarter_second_ahead_and_comes_back_for_a_later_slot() -> None:
+    """Slots booked far ahead would all go at the pace they were booked at, whatever a 429 taught since."""
+    pacer = told(20.0)
+    booked = [pacer.reserve(lane=INTERACTIVE) for _ in range(6)]
+    assert booked[-1] == pytest.approx(100.25)
+    later = pacer.reserve(lane=INTERACTIVE)
+    assert isinstance(later, Wait) and later.until == pytest.approx(100.05)
+    pacer.clock.time = 100.05  # type: ignore[attr-defined]
+    assert pacer.reserve(lane=INTERACTIVE) == pytest.approx(100.30)
+
+
 def test_a_bulk_caller_waits_on_its_own_clock_and_takes_the_slot_when_it_is_free() -> None:
     pacer = told(20.0)
     pacer.reserve(lane=INTERACTIVE)

@@ -142,11 +142,14 @@ def test_a_cluster_pace_hands_out_the_scheduler_paces_slots() -> None:
     _state.pace_setup(pace_id)
     clock = FakeClock()
     pace = ClusterPace(_local_call, pace_id, clock)
-    slots = [pace.acquire() for _ in range(4)]
-    assert [round(later - earlier, 6) for earlier, later in zip(slots, slots[1:])] == [0.1, 0.1, 0.1]
-    assert pace.rate == 10.0 and len(clock.sleeps) == 4
-    late = pace.acquire(latest=clock.now() + 0.01)  # the next slot is ~0.1 s away: too late for this caller
-    assert late is None and pace.next_slot_in() > 0.05
+    slots = [pace.acquire() for _ in range(3)]
+    assert [round(later - earlier, 6) for earlier, later in zip(slots, slots[1:])] == [0.1, 0.1]
+    assert pace.rate == 10.0 and len(clock.sleeps) == 3
+    late = pace.acquire(latest=clock.now() + 0.01)  # the next slot is ~0.3 s away: too late for this caller
+    assert late is None and pace.next_slot_in() > 0.25
+    # Nothing is booked more than a quarter of a second ahead: the worker is told when to ask again.
+    answer = _state.pace_call(pace_id, "reserve", (None,))
+    assert answer[0] == "wait" and answer[1] == pytest.approx(0.05, abs=0.02) and answer[2] == 10.0
 
 
 def test_a_429_on_one_worker_paces_every_other() -> None:

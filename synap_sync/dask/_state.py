@@ -62,15 +62,16 @@ def pace_setup(pace_id: str, dask_scheduler: Any = None) -> None:
 def pace_call(pace_id: str, operation: str, arguments: Tuple[Any, ...], dask_scheduler: Any = None) -> Tuple[Any, ...]:
     """One call on the key's pace, answered at once.
 
-    ``reserve (within,)`` answers ``("slot", slot, seconds to wait, rate)``, ``("wait", rate)`` while a
-    probe is out, or ``("late", seconds to the next slot, rate)``; ``accepted (slot,)``,
+    ``reserve (within,)`` answers ``("slot", slot, seconds to wait, rate)``, ``("wait", seconds, rate)``
+    when no slot may be booked yet (ask again in that many seconds; None while a probe is out: soon), or
+    ``("late", seconds to the next slot, rate)``; ``accepted (slot,)``,
     ``throttled (slot, retry_after)`` and ``unanswered (slot,)`` report a request's answer.
     """
     pace = _pace((_where(dask_scheduler), pace_id))
     if operation == "reserve":
         slot, now = pace.reserve_within(arguments[0])
         if isinstance(slot, Wait):
-            return ("wait", pace.rate)
+            return ("wait", None if slot.until is None else max(slot.until - now, 0.0), pace.rate)
         if slot is None:
             return ("late", pace.next_slot_in(), pace.rate)
         return ("slot", slot, slot - now, pace.rate)

@@ -51,7 +51,10 @@ class ClusterPace:
                 return float(answer[1])
             if answer[0] == "late" or (latest is not None and self.clock.now() >= latest):
                 return None
-            self.clock.sleep(_WAIT_SECONDS if latest is None else min(_WAIT_SECONDS, latest - self.clock.now()))
+            wait = _WAIT_SECONDS if answer[1] is None else answer[1]  # None: a probe is out, look again soon
+            if latest is not None:
+                wait = min(wait, latest - self.clock.now())
+            self.clock.sleep(max(wait, 0.0))
 
     def next_slot_in(self) -> float:
         return float(self._ask("next_slot_in")[0])
