@@ -3,6 +3,7 @@
 import logging
 import warnings
 
+from ._pace import PaceStatus
 from ._signals import stop_on_sigterm
 from ._version import __version__
 from .bulk import IngestFailure, IngestOutcome, IngestReport, Progress, TimelineSecond
@@ -101,6 +102,7 @@ logging.getLogger("synap_sync").addHandler(logging.NullHandler())
 __all__ = [
     "__version__",
     "SynapClient",
+    "PaceStatus",
     "stop_on_sigterm",
     # documents and replies
     "CreateMemoryRequest",

@@ -130,13 +130,22 @@ class PaceStatus:
     paces at (None: unpaced, the service never answered 429), whether it is probing for the limit, and
     the recent use: requests per second by lane, and 429s, over the last ten seconds or so."""
 
+    #: Where the pace is kept: ``"this process"``, ``"the host file /run/user/1000/synap-sync/pace-…"``
+    #: or the Redis URL (a password shown as ``***``).
     store: str
+    #: Requests per second the key is paced at; None: unpaced (no 429 yet) or probing.
     rate: Optional[float]
+    #: Looking for the limit after the first 429: one request at a time.
     probing: bool
+    #: The ``max_requests_per_second`` this client was told (it names a pace of its own), or None.
     ceiling: Optional[float]
+    #: Requests per second of calls made directly, of every process sharing the pace.
     interactive_per_second: float
+    #: Requests per second of ``ingest`` and other bulk work, of every process sharing the pace.
     bulk_per_second: float
+    #: 429s per second, over the same window.
     throttled_per_second: float
+    #: 429s since the pace was made (reset by a reboot for a host file, after a week unused in Redis).
     throttled_total: int
     #: Seconds since the last 429, None if none came.
     last_throttled_seconds_ago: Optional[float]
