@@ -16,6 +16,7 @@ Three scenarios, each printing ratios and its goals:
    interactive ``batch_create`` every 0.5 s (8 calls/s, 40% of the limit). Judged: interactive p99
    latency (goal <= 250 ms), none raised; the backfill's share of the capacity the interactive calls
    leave, while they are made (goal >= 0.85); share answered 429 (goal <= 5%).
+   The same in one process: a backfill thread beside 4 interactive threads (host file mode only).
 3. reload: the fleet of (1) running for a while, then every process replaced at once (a gunicorn
    ``kill -HUP``). Judged: 429s in the second after the reload against the second before (goal: no more).
 
@@ -54,7 +55,9 @@ def _batch(prefix: str) -> List[Dict[str, Any]]:
 
 def worker(kind: str, key: str, base_url: str, name: str, start_at: float, amount: float, threads: int) -> None:
     """One process of the fleet; prints one JSON line of what it saw. ``amount``: calls per thread
-    (``calls``), the moment to stop (``until``, ``interactive``), or documents (``backfill``)."""
+    (``calls``), the moment to stop (``until``, ``interactive``, ``together``), or documents
+    (``backfill``). ``together`` is a backfill and ``threads`` interactive callers in this one process,
+    the backfill started 3 s before them and outlasting them."""
     from synap_sync import SynapClient, SynapError
 
     client = SynapClient(api_key=key, base_url=base_url)
@@ -91,19 +94,26 @@ def worker(kind: str, key: str, base_url: str, name: str, start_at: float, amoun
                 made += 1
                 next_call = max(next_call + INTERACTIVE_EVERY, time.monotonic())
 
+    def backfill(count: int, begin: float, prefix: str) -> Any:
+        documents = ({"document": f"User: old note {n}", "document_id": f"{prefix}-{n}"} for n in range(count))
+        _sleep_until(begin)
+        return client.memories.ingest(documents, workers=4, chunk_size=DOCUMENTS_PER_CALL, progress=False)
+
     if kind == "backfill":
-        documents = ({"document": f"User: old note {n}", "document_id": f"{name}-{n}"} for n in range(int(amount)))
-        _sleep_until(start_at)
-        report = client.memories.ingest(documents, workers=4, chunk_size=DOCUMENTS_PER_CALL, progress=False)
+        report = backfill(int(amount), start_at, name)
         errors = [f"{failure.kind}: {failure.error_message}" for failure in report.failures]
         summary = report.summary()
     else:
         callers = [threading.Thread(target=caller, args=(number,)) for number in range(threads)]
+        beside: Dict[str, Any] = {}
+        if kind == "together":
+            count = int((amount - start_at + 6.0) * RATE * DOCUMENTS_PER_CALL)
+            callers.append(threading.Thread(target=lambda: beside.update(report=backfill(count, start_at - 3.0, "bf"))))
         for thread in callers:
             thread.start()
         for thread in callers:
             thread.join()
-        summary = ""
+        summary = beside["report"].summary() if beside else ""
     print(json.dumps({"errors": errors, "latencies": latencies, "summary": summary}))
     client.close()
 
@@ -230,6 +240,22 @@ def backfill(mode: Mode, window: float) -> Dict[str, float]:
     }
 
 
+def together(mode: Mode, window: float) -> Dict[str, float]:
+    """The backfill and 4 interactive threads in one process (a management command beside its views)."""
+    key = f"synap_together_{uuid.uuid4().hex}"
+    with recording_emulator() as emulator:
+        joined = time.monotonic() + 5.0  # the backfill starts 3 s before
+        ended = joined + window
+        (output,) = results([start("together", key, emulator.base_url, "ia", joined, ended, 4, mode)])
+        refused, answered = refused_share(emulator, joined, ended)
+    latencies = sorted(output["latencies"])
+    return {
+        "p99_ms": 1000 * latencies[min(len(latencies) - 1, int(0.99 * len(latencies)))],
+        "raised": len(output["errors"]),
+        "refused": refused / max(answered, 1),
+    }
+
+
 def reload(mode: Mode, before: float, after: float) -> Dict[str, int]:
     """8 x 4 back-to-back callers for ``before`` seconds, then replaced by 8 new processes."""
     key = f"synap_reload_{uuid.uuid4().hex}"
@@ -288,6 +314,11 @@ def main() -> None:
                   f"{side['raised']:.0f} (goal 0); backfill took {side['backfill_share']:.2f} of what was left "
                   f"(goal >= 0.85), failed {side['backfill_failed']:.0f}; answered 429 {side['refused']:.1%} "
                   f"(goal <= 5%)")  # fmt: skip
+            if mode.label == "host file":
+                one = together(mode, window)
+                print(f"[{mode.label}] the same in one process (a backfill thread beside 4 interactive threads):")
+                print(f"    interactive p99 {one['p99_ms']:.0f} ms (goal <= 250), raised {one['raised']:.0f}; answered "
+                      f"429 {one['refused']:.1%}")  # fmt: skip
             again = reload(mode, before, after)
             print(f"[{mode.label}] reload: every process replaced after {before:.0f} s:")
             print(f"    answered 429 in the second before: {again['refused_before']:.0f} of "
