@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import datetime
-from typing import IO, Any, Dict, Iterable, List, Mapping, Optional, Tuple, Union
+from typing import IO, Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
 from urllib.parse import quote
 
 import attrs
 
 from ._calls import Calls, checked_wait
 from ._constants import BATCH_PATH, CREATE_PATH, FORGET_PATH, MAX_BATCH_SIZE, MEMORY_PATH, STATUS_PATH, UPLOAD_PATH
+from ._frames import frame_rows, is_frame, is_series, mapped_rows
 from ._pace import BULK
 from ._signals import Terminated
 from ._transport import CallOptions, CallRecord
@@ -58,20 +59,32 @@ __all__ = ["Memories"]
 class Memories(Calls):
     """Create memories and follow their ingestion. Reached as ``client.memories``."""
 
-    def batch_create(self, documents: Iterable[DocumentInput], fail_fast: bool = False) -> BatchCreateResponse:
+    def batch_create(
+        self,
+        documents: Iterable[DocumentInput],
+        fail_fast: bool = False,
+        *,
+        columns: Optional[Mapping[str, str]] = None,
+        metadata_columns: Sequence[str] = (),
+    ) -> BatchCreateResponse:
         """Ingest 1 to 100 documents in one call.
 
         :param documents: a list (or other iterable) of `CreateMemoryRequest` objects or dicts of their
-            fields; a string, a single dict or None is refused.
+            fields, or a pandas DataFrame of up to 100 rows (each a document, each column a field); a
+            string, a single dict or None is refused. In a dict, NaN, NaT and pandas' NA are missing and
+            numpy values plain, as in a DataFrame.
         :param fail_fast: if True, one invalid document refuses the whole batch and nothing is stored
             (checked locally first: nothing is sent). If False, valid documents are sent and each
             invalid one comes back in ``results`` at its index with status failed and the reason.
+        :param columns: for a DataFrame or row dicts, the fields some columns go to:
+            ``{"body": "document", "ticket": "document_id"}``.
+        :param metadata_columns: columns whose values go into each document's ``metadata``.
         :returns: counts over all items and per-item results in input order.
         :raises SynapValidationError: wrong batch size, or (with fail_fast) any invalid document.
         :raises SynapError: whatever the service or the network answered, after safe retries.
         """
         self._transport.refuse_when_closed()
-        items = _as_items(documents)
+        items = _as_items(_rows(documents, columns, metadata_columns))
         if not isinstance(fail_fast, bool):
             raise refuse("fail_fast", f"must be True or False, not {fail_fast!r}")
         correlation_id = self._transport.new_correlation_id()
@@ -131,11 +144,25 @@ class Memories(Calls):
             record=record,
         )
 
-    def ingest(self, documents: Iterable[DocumentInput], **options: Any) -> IngestReport:
+    def ingest(
+        self,
+        documents: Iterable[DocumentInput],
+        *,
+        columns: Optional[Mapping[str, str]] = None,
+        metadata_columns: Sequence[str] = (),
+        **options: Any,
+    ) -> IngestReport:
         """Stream any number of documents into Synap and account for every one.
 
         :param documents: any iterable (a generator over a huge file is fine) of
-            `CreateMemoryRequest` or dicts; memory stays bounded by the chunks in flight.
+            `CreateMemoryRequest` or dicts, or a pandas DataFrame (each row a document, each column a
+            field, read a row at a time as it is sent); memory stays bounded by the chunks in flight.
+            NaN, NaT and pandas' NA are missing, numpy values plain, Timestamps datetimes.
+        :param columns: for a DataFrame or row dicts, the fields some columns go to:
+            ``{"body": "document", "ticket": "document_id"}``. A DataFrame's columns are checked before
+            anything is sent: one that is no field, nor mapped, nor in ``metadata_columns`` is refused.
+        :param metadata_columns: columns whose values go into each document's ``metadata`` (missing
+            ones left out), beside a ``metadata`` column's own.
         :param options: any of `IngestOptions`: ``fail_fast``, ``chunk_size``, ``max_chunk_bytes``,
             ``workers``, ``max_requests_per_second``, ``journal``, ``progress``, ``derive_ids``,
             ``fail_already_stored``, ``deadline``.
@@ -146,7 +173,8 @@ class Memories(Calls):
         :raises IngestInterrupted: Ctrl-C (or SIGTERM inside `synap_sync.stop_on_sigterm`); a
             KeyboardInterrupt whose ``.report`` holds what was done.
         """
-        run = self._ingestion(documents, IngestOptions.from_keywords(options, "ingest"))
+        rows = _rows(documents, columns, metadata_columns)
+        run = self._ingestion(rows, IngestOptions.from_keywords(options, "ingest"))
         try:
             for _ in run:
                 pass
@@ -156,11 +184,19 @@ class Memories(Calls):
             raise IngestInterrupted(run.report, terminated=isinstance(interrupt, Terminated)) from interrupt
         return run.report
 
-    def ingest_iter(self, documents: Iterable[DocumentInput], **options: Any) -> BulkIngestion:
+    def ingest_iter(
+        self,
+        documents: Iterable[DocumentInput],
+        *,
+        columns: Optional[Mapping[str, str]] = None,
+        metadata_columns: Sequence[str] = (),
+        **options: Any,
+    ) -> BulkIngestion:
         """The engine behind `ingest`: an iterator of one `IngestOutcome` per document as its chunk
         settles (not in input order), with the running ``report``. Same options as `ingest`.
         To stop early, ``close()`` it or use it as a context manager (``with ... as run:``)."""
-        return self._ingestion(documents, IngestOptions.from_keywords(options, "ingest_iter"))
+        rows = _rows(documents, columns, metadata_columns)
+        return self._ingestion(rows, IngestOptions.from_keywords(options, "ingest_iter"))
 
     def _ingestion(self, documents: Iterable[DocumentInput], options: IngestOptions) -> BulkIngestion:
         self._transport.refuse_when_closed()
@@ -442,6 +478,21 @@ def _count_lost_first_attempts(reply: BatchCreateResponse) -> None:
             result.deduplicated = True
             reply.succeeded += 1
             reply.failed -= 1
+
+
+def _rows(documents: Any, columns: Optional[Mapping[str, str]], metadata_columns: Sequence[str]) -> Any:
+    """A DataFrame as its rows, row dicts with their columns mapped; anything else as it is."""
+    if is_series(documents):
+        raise refuse(
+            "documents",
+            "is a pandas Series: give a DataFrame (series.to_frame('document') for a column of texts)",
+        )
+    if is_frame(documents):
+        return frame_rows(documents, columns, metadata_columns)
+    if columns is None and not metadata_columns:
+        return documents
+    _check_collection(documents)
+    return mapped_rows(documents, columns, metadata_columns)
 
 
 def _check_collection(documents: Any) -> None:

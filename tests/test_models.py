@@ -435,7 +435,6 @@ def test_a_lone_surrogate_is_refused_naming_its_field(field: str) -> None:
 INVALID_DICTS = [
     {"document": ""},
     {"document": "x", "document_type": "fax"},
-    {"document": "x", "mode": None},
     {"document": "x", "document_created_at": "2024-02-30T00:00:00Z"},
     {"document": "x", "user_id": ""},
     {"document": "x", "scope": {"a": 1}},
@@ -444,6 +443,12 @@ INVALID_DICTS = [
     {"user_id": "u"},
     "not a dict",
 ]
+
+
+def test_in_a_dict_none_or_nan_is_the_field_left_out_as_in_a_dataframe() -> None:
+    assert wire_document({"document": "x", "mode": None, "user_id": math.nan}) == wire_document({"document": "x"})
+    with pytest.raises(SynapValidationError):  # a request names what it was given: None is no mode
+        CreateMemoryRequest(document="x", mode=None)
 
 
 @pytest.mark.parametrize("item", INVALID_DICTS)

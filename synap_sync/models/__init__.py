@@ -1,5 +1,6 @@
 """The contract's data: documents as they are checked and sent, replies as they are parsed."""
 
+from ._cells import JSON_OBJECT_FIELDS, json_object, plain_cell, plain_document, plain_json
 from ._checks import (
     at_index,
     check_scope,
@@ -103,6 +104,11 @@ from .replies import (
 )
 
 __all__ = [
+    "JSON_OBJECT_FIELDS",
+    "json_object",
+    "plain_cell",
+    "plain_document",
+    "plain_json",
     "SDKConfig",
     "TimeoutConfig",
     "RetryPolicy",

@@ -80,6 +80,23 @@ def parse_datetime(text: str) -> datetime:
     return datetime.fromisoformat(value)
 
 
+def plain_datetime(value: datetime) -> Optional[datetime]:
+    """A datetime, or a subclass of one (a pandas ``Timestamp``), as a plain datetime; None for ``NaT``.
+    A Timestamp's nanoseconds are dropped, as a datetime has none."""
+    if type(value) is datetime:
+        return value
+    if value != value:  # NaT
+        return None
+    to_pydatetime = getattr(value, "to_pydatetime", None)
+    if to_pydatetime is None:
+        return value
+    try:
+        plain: datetime = to_pydatetime(warn=False)
+    except TypeError:  # not pandas' signature
+        plain = to_pydatetime()
+    return plain
+
+
 def format_datetime(value: datetime) -> str:
     """Encode as the official SDK does: UTC as ``...Z``, other offsets kept, naive left as is."""
     text = value.isoformat()
@@ -238,6 +255,8 @@ def check_document(value: Any) -> None:
             raise refuse("document", "must not be an empty object")
         check_json(value, "document", "document")
         return
+    if value is None:
+        raise refuse("document", "is missing (None, or an empty cell of a table)")
     raise refuse("document", f"must be a string or a dict, not {type(value).__name__}")
 
 
@@ -306,8 +325,13 @@ def path_segment(value: Any, field: str) -> str:
 def to_datetime(value: Any, field: str) -> Optional[datetime]:
     """None, a datetime, an ISO-8601 string or a Unix timestamp (taken as UTC) as a datetime; anything
     else a refusal naming ``field``."""
-    if value is None or isinstance(value, datetime):
+    if value is None or type(value) is datetime:
         return value
+    if isinstance(value, datetime):  # a pandas Timestamp: its plain datetime (NaT, "not a time", refused)
+        plain = plain_datetime(value)
+        if plain is None:
+            raise refuse(field, "is NaT (a missing date): leave it out, or give None")
+        return plain
     if isinstance(value, (int, float)) and not isinstance(value, bool):  # a Unix timestamp, as the official SDK takes
         try:
             return datetime.fromtimestamp(value, timezone.utc)

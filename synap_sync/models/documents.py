@@ -16,6 +16,7 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple, Type, Ty
 import attrs
 
 from ..errors import SynapValidationError
+from ._cells import plain_document
 from ._checks import (
     check_document,
     check_metadata,
@@ -221,7 +222,7 @@ def _known_fields(data: Any) -> Mapping[str, Any]:
 
 
 #: `CreateMemoryRequest`'s fields in order: the keys a document dict (or a DataFrame's columns) may have.
-REQUEST_FIELDS = tuple(field.name for field in attrs.fields(CreateMemoryRequest))
+REQUEST_FIELDS = tuple(field.name for field in attrs.fields(CreateMemoryRequest) if field.init)
 _REQUEST_FIELD_SET = frozenset(REQUEST_FIELDS)
 
 #: What ``batch_create`` and ``ingest`` take per item.
@@ -267,9 +268,24 @@ def wire_document(item: DocumentInput) -> Dict[str, Any]:
 
     The hot path of ``batch_create`` and ``ingest``: a dict is checked without building the request
     object (the benchmark showed that costing more than the call); `encode_wire` encodes the result.
+    A dict refused as it is is checked again with its values made plain, as a table row holds them
+    (`plain_document`: NaN, NaT and NA missing, numpy scalars as numbers, Timestamps as datetimes), so
+    ``df.to_dict("records")`` sends what the DataFrame itself would; a valid dict pays nothing for it.
     """
     if isinstance(item, CreateMemoryRequest):
         return item.to_dict()
+    try:
+        return _wire_dict(item)
+    except SynapValidationError:
+        if not isinstance(item, Mapping):
+            raise
+        plain = plain_document(item)
+        if plain == item:
+            raise
+    return _wire_dict(plain)
+
+
+def _wire_dict(item: Any) -> Dict[str, Any]:
     get = _known_fields(item).get
     document_type = _wire_enum(_TYPE_WIRE, _to_document_type, get("document_type", "ai-chat-conversation"))
     mode = _wire_enum(_MODE_WIRE, _to_mode, get("mode", "long-range"))

@@ -201,14 +201,14 @@ def test_id_less_lines_killed_and_run_again_with_the_defaults_are_stored_once(tm
 
 
 def test_a_doomed_input_stops_early_naming_the_field_and_the_cause(tmp_path: Path) -> None:
-    lines = [json.dumps({"document": f"User: {n}", "metadata": json.dumps({"n": n})}) for n in range(30_000)]
+    lines = [json.dumps({"document": f"User: {n}", "document_created_at": "yesterday"}) for n in range(30_000)]
     source = write(tmp_path / "chats.jsonl", lines)
     with Emulator() as emulator:
         result = subprocess.run(command(source, emulator.base_url), capture_output=True, text=True, timeout=120)
         sent = emulator.request_count
     filed = (tmp_path / "chats.jsonl.failed.jsonl").read_text().count("\n# line ")
     assert result.returncode == EXIT_USAGE and sent == 0
-    assert "metadata" in result.stderr and "json.loads" in result.stderr
+    assert "document_created_at" in result.stderr and "ISO-8601" in result.stderr
     assert filed < 1_000
 
 
@@ -218,18 +218,18 @@ def test_ingest_of_a_doomed_input_raises_before_reading_it_all() -> None:
     def rows() -> Iterator[Dict[str, Any]]:
         for n in range(30_000):
             read.append(n)
-            yield {"document": f"User: {n}", "metadata": json.dumps({"n": n})}
+            yield {"document": f"User: {n}", "document_created_at": "yesterday"}
 
     with Emulator() as emulator:
         client = SynapClient(api_key="synap_k", base_url=emulator.base_url)
         with pytest.raises(SynapValidationError) as caught:
             client.memories.ingest(rows())
-    assert caught.value.field == "metadata" and "JSON string" in caught.value.message
+    assert caught.value.field == "document_created_at" and "ISO-8601" in caught.value.message
     assert len(read) < 1_000 and caught.value.report.failed == len(read)
 
 
 def test_mixed_good_and_bad_input_still_runs_to_the_end() -> None:
-    documents = [{"document": f"User: {n}", "metadata": "{}" if n % 2 else {}} for n in range(1_000)]
+    documents = [{"document": f"User: {n}", "mode": "fastest" if n % 2 else "fast"} for n in range(1_000)]
     with Emulator() as emulator:
         report = SynapClient(api_key="synap_k", base_url=emulator.base_url).memories.ingest(documents)
     assert (report.succeeded, report.failed) == (500, 500)
