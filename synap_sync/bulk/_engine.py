@@ -2,12 +2,14 @@
 
 One reader thread checks, encodes and cuts the input into chunks (a bounded queue keeps memory flat
 whatever the input's size); worker threads hand chunks to the sender; the caller's thread turns
-settled chunks into outcomes and counts them. Every put and get that could wait forever watches the
+settled chunks into outcomes and counts them. The threads run in copies of the caller's context, so
+its trace follows the work. Every put and get that could wait forever watches the
 stop flag, so an exception anywhere ends the run promptly instead of leaving it waiting.
 """
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import queue
 import threading
@@ -132,11 +134,21 @@ class BulkIngestion:
         )
         work: "queue.Queue[Any]" = queue.Queue(maxsize=options.workers * 2)
         settled: "queue.Queue[Any]" = queue.Queue(maxsize=options.workers * 4)
+        # Each thread runs in a copy of the caller's context (contextvars), so what the caller's tracing set
+        # (an OpenTelemetry span, Sentry's scope, ddtrace's) holds for every request the run sends.
         reader = threading.Thread(
-            target=self._read, args=(journal, work, settled), name="synap-sync-reader", daemon=True
+            target=contextvars.copy_context().run,
+            args=(self._read, journal, work, settled),
+            name="synap-sync-reader",
+            daemon=True,
         )
         workers = [
-            threading.Thread(target=self._work, args=(work, settled), name=f"synap-sync-worker-{n}", daemon=True)
+            threading.Thread(
+                target=contextvars.copy_context().run,
+                args=(self._work, work, settled),
+                name=f"synap-sync-worker-{n}",
+                daemon=True,
+            )
             for n in range(options.workers)
         ]
         for thread in [reader, *workers]:

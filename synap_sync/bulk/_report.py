@@ -261,6 +261,21 @@ class IngestReport:
         """A whole HTML page of the report, chart included (``synap-sync ingest --report FILE.html``)."""
         return f"{HTML_PAGE_START}</head><body>{self._repr_html_()}</body></html>"
 
+    def failure_records(self) -> List[Dict[str, Union[int, str, None]]]:
+        """The failures as plain dicts, in input order: ``index`` (a DataFrame's row position: ``df.iloc``),
+        ``partition``, ``document_id``, ``kind`` and ``error_message``; ``pandas.DataFrame(...)`` of it is
+        a table of what failed and why."""
+        return [
+            {
+                "index": failure.index,
+                "partition": failure.partition,
+                "document_id": failure.document_id,
+                "kind": failure.kind,
+                "error_message": failure.error_message,
+            }
+            for failure in self.failures
+        ]
+
     def summary(self) -> str:
         """One line: the counts a person reads first."""
         return (
