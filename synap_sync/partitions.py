@@ -14,11 +14,12 @@ from typing import Any, Callable, Iterable, Optional
 import attrs
 
 from .bulk import IngestReport, Progress
+from .bulk._chunks import journaled_report as _journaled_report
 from .client import SynapClient
 from .errors import IngestInterrupted, SynapError
 from .models import DocumentInput, refuse, whole_number
 
-__all__ = ["ingest_partition", "journal_path"]
+__all__ = ["ingest_partition", "journal_path", "journaled_report"]
 
 #: What a run name may hold: it becomes part of file names.
 _RUN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
@@ -38,6 +39,14 @@ def journal_path(journal_dir: str, run_name: str, partition: int) -> str:
     if not whole_number(partition) or partition < 0:
         raise refuse("partition", f"must be a whole number >= 0, got {partition!r}")
     return os.path.join(os.fspath(journal_dir), f"{run_name}.part-{partition:05d}.journal")
+
+
+def journaled_report(journal_dir: str, run_name: str, partition: int) -> IngestReport:
+    """What one partition's journal says it settled, read without taking the journal: for a task that
+    did not return its report (its worker died, or was stopped). Chunks in flight when it stopped are
+    failed ``not_settled`` (the service may hold them); running the partition again finds out. Each
+    failure carries the partition."""
+    return _labelled(_journaled_report(journal_path(journal_dir, run_name, partition)), partition)
 
 
 def ingest_partition(

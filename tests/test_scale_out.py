@@ -7,6 +7,7 @@ import pickle
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -165,32 +166,7 @@ def test_a_429_on_one_worker_paces_every_other() -> None:
     assert other.acquire(latest=other.clock.now() + 0.001) is None  # probing now: the other worker waits
 
 
-# --- DataFrame rows, and a run without a cluster ------------------------------------------------------
-
-
-def test_dataframe_rows_become_plain_documents_with_missing_values_left_out() -> None:
-    import numpy
-    import pandas
-
-    from synap_sync.dask._worker import documents_of
-
-    frame = pandas.DataFrame(
-        {
-            "document": ["a", "b"],
-            "user_id": ["u1", None],
-            "document_created_at": pandas.to_datetime(["2025-01-02T03:04:05Z", None], utc=True),
-            "metadata": ['{"n": 1}', {"n": 2}],
-            "customer_id": pandas.array(["c1", pandas.NA], dtype="string"),
-        }
-    )
-    frame["count"] = numpy.array([1, 2], dtype="int64")
-    frame["score"] = [0.5, float("nan")]
-    rows = list(documents_of(frame))
-    assert rows[1] == {"document": "b", "metadata": {"n": 2}, "count": 2}
-    assert type(rows[1]["count"]) is int
-    assert rows[0]["metadata"] == {"n": 1} and rows[0]["customer_id"] == "c1" and rows[0]["score"] == 0.5
-    assert rows[0]["document_created_at"].isoformat() == "2025-01-02T03:04:05+00:00"
-    assert documents_of([{"document": "x"}]) == [{"document": "x"}]  # a bag's partition is left alone
+# --- a run without a cluster -----------------------------------------------------------------------------
 
 
 def test_without_a_distributed_cluster_the_partitions_run_on_threads_here(synap_emulator: Emulator) -> None:
@@ -251,3 +227,18 @@ def test_importing_synap_sync_never_imports_dask() -> None:
     )
     run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
     assert run.stdout.strip() == "[]"
+
+
+def test_a_partitions_journal_says_what_it_settled_and_what_was_on_its_way(tmp_path: Path) -> None:
+    from synap_sync.bulk._journal import Journal
+    from synap_sync.partitions import journal_path, journaled_report
+
+    journal = Journal(journal_path(str(tmp_path), "nightly", 3), {"chunk_size": 3})
+    journal.sent(0, "f0", [0, 1, 2])
+    journal.done(0, [(1, "d-1", "document: must not be empty", "invalid")], deduplicated=0, already_stored=1)
+    journal.sent(1, "f1", [3, 4, 5])  # on its way when the worker died: no "done"
+    journal.close()
+    report = journaled_report(str(tmp_path), "nightly", 3)
+    assert (report.total, report.succeeded, report.failed, report.not_sent, report.already_stored) == (6, 2, 1, 3, 1)
+    assert [(failure.index, failure.partition, failure.kind) for failure in report.failures] == [(1, 3, "invalid")]
+    assert journaled_report(str(tmp_path), "other", 3).total == 0  # no journal: nothing known

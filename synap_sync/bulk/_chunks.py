@@ -19,8 +19,8 @@ from ..models import (
     encoded_document,
     item_document_id,
 )
-from ._journal import ChunkRecord
-from ._report import IngestOutcome, kind_of
+from ._journal import ChunkRecord, journaled_chunks
+from ._report import IngestOutcome, IngestReport, kind_of
 
 BODY_OVERHEAD = len(b'{"documents":[],"fail_fast":false}')
 #: When this many documents have been refused locally, for one and the same reason, before a single
@@ -171,3 +171,30 @@ def replayed(chunk: Chunk, record: ChunkRecord) -> List[IngestOutcome]:
             IngestOutcome(index, reason is None, document_id, error_message=reason, resumed=True, kind=kind)
         )
     return outcomes
+
+
+def journaled_report(path: str) -> IngestReport:
+    """What the journal at ``path`` says was settled: the documents of chunks done, acknowledged or
+    failed with their reasons, and those of chunks sent but not done as failed ``not_settled`` (the
+    service may hold them; a resume finds out). Earlier runs' chunks in it count too."""
+    report = IngestReport()
+    for _, record in sorted(journaled_chunks(path).items()):
+        refused = {index: (document_id, reason, kind) for index, document_id, reason, kind in record.failed}
+        already, deduplicated = record.already_stored, record.deduplicated
+        for index in record.indices:
+            if not record.done:
+                report.record(IngestOutcome(index, False, error_message=NOT_SETTLED_IN_JOURNAL, kind="not_settled"))
+            elif index in refused:
+                document_id, reason, kind = refused[index]
+                report.record(IngestOutcome(index, False, document_id, error_message=reason, kind=kind))
+            else:
+                is_stored, is_deduplicated = already > 0, already <= 0 < deduplicated
+                outcome = IngestOutcome(index, True, already_stored=is_stored, deduplicated=is_deduplicated)
+                already -= outcome.already_stored
+                deduplicated -= outcome.deduplicated
+                report.record(outcome)
+    report.failures.sort(key=lambda failure: failure.index)
+    return report
+
+
+NOT_SETTLED_IN_JOURNAL = "not settled: the run stopped while this chunk was on its way; the service may hold it"

@@ -39,13 +39,14 @@ VERSION = 1
 class ChunkRecord:
     """What the journal knows of one chunk."""
 
-    __slots__ = ("fingerprint", "indices", "failed", "done")
+    __slots__ = ("fingerprint", "indices", "failed", "done", "deduplicated", "already_stored")
 
     def __init__(self, fingerprint: str, indices: List[int]) -> None:
         self.fingerprint = fingerprint
         self.indices = indices
         self.failed: List[JournaledFailure] = []
         self.done = False
+        self.deduplicated = self.already_stored = 0
 
 
 class Journal:
@@ -138,6 +139,8 @@ class Journal:
             chunk = self.chunks[record["done"]]
             chunk.failed = [_failure(*entry) for entry in record["failed"]]
             chunk.done = True
+            chunk.deduplicated = int(record.get("deduplicated", 0))
+            chunk.already_stored = int(record.get("already_stored", 0))
 
     def check(self, number: int, fingerprint: str, indices: List[int]) -> Optional[ChunkRecord]:
         """The journal's record of chunk ``number`` (None if never sent), once it matches the input."""
@@ -189,6 +192,27 @@ class Journal:
                 self._file.close()
             except OSError as error:  # the last buffered line could not be written
                 raise self._cannot_write(error) from None
+
+
+def journaled_chunks(path: str) -> Dict[int, ChunkRecord]:
+    """The chunks the journal at ``path`` holds, read without taking it (its run may still hold it, or
+    have died holding it); none for a missing, foreign or damaged journal."""
+    try:
+        with open(path, "rb") as stream:
+            content = stream.read()
+    except OSError:
+        return {}
+    complete = content[: content.rfind(b"\n") + 1]
+    if not _is_journal_header(complete.split(b"\n", 1)[0]):
+        return {}
+    reader = object.__new__(Journal)
+    reader.path, reader.chunks = path, {}
+    try:
+        for record in reader._records(complete)[1:]:
+            reader._replay(record)
+    except (SynapJournalError, KeyError, TypeError, ValueError, AttributeError):
+        return {}
+    return reader.chunks
 
 
 def _lock(stream: IO[str], path: str) -> None:

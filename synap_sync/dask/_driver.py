@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import concurrent.futures
+import contextvars
 import logging
 import os
 import time
 import uuid
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
+from .._frames import check_columns, mapped_rows
 from .._version import __version__
 from ..bulk import IngestReport, Progress
 from ..bulk._options import IngestOptions, ProgressOption
 from ..bulk._progress import make_reporter
 from ..client import SynapClient
 from ..errors import IngestInterrupted, SynapError
-from ..models import REQUEST_FIELDS, refuse
+from ..models import refuse
+from ..partitions import journaled_report
 from . import _state
 from ._worker import Settings, run_partition
 
@@ -25,6 +28,9 @@ log = logging.getLogger("synap_sync")
 SHARED_STORES = ("redis://", "rediss://", "unix://")
 #: The caller looks at the partitions' progress this often (seconds).
 _WATCH_SECONDS = 0.25
+#: After Ctrl-C, partitions get this long to stop and return their reports; then the caller stops
+#: waiting (their workers may have died of the same Ctrl-C) and counts them as they last told.
+STOP_GRACE_SECONDS = 4.0
 
 
 def ingest(
@@ -34,6 +40,8 @@ def ingest(
     journal_dir: Optional[str] = None,
     run_name: Optional[str] = None,
     progress: ProgressOption = None,
+    columns: Optional[Mapping[str, str]] = None,
+    metadata_columns: Sequence[str] = (),
     **options: Any,
 ) -> IngestReport:
     """Ingest a Dask collection, one task per partition, as one run: one pace for the key across the
@@ -42,8 +50,11 @@ def ingest(
     It runs on the current ``dask.distributed`` client; without one, on threads in this process.
 
     :param collection: a ``dask.bag.Bag`` of dicts or `CreateMemoryRequest`, or a
-        ``dask.dataframe.DataFrame`` whose columns are `CreateMemoryRequest` fields (a missing value
-        is a field left out; ``metadata`` may be a column of dicts).
+        ``dask.dataframe.DataFrame`` whose rows are documents, read as ``ingest`` reads a pandas
+        DataFrame (a missing value is a field left out; ``metadata`` may be a column of dicts or of
+        JSON text).
+    :param columns: the fields some columns (or a bag's dict keys) go to, as for ``ingest``.
+    :param metadata_columns: columns whose values go into each document's ``metadata``.
     :param client: pickled into every task as its configuration (see the README on the key).
     :param journal_dir: a directory every worker can write to (shared storage on a real cluster).
     :param run_name: names the journals; by default a token of the collection (Dask's ``tokenize``),
@@ -64,7 +75,7 @@ def ingest(
     if "journal" in options:
         raise TypeError("dask.ingest() keeps one journal per partition: give journal_dir instead of journal")
     IngestOptions.from_keywords(dict(options, progress=progress), "ingest").check(client.pool_maxsize)
-    kind = _check_collection(collection)
+    kind = _check_collection(collection, columns, metadata_columns)
     if journal_dir is not None and not isinstance(journal_dir, (str, os.PathLike)):
         raise refuse("journal_dir", f"must be None or a directory path, got {journal_dir!r}")
     if run_name is None:
@@ -88,6 +99,8 @@ def ingest(
         options=dict(
             options,
             max_requests_per_second=None if distributed is not None or ceiling is None else ceiling / concurrent,
+            columns=None if columns is None else dict(columns),
+            metadata_columns=tuple(metadata_columns),
         ),
     )
     from dask import delayed
@@ -104,25 +117,21 @@ def ingest(
     return _watch(settings, _ThreadRun(tasks), progress)
 
 
-def _check_collection(collection: Any) -> str:
-    """``bag`` or ``dataframe``; anything else, or a column no request has, is refused before anything runs."""
+def _check_collection(
+    collection: Any, columns: Optional[Mapping[str, str]], metadata_columns: Sequence[str]
+) -> str:
+    """``bag`` or ``dataframe``; anything else, or columns that would fail every row, refused before
+    anything runs, as ``ingest`` refuses a pandas DataFrame's."""
     import dask.bag
 
     if isinstance(collection, dask.bag.Bag):
+        mapped_rows((), columns, metadata_columns)  # the mapping itself is checked now
         return "bag"
     module = type(collection).__module__
     if module.startswith("dask") and hasattr(collection, "columns") and hasattr(collection, "to_delayed"):
         if not hasattr(collection, "dtypes"):  # a Series
             raise refuse("collection", "must be a DataFrame whose columns are CreateMemoryRequest fields, not a Series")
-        unknown = [str(name) for name in collection.columns if name not in REQUEST_FIELDS]
-        if unknown:
-            raise refuse(
-                f"column {unknown[0]!r}",
-                f"is not a CreateMemoryRequest field; the columns may be {', '.join(REQUEST_FIELDS)} "
-                "(rename or drop the others first)",
-            )
-        if "document" not in collection.columns:
-            raise refuse("column 'document'", "is required")
+        check_columns([str(name) for name in collection.columns], columns, metadata_columns)
         return "dataframe"
     raise refuse("collection", f"must be a dask.bag.Bag or a dask.dataframe.DataFrame, not {type(collection).__name__}")
 
@@ -160,6 +169,9 @@ class _DistributedRun:
     def call(self, function: Any, *arguments: Any) -> Any:
         return self.distributed.run_on_scheduler(function, *arguments)
 
+    def cancel(self, futures: List[Any]) -> None:
+        self.distributed.cancel(futures)
+
     def wait(self, pending: List[Any], timeout: float) -> Tuple[List[Any], List[Any]]:
         from distributed import wait
 
@@ -184,11 +196,18 @@ class _ThreadRun:
         self.executor = concurrent.futures.ThreadPoolExecutor(
             max_workers=self.concurrency(len(tasks)), thread_name_prefix="synap-sync-partition"
         )
-        self.futures = [self.executor.submit(task.compute, scheduler="sync") for task in tasks]
+        # Each partition in a copy of the caller's context: its trace follows the work, as for ingest.
+        self.futures = [
+            self.executor.submit(contextvars.copy_context().run, task.compute, scheduler="sync") for task in tasks
+        ]
         self.executor.shutdown(wait=False)
 
     def call(self, function: Any, *arguments: Any) -> Any:
         return function(*arguments)
+
+    def cancel(self, futures: List[Any]) -> None:
+        for future in futures:
+            future.cancel()  # a partition already running stops at its next look at the stop flag
 
     def wait(self, pending: List[Any], timeout: float) -> Tuple[List[Any], List[Any]]:
         done, not_done = concurrent.futures.wait(pending, timeout=timeout, return_when="FIRST_COMPLETED")
@@ -204,6 +223,7 @@ def _watch(settings: Settings, run: Any, progress: ProgressOption) -> IngestRepo
     failure: Optional[BaseException] = None
     pending = list(run.futures)
     stopping = False
+    give_up_at = float("inf")  # after Ctrl-C: when to stop waiting for partitions that do not return
     try:
         while pending:
             try:
@@ -214,15 +234,20 @@ def _watch(settings: Settings, run: Any, progress: ProgressOption) -> IngestRepo
                 if failure is not None and not stopping:
                     stopping = True
                     run.call(_state.run_stop, settings.run_id)
+                if pending and time.monotonic() >= give_up_at:
+                    break
                 if reporter and not stopping:
                     done_count, succeeded, failed = run.call(_state.run_totals, settings.run_id)
                     reporter(Progress(done_count, succeeded, failed, None, time.monotonic() - started), False)
             except KeyboardInterrupt as interrupt:
-                if stopping:  # a second Ctrl-C: stop waiting for the partitions
-                    raise IngestInterrupted(_merged(reports, started)) from interrupt
-                stopping = True
                 failure = interrupt
+                if stopping and give_up_at < float("inf"):
+                    break  # a second Ctrl-C: stop waiting now
+                stopping = True
+                give_up_at = time.monotonic() + STOP_GRACE_SECONDS
                 run.call(_state.run_stop, settings.run_id)
+        if pending:  # their workers died of the Ctrl-C, or have not stopped yet: count what they told
+            _count_unreturned(run, settings, pending, index_of, reports)
     finally:
         run.call(_state.run_forget, settings.run_id)
     report = _merged(reports, started)
@@ -236,6 +261,32 @@ def _watch(settings: Settings, run: Any, progress: ProgressOption) -> IngestRepo
             failure.report = report
         raise failure
     return report
+
+
+def _count_unreturned(
+    run: Any, settings: Settings, pending: List[Any], index_of: Dict[int, int], reports: Dict[int, IngestReport]
+) -> None:
+    """Partitions that did not return after a stop: cancelled, and counted from their journals (with a
+    ``journal_dir``), else as their tasks last told the scheduler (a quarter of a second old at most)."""
+    run.cancel(pending)
+    counts = run.call(_state.run_counts, settings.run_id)
+    for future in pending:
+        index = index_of[id(future)]
+        if settings.journal_dir is not None:  # its journal knows every chunk it settled, and those in flight
+            reports[index] = journaled_report(settings.journal_dir, settings.run_name, index)
+            source = "as its journal holds it"
+        else:
+            done, succeeded, failed = counts.get(index, (0, 0, 0))
+            reports[index] = IngestReport(total=done, succeeded=succeeded, failed=failed)
+            source = "as it last told (its failures not listed)"
+        log.warning(
+            "dask ingest: partition %d did not return after the stop (its worker may have died of the same "
+            "Ctrl-C): counted %s, %d succeeded, %d failed",
+            index,
+            source,
+            reports[index].succeeded,
+            reports[index].failed,
+        )
 
 
 def _collect(future: Any, index: int, reports: Dict[int, IngestReport]) -> Optional[BaseException]:

@@ -104,6 +104,13 @@ def run_totals(run_id: str, dask_scheduler: Any = None) -> Tuple[int, int, int]:
     return (sum(c[0] for c in counts), sum(c[1] for c in counts), sum(c[2] for c in counts))
 
 
+def run_counts(run_id: str, dask_scheduler: Any = None) -> Dict[int, Tuple[int, int, int]]:
+    """Each partition's latest counts (done, succeeded, failed), as its task last told them."""
+    with _LOCK:
+        run = _RUNS.get(run_id)
+        return dict(run.counts) if run is not None else {}
+
+
 def run_stop(run_id: str, dask_scheduler: Any = None) -> None:
     """Ask every partition of the run to stop after its current chunk."""
     with _LOCK:

@@ -1,11 +1,11 @@
-"""What runs in a task on a worker: one partition turned into documents and ingested, with the key's
-pace and the run's progress kept on the scheduler (see `_state`)."""
+"""What runs in a task on a worker: one partition ingested (a DataFrame partition's rows read as
+``ingest`` reads any DataFrame's), with the key's pace and the run's progress kept on the scheduler
+(see `_state`)."""
 
 from __future__ import annotations
 
-import json
 import time
-from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
+from typing import Any, Callable, Dict, Optional, Tuple
 
 import attrs
 
@@ -109,7 +109,7 @@ def _run(part: Any, client: SynapClient, partition: int, settings: Settings, cal
         return IngestReport()  # the run stopped before this partition began: the journal resumes it
     report = ingest_partition(
         client,
-        documents_of(part),
+        part,  # a bag's list, or a pandas DataFrame: ingest reads its rows (synap_sync._frames)
         partition=partition,
         run_name=settings.run_name,
         journal_dir=settings.journal_dir,
@@ -137,56 +137,3 @@ def _scheduler_call() -> Call:
         return dask_client.run_on_scheduler(function, *arguments)
 
     return call
-
-
-def documents_of(part: Any) -> Iterable[Any]:
-    """A bag partition as it is; a pandas DataFrame as one dict per row, missing values left out."""
-    columns = getattr(part, "columns", None)
-    if columns is None or not hasattr(part, "itertuples"):
-        return part  # type: ignore[no-any-return]
-    from pandas import isna
-
-    names = [str(name) for name in columns]
-    return (_row(names, values, isna) for values in part.itertuples(index=False, name=None))
-
-
-def _row(names: List[str], values: Tuple[Any, ...], isna: Callable[[Any], Any]) -> Dict[str, Any]:
-    row: Dict[str, Any] = {}
-    for name, value in zip(names, values):
-        value = _plain(value, isna)
-        if isinstance(value, str) and name in _JSON_OBJECT_COLUMNS:
-            value = _json_object(value)
-        if value is not None:
-            row[name] = value
-    return row
-
-
-#: Columns that hold JSON objects, which a DataFrame may carry as JSON text (Dask turns columns of
-#: dicts into strings unless ``dataframe.convert-string`` is off).
-_JSON_OBJECT_COLUMNS = ("metadata", "scope")
-
-
-def _json_object(text: str) -> Any:
-    """JSON text of an object as the dict; any other text as it is, for the checks to refuse by name."""
-    try:
-        value = json.loads(text)
-    except (ValueError, RecursionError):
-        return text
-    return value if isinstance(value, dict) else text
-
-
-def _plain(value: Any, isna: Callable[[Any], Any]) -> Any:
-    """A cell as the plain Python value the checks know; None for a missing one (None, NaN, NaT, NA)."""
-    if value is None or isinstance(value, (str, dict, list, tuple, bool)):
-        return value
-    try:
-        if bool(isna(value)):
-            return None
-    except (TypeError, ValueError):  # not a scalar pandas knows
-        pass
-    to_datetime = getattr(value, "to_pydatetime", None)  # a pandas Timestamp
-    if to_datetime is not None:
-        return to_datetime()
-    if type(value).__module__ == "numpy" and hasattr(value, "item"):
-        return value.item()
-    return value

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import collections
+import json
 import os
 import signal
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -14,6 +17,7 @@ import dask
 import dask.bag as dask_bag
 import dask.dataframe
 import distributed
+import numpy
 import pandas
 import pytest
 
@@ -22,6 +26,8 @@ from synap_sync import IngestInterrupted, Progress, SynapAuthError, SynapClient,
 from synap_sync.emulator import Emulator
 from tests.conftest import docs
 from tests.redis_server import RedisServer
+
+from .conftest import default_signals
 
 KEY = "synap_dask_test_key"
 
@@ -159,6 +165,31 @@ def test_a_dataframe_row_by_row_with_missing_values_and_metadata(dask_client: An
     assert stored["t-3"]["metadata"] == {"n": 3}
 
 
+def test_a_frame_its_records_and_its_dask_partitions_store_the_same_documents(dask_client: Any) -> None:
+    frame = pandas.DataFrame(
+        {
+            "body": [f"User: note {n}" for n in range(40)],
+            "ticket": [f"t-{n}" for n in range(40)],
+            "customer_id": ["acme" if n % 3 else numpy.nan for n in range(40)],
+            "opened": pandas.to_datetime(["2025-01-02T03:04:05.000000009Z" if n % 4 else None for n in range(40)]),
+            "priority": numpy.arange(40, dtype="int64"),
+        }
+    )
+    options: Any = {"columns": {"body": "document", "ticket": "document_id", "opened": "document_created_at"},
+                    "metadata_columns": ["priority"]}  # fmt: skip
+    kept = []
+    for run in ("frame", "records", "dask"):
+        with Emulator() as emulator:
+            client = SynapClient(api_key=KEY, base_url=emulator.base_url)
+            if run == "dask":
+                synap_sync.dask.ingest(dask.dataframe.from_pandas(frame, npartitions=3), client=client, **options)
+            else:
+                client.memories.ingest(frame if run == "frame" else frame.to_dict("records"), **options)
+            kept.append(sorted(emulator.stored_documents(), key=lambda document: document["document_id"]))
+    assert kept[0] == kept[1] == kept[2] and len(kept[0]) == 40
+    assert kept[0][1]["metadata"] == {"priority": 1} and kept[0][1]["document_created_at"] == "2025-01-02T03:04:05Z"
+
+
 def test_a_metadata_column_may_hold_json_text(dask_client: Any, synap_emulator: Emulator) -> None:
     frame = pandas.DataFrame(
         {"document": ["a", "b"], "document_id": ["a", "b"], "metadata": ['{"source": "crm"}', "{'source': 'crm'}"]}
@@ -207,6 +238,47 @@ def test_ctrl_c_in_the_caller_stops_every_partition_and_raises_the_report(dask_c
         resumed = synap_sync.dask.ingest(bag, client=client, journal_dir=tmp_path)
         ids = stored_ids(emulator)
     assert resumed.succeeded == 4000 and len(ids) == 4000 and set(ids.values()) == {1}
+
+
+def test_ctrl_c_to_the_whole_process_group_stops_the_driver_and_its_report_matches_the_service(
+    tmp_path: Path,
+) -> None:
+    """A terminal's Ctrl-C reaches the driver and LocalCluster's workers alike: the workers die of it,
+    and the driver must not wait for partitions nobody will finish."""
+    root = Path(__file__).resolve().parents[2]
+    with Emulator(rate_limit=20, burst=5, latency_ms=100) as emulator:  # 160 requests: about 8 s
+        driver = subprocess.Popen(
+            [sys.executable, "-m", "tests.integration.dask_driver", emulator.base_url, str(tmp_path)],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=root, start_new_session=True,
+            preexec_fn=default_signals,
+        )  # fmt: skip
+        assert driver.stdout is not None and driver.stdout.readline().strip() == "ready"
+        while len(emulator.stored_documents()) < 1000:  # under way on every worker
+            time.sleep(0.05)
+        os.killpg(driver.pid, signal.SIGINT)
+        try:
+            stdout, stderr = driver.communicate(timeout=60)
+        finally:
+            if driver.poll() is None:
+                os.killpg(driver.pid, signal.SIGKILL)
+        stored = len(stored_ids(emulator))
+        report = json.loads(stdout.strip().splitlines()[-1])
+        assert driver.returncode == 130 and report["interrupted"], stderr[-2000:]
+        # What it acknowledged is stored; what it had on its way may be: the report counts it not sent.
+        assert 0 < report["succeeded"] <= stored <= report["succeeded"] + report["not_sent"] < 8000
+        client = SynapClient(api_key=KEY, base_url=emulator.base_url)
+        accepted_before = emulator.statuses[200]
+        documents = [{"document": f"User: note {n}", "document_id": f"d-{n}"} for n in range(8000)]
+        resumed = synap_sync.dask.ingest(
+            dask_bag.from_sequence(documents, npartitions=4), client=client, journal_dir=tmp_path,
+            run_name="nightly", chunk_size=50,
+        )  # fmt: skip
+        ids = stored_ids(emulator)
+        accepted = emulator.statuses[200]
+    assert report["seconds"] < 30  # the driver stopped waiting (its goal, 10 s, is timed in the benchmark)
+    assert resumed.succeeded == 8000 and resumed.resumed >= report["succeeded"]
+    assert len(ids) == 8000 and set(ids.values()) == {1}
+    assert accepted - accepted_before == (8000 - report["succeeded"]) // 50  # only the rest was sent again
 
 
 def test_progress_is_one_count_over_all_partitions(dask_client: Any, synap_emulator: Emulator) -> None:
