@@ -522,7 +522,6 @@ def shared_pace(
 def forget_shared_paces() -> None:
     """In a child just forked: the parent's paces (their files opened by the parent, a lock another thread
     may have held) are not this process's; each client of the child opens its own."""
-    global _SHARED_LOCK, _SHARED
+    global _SHARED_LOCK
     _SHARED_LOCK = threading.Lock()
-    _SHARED = weakref.WeakValueDictionary()
     _SHARED.clear()

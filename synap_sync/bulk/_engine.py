@@ -3,8 +3,8 @@
 One reader thread checks, encodes and cuts the input into chunks (a bounded queue keeps memory flat
 whatever the input's size); worker threads hand chunks to the sender; the caller's thread turns
 settled chunks into outcomes and counts them. The threads run in copies of the caller's context, so
-its trace follows the work. Every put and get that could wait forever watches the
-stop flag, so an exception anywhere ends the run promptly instead of leaving it waiting.
+its trace follows the work. Every put and get that could wait forever watches the stop flag, so an
+exception anywhere ends the run promptly instead of leaving it waiting.
 """
 
 from __future__ import annotations
