@@ -3,9 +3,13 @@
 import logging
 import warnings
 
+# First, before anything that needs attrs: an old setuptools reads the version by importing this module,
+# and finds it imported when the package's import then fails for want of attrs.
+from ._version import __version__
+
+# isort: split
 from ._pace import PaceStatus
 from ._signals import stop_on_sigterm
-from ._version import __version__
 from .bulk import IngestFailure, IngestOutcome, IngestReport, Progress, TimelineSecond
 from .client import MaximemSynapSDK as _MaximemSynapSDK
 from .client import SynapClient

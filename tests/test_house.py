@@ -55,3 +55,11 @@ def test_an_unknown_ingest_option_is_named():
     client = SynapClient(api_key="test-key", base_url="http://127.0.0.1:9")
     with client, pytest.raises(TypeError, match="unexpected option 'workres'.*workers"):
         client.memories.ingest([], workres=2)
+
+
+def test_the_package_imports_its_version_before_anything_that_needs_attrs() -> None:
+    """The setuptools of Python 3.8's venv reads ``attr: synap_sync._version.__version__`` by importing the
+    package, before attrs is installed: it finds the version only if it was imported first."""
+    tree = ast.parse((PACKAGE / "__init__.py").read_text(encoding="utf-8"))
+    relative = [node.module for node in tree.body if isinstance(node, ast.ImportFrom) and node.level == 1]
+    assert relative[0] == "_version"
