@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 import tempfile
 import time
-from typing import Any, Iterator, List
+from typing import Any, List
 
 import pytest
 import requests
@@ -136,22 +136,10 @@ def test_a_servers_cookies_are_neither_kept_nor_sent_back(client: SynapClient) -
 
 
 @pytest.fixture
-def spans() -> Iterator[List[Any]]:
+def spans(tracing: Any) -> Any:
     """Finished client spans, with OpenTelemetry's requests instrumentation on (as an APM agent sets it up)."""
-    from opentelemetry.instrumentation.requests import RequestsInstrumentor
-    from opentelemetry.sdk.trace import TracerProvider
-    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
-    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-
-    exporter = InMemorySpanExporter()
-    provider = TracerProvider()
-    provider.add_span_processor(SimpleSpanProcessor(exporter))
-    instrumentor = RequestsInstrumentor()
-    instrumentor.instrument(tracer_provider=provider)
-    try:
-        yield exporter.get_finished_spans  # type: ignore[misc]
-    finally:
-        instrumentor.uninstrument()
+    _, exporter = tracing
+    return exporter.get_finished_spans
 
 
 @responses.activate

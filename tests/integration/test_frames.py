@@ -4,7 +4,7 @@ HTTP span of an ingest run inside a span belongs to that span's trace."""
 
 from __future__ import annotations
 
-from typing import Any, Dict, Iterator, List
+from typing import Any, Dict, List
 
 import numpy
 import pandas
@@ -81,25 +81,6 @@ def test_a_frame_that_cannot_work_is_refused_before_anything_is_sent(frame: Any,
             client.memories.batch_create(frame.head(3), **options)
         assert emulator.request_count == 0
     assert refused.value.field == field
-
-
-@pytest.fixture
-def tracing() -> Iterator[Any]:
-    """OpenTelemetry's SDK with the requests instrumentation on, as an APM agent sets it up."""
-    from opentelemetry.instrumentation.requests import RequestsInstrumentor
-    from opentelemetry.sdk.trace import TracerProvider
-    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
-    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-
-    exporter = InMemorySpanExporter()
-    provider = TracerProvider()
-    provider.add_span_processor(SimpleSpanProcessor(exporter))
-    instrumentor = RequestsInstrumentor()
-    instrumentor.instrument(tracer_provider=provider)
-    try:
-        yield provider, exporter
-    finally:
-        instrumentor.uninstrument()
 
 
 def test_every_request_of_an_ingest_inside_a_span_belongs_to_that_spans_trace(tracing: Any) -> None:
