@@ -289,6 +289,7 @@ def test_an_uploads_scope_and_customer_go_only_when_given(
     responses.add(responses.POST, UPLOAD_URL, json=RESULT)
     client.memories.create_from_file(user_id="u1", customer_id=customer_id, text="x", scope=scope)
     body = responses.calls[0].request.body
+    body = body.read() if hasattr(body, "read") else body  # responses before 0.22 keeps the stream unread
     form = body.decode() if isinstance(body, bytes) else body
     assert ("scope=" in form) == has_scope and ("customer_id=" in form) == has_customer
 

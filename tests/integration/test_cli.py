@@ -477,6 +477,7 @@ def test_ingest_sends_the_other_lines_and_names_a_line_too_long_in_the_failures_
         ("binary.json", b"\xff\xfe{\x00"),
         ("broken.json", b'[{"role": "user", "content": '),
     ],
+    ids=["deep", "binary-text", "binary-json", "broken"],  # a 200 KB id would reach a child's environment (E2BIG)
 )
 def test_a_hostile_transcript_file_is_one_line_and_exit_2(tmp_path: Path, name: str, content: bytes) -> None:
     path = tmp_path / name
