@@ -22,11 +22,9 @@ The pace therefore works in phases:
    probe's answer instead of each spending a request the bucket cannot serve;
 3. measuring: each later 429 sets the pace to ``(accepted since the mark + 1) / time since``, the
    limit plus the one request the count cannot see, so 429s keep coming, ever rarer, each sharpening
-   the estimate. Counts of a few requests are noise: they may raise the pace, and lower it by half
-   at most (the fast end of the bracket can be far above the limit: the token a probe met may have
-   been due just then). The mark slides to the 16th-latest 429: while 429s are rare the span is
-   long and the estimate precise; when they crowd in (the limit was lowered) it shortens and follows
-   within a few.
+   the estimate. Counts of a few requests are noise: they may raise the pace, never lower it. The
+   mark slides to the 16th-latest 429: while 429s are rare the span is long and the estimate
+   precise; when they crowd in (the limit was lowered) it shortens and follows within a few.
 4. quiet spells: pacing a shade over the limit, a 429 is due about once per measured span; none for
    8 spans (at most 18 s) means the pace is under the limit (or the limit was raised), so the pace
    rises 10%, and again every 3 s until a 429, which opens a fresh measurement. Right after probing the
@@ -382,13 +380,10 @@ class Pacer:
         elif sent_at > record.marks[0][0]:
             gained = record.accepted - record.marks[0][1]
             estimate = (gained + 1) / (sent_at - record.marks[0][0])
-            # Over a handful of requests the count is noise: let it raise the pace, and lower it by
-            # half at most (a low pace is slow to recover from; a pace far too high, as the fast end of
-            # probing's bracket can be, costs a 429 for most requests until it comes down).
+            # Over a handful of requests the count is noise: let it raise the pace, not lower it
+            # (a low pace is slow to recover from, a high one only costs a few more 429s).
             if gained >= MIN_GAINED or estimate > record.rate:
                 record.rate = self._bounded(estimate)
-            else:
-                record.rate = self._bounded(max(estimate, record.rate / 2))
             record.marks = [*record.marks, (sent_at, record.accepted)][-WINDOW_MARKS:]
         self._after_throttle(record, now)
         return before, record.rate, False

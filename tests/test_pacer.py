@@ -143,25 +143,6 @@ def test_learned_pace_is_near_the_limit_with_few_429s(rate: float, burst: int, w
     assert run.throttled / run.requests < 0.05
 
 
-def test_a_pace_far_too_high_comes_down_by_half_at_each_429_however_few_got_through() -> None:
-    clock = FakeClock(100.0)
-    pacer = Pacer(clock=clock)
-    pacer.throttled(100.0)
-    probe = pacer.reserve()
-    pacer.accepted(probe)  # through at once: the token may have been due just then
-    assert pacer.rate == pytest.approx(100.0)
-    clock.time = 100.1
-    pacer.accepted(pacer.reserve())
-    pacer.throttled(100.2)  # 2 through in 0.2 s: too few to measure by, enough to say 100/s is too fast
-    assert pacer.rate == pytest.approx(50.0)
-    pacer.throttled(100.3)
-    assert pacer.rate == pytest.approx(25.0)
-    pacer.throttled(100.31)
-    assert pacer.rate == pytest.approx(12.5)
-    pacer.throttled(100.32)  # half would be 6.25: never lower than what was counted, (2 + 1) / 0.32 s
-    assert pacer.rate == pytest.approx(3 / 0.32)
-
-
 def test_told_the_limit_it_gets_within_3_percent_and_never_goes_over() -> None:
     run = simulate(rate=20, burst=5, hint=20)
     assert run.efficiency >= 0.97
