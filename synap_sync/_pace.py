@@ -10,11 +10,6 @@ the bucket fills, and spills tokens the count cannot see).
 
 The pace therefore works in phases:
 
-0. the opening, while the key is new to the store: two sends at most on their way at once, so a
-   fleet that starts together (32 workers' first calls in the same instant) meets the limit with a
-   request or two too many, not with all but the burst allowance of 32 refused. It ends at the first
-   429, after 16 accepted sends (a limit that far off needs no care: 8 round trips spent once per key
-   and host), or when nothing was heard for 5 s (a slow service); a send then needs no slot until a 429;
 1. unpaced, until the first 429 (the burst allowance is there to be used); that 429 is the *mark*;
 2. probing: one probe at a time, 10 ms after the mark, then at gaps that double after each refusal
    (up to the Retry-After, at most 1 s), until one is accepted: that brackets the time one token
@@ -61,12 +56,6 @@ INTERACTIVE = "interactive"
 BULK = "bulk"
 LANES = (INTERACTIVE, BULK)
 
-#: The opening: sends that may be on their way at once; after this many accepted, the opening is over;
-#: nothing heard for this long ends it too. (Simulated fleets of 2 to 32 workers: two in flight paid the
-#: fewest 429s; four or a number doubling each round trip met the limit with more in flight.)
-OPENING_IN_FLIGHT = 2
-OPENING_ACCEPTED = 16
-OPENING_PATIENCE_SECONDS = 5.0
 FIRST_PROBE_GAP_SECONDS = 0.01
 #: Probing never spaces sends further apart than this (nor than the service's Retry-After).
 MAX_PROBE_GAP_SECONDS = 1.0
@@ -261,8 +250,6 @@ class Pacer:
 
     def _decide(self, record: PaceRecord, now: float, latest: Optional[float], lane: str, share: float) -> Slot:
         _roll(record, now)
-        if not record.opened:
-            return _opening(record, now, lane)
         if record.probe_gap:
             if record.probe_out and now - record.probe_sent < PROBE_PATIENCE_SECONDS:
                 return WAIT
@@ -313,12 +300,6 @@ class Pacer:
         self.store.update(lambda record, now: self._accepted(record, now, sent_at))
 
     def _accepted(self, record: PaceRecord, now: float, sent_at: float) -> None:
-        if not record.opened:
-            record.opening_out = max(record.opening_out - 1.0, 0.0)
-            record.opening_accepted += 1
-            record.opening_heard = now
-            record.opened = float(record.opening_accepted >= OPENING_ACCEPTED)
-            return
         if not record.marks or sent_at <= record.marks[0][0] or abs(now - sent_at) > ANSWER_HORIZON_SECONDS:
             return
         record.accepted += 1
@@ -333,10 +314,7 @@ class Pacer:
             return
 
         def forget(record: PaceRecord, now: float) -> None:
-            if not record.opened:  # lost on its way: it no longer counts as in flight
-                record.opening_out = max(record.opening_out - 1.0, 0.0)
-                record.opening_heard = now
-            elif record.probe_gap and record.probe_out == sent_at:
+            if record.probe_gap and record.probe_out == sent_at:
                 record.probe_out = 0.0
                 record.next_slot = max(record.next_slot, sent_at + record.probe_gap)
 
@@ -361,7 +339,6 @@ class Pacer:
         record.throttled_now += 1
         record.throttled_total += 1
         before = record.rate
-        record.opened = 1.0
         if not record.marks:
             self._start_probing(record, sent_at, retry_after)
             self._after_throttle(record, now)
@@ -396,8 +373,7 @@ class Pacer:
         self._seen(record)
 
     def _start_paced(self, record: PaceRecord, now: float) -> None:
-        """Told the limit: the pace starts at it (when nothing has been learned yet), with no opening."""
-        record.opened = 1.0
+        """Told the limit: the pace starts at it (when nothing has been learned yet)."""
         if not record.rate and not record.probe_gap:
             record.rate = float(self.max_rate)  # type: ignore[arg-type]
         elif record.rate:
@@ -483,19 +459,6 @@ def _giving_back(slot: float) -> Any:
             record.next_slot = slot
 
     return give_back
-
-
-def _opening(record: PaceRecord, now: float, lane: str) -> Slot:
-    """A send in the opening: now, if fewer than `OPENING_IN_FLIGHT` are on their way (else wait for an
-    answer); the opening ends when nothing was heard for a while."""
-    if record.opening_out and now - record.opening_heard > OPENING_PATIENCE_SECONDS:
-        record.opened = 1.0  # the answers are slow (or lost with a killed process): stop waiting for them
-    elif record.opening_out >= OPENING_IN_FLIGHT:
-        return WAIT
-    record.opening_out += 1
-    record.opening_heard = now
-    _note_send(record, lane, now)
-    return now
 
 
 def _note_send(record: PaceRecord, lane: str, slot: float) -> None:
