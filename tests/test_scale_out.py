@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -16,6 +17,9 @@ from synap_sync.bulk import TimelineSecond
 from synap_sync.emulator import Emulator
 from synap_sync.errors import SynapServerError
 from synap_sync.testing import FakeClock
+
+if TYPE_CHECKING:
+    from synap_sync.dask._worker import Settings
 
 KEY = "synap_k3y_that_must_never_show"
 
@@ -242,3 +246,45 @@ def test_a_partitions_journal_says_what_it_settled_and_what_was_on_its_way(tmp_p
     assert (report.total, report.succeeded, report.failed, report.not_sent, report.already_stored) == (6, 2, 1, 3, 1)
     assert [(failure.index, failure.partition, failure.kind) for failure in report.failures] == [(1, 3, "invalid")]
     assert journaled_report(str(tmp_path), "other", 3).total == 0  # no journal: nothing known
+
+
+def _stopped_run(tmp_path: Path, journal: bool) -> Settings:
+    from synap_sync.dask import _state
+    from synap_sync.dask._worker import Settings
+
+    settings = Settings(
+        run_id=f"run-{time.monotonic()}", run_name="nightly", journal_dir=str(tmp_path) if journal else None,
+        pace_id=None, options={"chunk_size": 3},
+    )  # fmt: skip
+    _state.run_progress(settings.run_id, 3, (6, 5, 1))  # what the partition's first task last told
+    _state.run_stop(settings.run_id)
+    return settings
+
+
+def test_a_partition_given_to_a_new_worker_after_the_stop_reports_what_its_journal_holds(tmp_path: Path) -> None:
+    """Ctrl-C killed the partition's worker and the cluster gave its task to a new one: the new task sends
+    nothing, and reports what the partition settled before, not an empty report."""
+    from synap_sync.bulk._journal import Journal
+    from synap_sync.dask._worker import run_partition
+    from synap_sync.partitions import journal_path
+
+    settings = _stopped_run(tmp_path, journal=True)
+    journal = Journal(journal_path(str(tmp_path), "nightly", 3), {"chunk_size": 3})
+    journal.sent(0, "f0", [0, 1, 2])
+    journal.done(0, [], deduplicated=0, already_stored=0)
+    journal.sent(1, "f1", [3, 4, 5])  # on its way when the worker died
+    journal.close()
+    client = SynapClient(api_key=KEY, base_url="http://127.0.0.1:9")  # nothing listens: nothing may be sent
+    report = run_partition([{"document": f"n{n}"} for n in range(9)], client, 3, settings, True)
+    assert (report.total, report.succeeded, report.not_sent, report.requests) == (6, 3, 3, 0)
+
+
+def test_without_a_journal_a_late_task_reports_the_counts_its_partition_last_told(tmp_path: Path) -> None:
+    from synap_sync.dask import _state
+    from synap_sync.dask._worker import run_partition
+
+    settings = _stopped_run(tmp_path, journal=False)
+    client = SynapClient(api_key=KEY, base_url="http://127.0.0.1:9")
+    report = run_partition([{"document": f"n{n}"} for n in range(9)], client, 3, settings, True)
+    assert (report.total, report.succeeded, report.failed) == (6, 5, 1)
+    assert _state.run_counts(settings.run_id) == {3: (6, 5, 1)}  # left as told, for the driver to count

@@ -18,9 +18,8 @@ from ..bulk._progress import make_reporter
 from ..client import SynapClient
 from ..errors import IngestInterrupted, SynapError
 from ..models import refuse
-from ..partitions import journaled_report
 from . import _state
-from ._worker import Settings, run_partition
+from ._worker import Settings, run_partition, settled_report
 
 log = logging.getLogger("synap_sync")
 
@@ -246,8 +245,9 @@ def _watch(settings: Settings, run: Any, progress: ProgressOption) -> IngestRepo
                 stopping = True
                 give_up_at = time.monotonic() + STOP_GRACE_SECONDS
                 run.call(_state.run_stop, settings.run_id)
-        if pending:  # their workers died of the Ctrl-C, or have not stopped yet: count what they told
-            _count_unreturned(run, settings, pending, index_of, reports)
+        # Partitions without a report (their workers died of the Ctrl-C or were killed, or they have not
+        # stopped yet): cancelled, and counted as they settled.
+        _count_unreported(run, settings, reports)
     finally:
         run.call(_state.run_forget, settings.run_id)
     report = _merged(reports, started)
@@ -263,25 +263,20 @@ def _watch(settings: Settings, run: Any, progress: ProgressOption) -> IngestRepo
     return report
 
 
-def _count_unreturned(
-    run: Any, settings: Settings, pending: List[Any], index_of: Dict[int, int], reports: Dict[int, IngestReport]
-) -> None:
-    """Partitions that did not return after a stop: cancelled, and counted from their journals (with a
+def _count_unreported(run: Any, settings: Settings, reports: Dict[int, IngestReport]) -> None:
+    """Partitions that returned no report: cancelled, and counted from their journals (with a
     ``journal_dir``), else as their tasks last told the scheduler (a quarter of a second old at most)."""
-    run.cancel(pending)
+    unreported = [(index, future) for index, future in enumerate(run.futures) if index not in reports]
+    if not unreported:
+        return
+    run.cancel([future for _, future in unreported])
     counts = run.call(_state.run_counts, settings.run_id)
-    for future in pending:
-        index = index_of[id(future)]
-        if settings.journal_dir is not None:  # its journal knows every chunk it settled, and those in flight
-            reports[index] = journaled_report(settings.journal_dir, settings.run_name, index)
-            source = "as its journal holds it"
-        else:
-            done, succeeded, failed = counts.get(index, (0, 0, 0))
-            reports[index] = IngestReport(total=done, succeeded=succeeded, failed=failed)
-            source = "as it last told (its failures not listed)"
+    source = "as it last told (its failures not listed)" if settings.journal_dir is None else "as its journal holds it"
+    for index, _ in unreported:
+        reports[index] = settled_report(settings, index, counts.get(index, (0, 0, 0)))
         log.warning(
-            "dask ingest: partition %d did not return after the stop (its worker may have died of the same "
-            "Ctrl-C): counted %s, %d succeeded, %d failed",
+            "dask ingest: partition %d returned no report (stopped before it could, or its worker died): "
+            "counted %s, %d succeeded, %d failed",
             index,
             source,
             reports[index].succeeded,

@@ -96,6 +96,19 @@ def run_progress(run_id: str, partition: int, counts: Tuple[int, int, int], dask
         return run.stopped
 
 
+def run_begin(run_id: str, partition: int, dask_scheduler: Any = None) -> Optional[Tuple[int, int, int]]:
+    """A partition's task begins: None when the run goes on (its counts start again), or, when the run
+    is stopping, the partition's counts as last told, left as they are. A task begins after the stop
+    when its worker died of the Ctrl-C and the cluster gave it to a new one: it must report what the
+    partition settled before, not nothing."""
+    with _LOCK:
+        run = _RUNS.setdefault(run_id, _Run())
+        if run.stopped:
+            return run.counts.get(partition, (0, 0, 0))
+        run.counts[partition] = (0, 0, 0)
+        return None
+
+
 def run_totals(run_id: str, dask_scheduler: Any = None) -> Tuple[int, int, int]:
     """The run's counts over every partition: (done, succeeded, failed)."""
     with _LOCK:

@@ -12,7 +12,7 @@ import attrs
 from .._clock import Clock
 from ..bulk import IngestReport, Progress
 from ..client import SynapClient, private_copy
-from ..partitions import ingest_partition
+from ..partitions import ingest_partition, journaled_report
 from . import _state
 
 #: While a probe is out, a worker asks the scheduler's pace again this often (seconds).
@@ -105,8 +105,9 @@ def _run(part: Any, client: SynapClient, partition: int, settings: Settings, cal
         stopping: bool = call(_state.run_progress, settings.run_id, partition, _counts(counts))
         return stopping
 
-    if call(_state.run_progress, settings.run_id, partition, (0, 0, 0)):
-        return IngestReport()  # the run stopped before this partition began: the journal resumes it
+    told = call(_state.run_begin, settings.run_id, partition)
+    if told is not None:  # the run stopped before this task began: what the partition settled before
+        return settled_report(settings, partition, told)
     report = ingest_partition(
         client,
         part,  # a bag's list, or a pandas DataFrame: ingest reads its rows (synap_sync._frames)
@@ -118,6 +119,16 @@ def _run(part: Any, client: SynapClient, partition: int, settings: Settings, cal
     )
     call(_state.run_progress, settings.run_id, partition, (report.total, report.succeeded, report.failed))
     return report
+
+
+def settled_report(settings: Settings, partition: int, told: Tuple[int, int, int]) -> IngestReport:
+    """What a partition that did not finish settled: its journal's account (with a ``journal_dir``;
+    chunks in flight are failed ``not_settled``), else its counts as its task last told them (its
+    failures not listed)."""
+    if settings.journal_dir is not None:
+        return journaled_report(settings.journal_dir, settings.run_name, partition)
+    done, succeeded, failed = told
+    return IngestReport(total=done, succeeded=succeeded, failed=failed)
 
 
 def _counts(progress: Progress) -> Tuple[int, int, int]:

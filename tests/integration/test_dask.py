@@ -22,7 +22,15 @@ import pandas
 import pytest
 
 import synap_sync.dask
-from synap_sync import IngestInterrupted, Progress, SynapAuthError, SynapClient, SynapValidationError
+from synap_sync import (
+    IngestInterrupted,
+    IngestReport,
+    Progress,
+    SynapAuthError,
+    SynapClient,
+    SynapError,
+    SynapValidationError,
+)
 from synap_sync.emulator import Emulator
 from tests.conftest import docs
 from tests.redis_server import RedisServer
@@ -136,6 +144,38 @@ def test_a_killed_worker_loses_nothing_and_stores_nothing_twice(dask_client: Any
     assert killed, "no worker was busy to kill"
     assert (report.total, report.succeeded, report.failed) == (2000, 2000, 0)
     assert len(ids) == 2000 and set(ids.values()) == {1}
+
+
+def test_a_partition_the_cluster_gives_up_on_is_counted_from_its_journal(tmp_path: Path) -> None:
+    """A worker killed where the cluster allows no retry: its partition's task fails with KilledWorker and
+    returns no report. The run's error still accounts for what that partition settled."""
+    killed: List[int] = []
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0}), distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0", silence_logs=50
+    ) as strict, distributed.Client(strict) as dask_client:
+
+        def kill_a_busy_worker(progress: Progress) -> None:
+            if killed or progress.done < 600:
+                return
+            busy = [address for address, keys in dask_client.processing().items() if keys]
+            if busy:
+                pid = dask_client.run(os.getpid, workers=[busy[0]])[busy[0]]
+                os.kill(pid, signal.SIGKILL)
+                killed.append(pid)
+
+        with Emulator(rate_limit=40, burst=5) as emulator:
+            client = SynapClient(api_key=KEY, base_url=emulator.base_url)
+            bag = dask_bag.from_sequence(docs(2000), npartitions=2)
+            with pytest.raises(SynapError, match="partition . failed on the cluster") as caught:
+                synap_sync.dask.ingest(
+                    bag, client=client, journal_dir=tmp_path, chunk_size=20, progress=kill_a_busy_worker
+                )
+            stored = len(stored_ids(emulator))
+    report = caught.value.report
+    assert killed and isinstance(report, IngestReport)
+    # The killed partition's acknowledged chunks are in the report: nothing stored is left uncounted.
+    assert report.succeeded <= stored <= report.succeeded + report.not_sent
+    assert report.succeeded > stored - 2 * 4 * 20  # unknown: at most the chunks in flight (4 per partition)
 
 
 def test_a_dataframe_row_by_row_with_missing_values_and_metadata(dask_client: Any, synap_emulator: Emulator) -> None:
