@@ -10,6 +10,11 @@ the bucket fills, and spills tokens the count cannot see).
 
 The pace therefore works in phases:
 
+0. the opening, while the key is new to the store: two sends at most on their way at once, so a
+   fleet that starts together (32 workers' first calls in the same instant) meets the limit with a
+   request or two too many, not with all but the burst allowance of 32 refused. It ends at the first
+   429, after 16 accepted sends (a limit that far off needs no care: 8 round trips spent once per key
+   and host), or when nothing was heard for 5 s (a slow service); a send then needs no slot until a 429;
 1. unpaced, until the first 429 (the burst allowance is there to be used); that 429 is the *mark*;
 2. probing: one probe at a time, 10 ms after the mark, then at gaps that double after each refusal
    (up to the Retry-After, at most 1 s), until one is accepted: that brackets the time one token
@@ -17,9 +22,11 @@ The pace therefore works in phases:
    probe's answer instead of each spending a request the bucket cannot serve;
 3. measuring: each later 429 sets the pace to ``(accepted since the mark + 1) / time since``, the
    limit plus the one request the count cannot see, so 429s keep coming, ever rarer, each sharpening
-   the estimate. Counts of a few requests are noise: they may raise the pace, never lower it. The
-   mark slides to the 16th-latest 429: while 429s are rare the span is long and the estimate
-   precise; when they crowd in (the limit was lowered) it shortens and follows within a few.
+   the estimate. Counts of a few requests are noise: they may raise the pace, and lower it by half
+   at most (the fast end of the bracket can be far above the limit: the token a probe met may have
+   been due just then). The mark slides to the 16th-latest 429: while 429s are rare the span is
+   long and the estimate precise; when they crowd in (the limit was lowered) it shortens and follows
+   within a few.
 4. quiet spells: pacing a shade over the limit, a 429 is due about once per measured span; none for
    8 spans (at most 18 s) means the pace is under the limit (or the limit was raised), so the pace
    rises 10%, and again every 3 s until a 429, which opens a fresh measurement. Right after probing the
@@ -56,6 +63,12 @@ INTERACTIVE = "interactive"
 BULK = "bulk"
 LANES = (INTERACTIVE, BULK)
 
+#: The opening: sends that may be on their way at once; after this many accepted, the opening is over;
+#: nothing heard for this long ends it too. (Simulated fleets of 2 to 32 workers: two in flight paid the
+#: fewest 429s; four or a number doubling each round trip met the limit with more in flight.)
+OPENING_IN_FLIGHT = 2
+OPENING_ACCEPTED = 16
+OPENING_PATIENCE_SECONDS = 5.0
 FIRST_PROBE_GAP_SECONDS = 0.01
 #: Probing never spaces sends further apart than this (nor than the service's Retry-After).
 MAX_PROBE_GAP_SECONDS = 1.0
@@ -250,6 +263,8 @@ class Pacer:
 
     def _decide(self, record: PaceRecord, now: float, latest: Optional[float], lane: str, share: float) -> Slot:
         _roll(record, now)
+        if not record.opened:
+            return _opening(record, now, lane)
         if record.probe_gap:
             if record.probe_out and now - record.probe_sent < PROBE_PATIENCE_SECONDS:
                 return WAIT
@@ -300,6 +315,12 @@ class Pacer:
         self.store.update(lambda record, now: self._accepted(record, now, sent_at))
 
     def _accepted(self, record: PaceRecord, now: float, sent_at: float) -> None:
+        if not record.opened:
+            record.opening_out = max(record.opening_out - 1.0, 0.0)
+            record.opening_accepted += 1
+            record.opening_heard = now
+            record.opened = float(record.opening_accepted >= OPENING_ACCEPTED)
+            return
         if not record.marks or sent_at <= record.marks[0][0] or abs(now - sent_at) > ANSWER_HORIZON_SECONDS:
             return
         record.accepted += 1
@@ -314,7 +335,10 @@ class Pacer:
             return
 
         def forget(record: PaceRecord, now: float) -> None:
-            if record.probe_gap and record.probe_out == sent_at:
+            if not record.opened:  # lost on its way: it no longer counts as in flight
+                record.opening_out = max(record.opening_out - 1.0, 0.0)
+                record.opening_heard = now
+            elif record.probe_gap and record.probe_out == sent_at:
                 record.probe_out = 0.0
                 record.next_slot = max(record.next_slot, sent_at + record.probe_gap)
 
@@ -339,6 +363,7 @@ class Pacer:
         record.throttled_now += 1
         record.throttled_total += 1
         before = record.rate
+        record.opened = 1.0
         if not record.marks:
             self._start_probing(record, sent_at, retry_after)
             self._after_throttle(record, now)
@@ -357,10 +382,13 @@ class Pacer:
         elif sent_at > record.marks[0][0]:
             gained = record.accepted - record.marks[0][1]
             estimate = (gained + 1) / (sent_at - record.marks[0][0])
-            # Over a handful of requests the count is noise: let it raise the pace, not lower it
-            # (a low pace is slow to recover from, a high one only costs a few more 429s).
+            # Over a handful of requests the count is noise: let it raise the pace, and lower it by
+            # half at most (a low pace is slow to recover from; a pace far too high, as the fast end of
+            # probing's bracket can be, costs a 429 for most requests until it comes down).
             if gained >= MIN_GAINED or estimate > record.rate:
                 record.rate = self._bounded(estimate)
+            else:
+                record.rate = self._bounded(max(estimate, record.rate / 2))
             record.marks = [*record.marks, (sent_at, record.accepted)][-WINDOW_MARKS:]
         self._after_throttle(record, now)
         return before, record.rate, False
@@ -373,7 +401,8 @@ class Pacer:
         self._seen(record)
 
     def _start_paced(self, record: PaceRecord, now: float) -> None:
-        """Told the limit: the pace starts at it (when nothing has been learned yet)."""
+        """Told the limit: the pace starts at it (when nothing has been learned yet), with no opening."""
+        record.opened = 1.0
         if not record.rate and not record.probe_gap:
             record.rate = float(self.max_rate)  # type: ignore[arg-type]
         elif record.rate:
@@ -459,6 +488,19 @@ def _giving_back(slot: float) -> Any:
             record.next_slot = slot
 
     return give_back
+
+
+def _opening(record: PaceRecord, now: float, lane: str) -> Slot:
+    """A send in the opening: now, if fewer than `OPENING_IN_FLIGHT` are on their way (else wait for an
+    answer); the opening ends when nothing was heard for a while."""
+    if record.opening_out and now - record.opening_heard > OPENING_PATIENCE_SECONDS:
+        record.opened = 1.0  # the answers are slow (or lost with a killed process): stop waiting for them
+    elif record.opening_out >= OPENING_IN_FLIGHT:
+        return WAIT
+    record.opening_out += 1
+    record.opening_heard = now
+    _note_send(record, lane, now)
+    return now
 
 
 def _note_send(record: PaceRecord, lane: str, slot: float) -> None:

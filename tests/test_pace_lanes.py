@@ -96,8 +96,10 @@ def test_a_record_of_another_boot_or_damaged_is_read_as_new() -> None:
     record.rate, record.marks = 20.0, [(1.0, 2.0)]
     data = record.pack()
     assert PaceRecord.unpack(data, boot=7.0).rate == 20.0 and PaceRecord.unpack(data, boot=7.0).marks == [(1.0, 2.0)]
-    assert PaceRecord.unpack(data, boot=8.0).quiet
-    assert PaceRecord.unpack(b"garbage" + data, boot=7.0).quiet and PaceRecord.unpack(None).quiet
+    fresh = PaceRecord(boot=8.0).pack()
+    assert PaceRecord.unpack(data, boot=8.0).pack() == fresh
+    assert PaceRecord.unpack(b"garbage" + data, boot=8.0).pack() == fresh
+    assert PaceRecord.unpack(None, boot=8.0).pack() == fresh
 
 
 def test_the_status_counts_each_lanes_recent_use_and_the_429s() -> None:

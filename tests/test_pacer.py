@@ -8,7 +8,7 @@ from typing import List, Optional
 
 import pytest
 
-from synap_sync._pace import WAIT, Pacer
+from synap_sync._pace import OPENING_ACCEPTED, OPENING_IN_FLIGHT, OPENING_PATIENCE_SECONDS, WAIT, Pacer
 from synap_sync.testing import FakeClock
 
 from .pacer_simulation import simulate
@@ -20,6 +20,53 @@ def test_unpaced_until_the_first_429() -> None:
     for _ in range(50):
         pacer.accepted(pacer.acquire())
     assert clock.sleeps == [] and pacer.rate is None
+
+
+def test_a_new_key_opens_with_two_sends_at_a_time_until_sixteen_are_accepted() -> None:
+    clock = FakeClock(100.0)
+    pacer = Pacer(clock=clock)
+    first = [pacer.reserve() for _ in range(OPENING_IN_FLIGHT)]
+    assert first == [100.0] * OPENING_IN_FLIGHT and pacer.reserve() is WAIT  # a third waits for an answer
+    for answered in range(OPENING_ACCEPTED - 1):
+        pacer.accepted(100.0)
+        assert pacer.reserve() == 100.0 and pacer.reserve() is WAIT, answered
+    assert not pacer.store.quiet()
+    pacer.accepted(100.0)  # the 16th: the limit, if any, is far off
+    assert pacer.store.quiet() and [pacer.reserve() for _ in range(40)] == [100.0] * 40
+
+
+def test_a_429_in_the_opening_ends_it_and_one_probe_goes() -> None:
+    clock = FakeClock(100.0)
+    pacer = Pacer(clock=clock)
+    sent = [pacer.reserve() for _ in range(OPENING_IN_FLIGHT)]
+    pacer.accepted(sent[0])
+    pacer.throttled(sent[1], retry_after=1)
+    assert pacer.probing and pacer.reserve() == pytest.approx(100.01) and pacer.reserve() is WAIT
+
+
+def test_a_send_lost_in_the_opening_frees_its_place() -> None:
+    clock = FakeClock(100.0)
+    pacer = Pacer(clock=clock)
+    sent = [pacer.reserve() for _ in range(OPENING_IN_FLIGHT)]
+    assert pacer.reserve() is WAIT
+    pacer.unanswered(sent[0])  # a network failure: it is no longer on its way
+    assert pacer.reserve() == 100.0 and pacer.reserve() is WAIT
+
+
+def test_an_opening_that_hears_nothing_for_a_while_ends() -> None:
+    clock = FakeClock(100.0)
+    pacer = Pacer(clock=clock)
+    [pacer.reserve() for _ in range(OPENING_IN_FLIGHT)]  # their process killed: no answer will come
+    clock.time += OPENING_PATIENCE_SECONDS - 0.1
+    assert pacer.reserve() is WAIT
+    clock.time += 0.2
+    assert pacer.reserve() == clock.time and pacer.store.quiet()  # unpaced, as before there was an opening
+
+
+def test_told_the_limit_there_is_no_opening() -> None:
+    clock = FakeClock(100.0)
+    pacer = Pacer(max_rate=1000, clock=clock)
+    assert [pacer.reserve() for _ in range(3)] == pytest.approx([100.0, 100.001, 100.002])
 
 
 def test_a_hint_spaces_every_send_and_is_never_exceeded() -> None:
@@ -88,12 +135,31 @@ def test_the_limit_is_measured_between_429s() -> None:
 
 @pytest.mark.parametrize(
     "rate, burst, workers",
-    [(20, 5, 4), (20, 5, 1), (20, 5, 8), (100, 10, 4), (10, 50, 4)],
+    [(20, 5, 4), (20, 5, 1), (20, 5, 8), (20, 5, 32), (100, 10, 4), (100, 50, 32), (10, 50, 4)],
 )
 def test_learned_pace_is_near_the_limit_with_few_429s(rate: float, burst: int, workers: int) -> None:
     run = simulate(rate=rate, burst=burst, workers=workers, batches=int(rate * 40) + burst)
     assert run.efficiency >= 0.9
     assert run.throttled / run.requests < 0.05
+
+
+def test_a_pace_far_too_high_comes_down_by_half_at_each_429_however_few_got_through() -> None:
+    clock = FakeClock(100.0)
+    pacer = Pacer(clock=clock)
+    pacer.throttled(100.0)
+    probe = pacer.reserve()
+    pacer.accepted(probe)  # through at once: the token may have been due just then
+    assert pacer.rate == pytest.approx(100.0)
+    clock.time = 100.1
+    pacer.accepted(pacer.reserve())
+    pacer.throttled(100.2)  # 2 through in 0.2 s: too few to measure by, enough to say 100/s is too fast
+    assert pacer.rate == pytest.approx(50.0)
+    pacer.throttled(100.3)
+    assert pacer.rate == pytest.approx(25.0)
+    pacer.throttled(100.31)
+    assert pacer.rate == pytest.approx(12.5)
+    pacer.throttled(100.32)  # half would be 6.25: never lower than what was counted, (2 + 1) / 0.32 s
+    assert pacer.rate == pytest.approx(3 / 0.32)
 
 
 def test_told_the_limit_it_gets_within_3_percent_and_never_goes_over() -> None:

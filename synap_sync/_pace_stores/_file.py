@@ -22,7 +22,7 @@ import weakref
 from typing import Callable, Set, TypeVar
 
 from .._clock import SYSTEM_CLOCK
-from ._record import MARKS_OFFSET, RATE_OFFSET, RECORD_SIZE, PaceRecord
+from ._record import MARKS_OFFSET, OPENED_OFFSET, RATE_OFFSET, RECORD_SIZE, PaceRecord
 
 try:
     import fcntl
@@ -35,7 +35,7 @@ Result = TypeVar("Result")
 
 #: A pace file nobody changed for this long is removed when a new one is made beside it.
 STALE_SECONDS = 7 * 24 * 3600.0
-_RATE = struct.Struct("<d")
+_NUMBER = struct.Struct("<d")
 
 
 class StoreUnavailable(Exception):
@@ -123,10 +123,14 @@ class FileStore:
                 fcntl.flock(self._fd, fcntl.LOCK_UN)
 
     def quiet(self) -> bool:
-        """Never paced nor throttled, read from the shared map without a lock: a torn read at worst lets
-        one more request go unpaced, which its answer then paces."""
+        """Past the opening, never paced nor throttled, read from the shared map without a lock: a torn
+        read at worst lets one more request go unpaced, which its answer then paces."""
         try:
-            return _RATE.unpack_from(self._map, RATE_OFFSET)[0] == 0.0 and self._map[MARKS_OFFSET] == 0
+            return (
+                _NUMBER.unpack_from(self._map, OPENED_OFFSET)[0] != 0.0
+                and _NUMBER.unpack_from(self._map, RATE_OFFSET)[0] == 0.0
+                and self._map[MARKS_OFFSET] == 0
+            )
         except ValueError:  # closed: its update says why
             return False
 

@@ -11,9 +11,13 @@ __all__ = ["PaceRecord", "WINDOW_MARKS", "RECORD_SIZE", "MAGIC"]
 
 #: The measurement starts at the oldest of this many latest 429s (what the record keeps of them).
 WINDOW_MARKS = 16
-MAGIC = b"SYP1"
+MAGIC = b"SYP2"
 _FIELDS = (
     "rate",  # requests per second paced at; 0: unpaced
+    "opened",  # the opening is over (1): with no rate and no 429 yet, sends then need no slot
+    "opening_out",  # sends of the opening on their way
+    "opening_accepted",  # sends of the opening accepted
+    "opening_heard",  # the opening's latest send or answer (the store's time)
     "next_slot",  # the schedule's next free slot (a theoretical arrival time)
     "bulk_next",  # the bulk lane's own next slot, when a share is kept for interactive calls
     "hold_bulk_until",  # bulk waits until then after a 429: it gives way first
@@ -41,8 +45,9 @@ _FIELDS = (
 _HEAD = struct.Struct("<4s" + "d" * len(_FIELDS) + "B")
 _MARK = struct.Struct("<dd")
 RECORD_SIZE = _HEAD.size + WINDOW_MARKS * _MARK.size
-#: A quiet record: the offset of its ``rate`` and of the number of marks, read without a lock.
+#: A quiet record: the offsets of its ``rate``, ``opened`` and number of marks, read without a lock.
 RATE_OFFSET = 4
+OPENED_OFFSET = RATE_OFFSET + 8 * _FIELDS.index("opened")
 MARKS_OFFSET = _HEAD.size - 1
 
 
@@ -52,6 +57,10 @@ class PaceRecord:
     __slots__ = (*_FIELDS, "marks")
 
     rate: float
+    opened: float
+    opening_out: float
+    opening_accepted: float
+    opening_heard: float
     next_slot: float
     bulk_next: float
     hold_bulk_until: float
@@ -87,8 +96,9 @@ class PaceRecord:
 
     @property
     def quiet(self) -> bool:
-        """Never paced nor throttled: a send needs no slot (read often, without a lock, by stores that can)."""
-        return not self.rate and not self.marks
+        """Past the opening, never paced nor throttled: a send needs no slot (read often, without a lock,
+        by stores that can)."""
+        return bool(self.opened) and not self.rate and not self.marks
 
     def pack(self) -> bytes:
         head = _HEAD.pack(MAGIC, *(getattr(self, name) for name in _FIELDS), len(self.marks))
