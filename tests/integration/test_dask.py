@@ -11,7 +11,7 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Any, Iterator, List
+from typing import Any, Callable, Iterator, List
 
 import dask
 import dask.bag as dask_bag
@@ -122,11 +122,12 @@ def test_with_the_pace_in_redis_the_workers_pace_on_it_as_bulk_work_beside_every
     assert status.store == server.url and status.bulk_per_second > 0 and status.interactive_per_second == 0
 
 
-def test_a_killed_worker_loses_nothing_and_stores_nothing_twice(dask_client: Any, cluster: Any, tmp_path: Path) -> None:
-    killed: List[int] = []
+def kill_a_busy_worker(dask_client: Any, after: int, killed: List[int]) -> Callable[[Progress], None]:
+    """A progress callback that SIGKILLs one busy worker process once ``after`` documents are done,
+    noting its pid in ``killed``."""
 
-    def kill_a_busy_worker(progress: Progress) -> None:
-        if killed or progress.done < 200:
+    def progress(counts: Progress) -> None:
+        if killed or counts.done < after:
             return
         busy = [address for address, keys in dask_client.processing().items() if keys]
         if busy:
@@ -134,12 +135,18 @@ def test_a_killed_worker_loses_nothing_and_stores_nothing_twice(dask_client: Any
             os.kill(pid, signal.SIGKILL)
             killed.append(pid)
 
+    return progress
+
+
+def test_a_killed_worker_loses_nothing_and_stores_nothing_twice(dask_client: Any, cluster: Any, tmp_path: Path) -> None:
+    killed: List[int] = []
     with Emulator(rate_limit=40, burst=5) as emulator:
         client = SynapClient(api_key=KEY, base_url=emulator.base_url, max_retries=50)
         bag = dask_bag.from_sequence(docs(2000), npartitions=4)
         report = synap_sync.dask.ingest(
-            bag, client=client, journal_dir=tmp_path, chunk_size=20, progress=kill_a_busy_worker
-        )
+            bag, client=client, journal_dir=tmp_path, chunk_size=20,
+            progress=kill_a_busy_worker(dask_client, 200, killed),
+        )  # fmt: skip
         ids = stored_ids(emulator)
     assert killed, "no worker was busy to kill"
     assert (report.total, report.succeeded, report.failed) == (2000, 2000, 0)
@@ -153,23 +160,14 @@ def test_a_partition_the_cluster_gives_up_on_is_counted_from_its_journal(tmp_pat
     with dask.config.set({"distributed.scheduler.allowed-failures": 0}), distributed.LocalCluster(
         n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0", silence_logs=50
     ) as strict, distributed.Client(strict) as dask_client:
-
-        def kill_a_busy_worker(progress: Progress) -> None:
-            if killed or progress.done < 600:
-                return
-            busy = [address for address, keys in dask_client.processing().items() if keys]
-            if busy:
-                pid = dask_client.run(os.getpid, workers=[busy[0]])[busy[0]]
-                os.kill(pid, signal.SIGKILL)
-                killed.append(pid)
-
         with Emulator(rate_limit=40, burst=5) as emulator:
             client = SynapClient(api_key=KEY, base_url=emulator.base_url)
             bag = dask_bag.from_sequence(docs(2000), npartitions=2)
             with pytest.raises(SynapError, match="partition . failed on the cluster") as caught:
                 synap_sync.dask.ingest(
-                    bag, client=client, journal_dir=tmp_path, chunk_size=20, progress=kill_a_busy_worker
-                )
+                    bag, client=client, journal_dir=tmp_path, chunk_size=20,
+                    progress=kill_a_busy_worker(dask_client, 600, killed),
+                )  # fmt: skip
             stored = len(stored_ids(emulator))
     report = caught.value.report
     assert killed and isinstance(report, IngestReport)
